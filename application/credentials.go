@@ -1,0 +1,248 @@
+package application
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+)
+
+// PasswordCredential is a client secret. The secret itself is returned once,
+// in SecretText, by the operation that creates it, and never stored: the
+// application keeps a salted SHA-256 digest (SecretHash) and the first three
+// characters (Hint).
+type PasswordCredential struct {
+	KeyID               string      `json:"keyId"`
+	DisplayName         string      `json:"displayName,omitempty"`
+	Hint                string      `json:"hint,omitempty"`
+	StartDateTime       time.Time   `json:"startDateTime"`
+	EndDateTime         time.Time   `json:"endDateTime"`
+	CustomKeyIdentifier []byte      `json:"customKeyIdentifier,omitempty"`
+	SecretText          string      `json:"secretText,omitempty"`
+	SecretHash          *SecretHash `json:"secretHash,omitempty"`
+}
+
+// SecretHash is the stored form of a client secret: HMAC-SHA-256 keyed by a
+// random per-secret salt. Client secrets are high-entropy by construction,
+// so a slow KDF would add cost without adding security.
+type SecretHash struct {
+	Salt   []byte `json:"salt"`
+	Digest []byte `json:"digest"`
+}
+
+func (p PasswordCredential) clone() PasswordCredential {
+	p.CustomKeyIdentifier = cloneSlice(p.CustomKeyIdentifier)
+	if p.SecretHash != nil {
+		h := SecretHash{Salt: cloneSlice(p.SecretHash.Salt), Digest: cloneSlice(p.SecretHash.Digest)}
+		p.SecretHash = &h
+	}
+	return p
+}
+
+// Redacted returns p without the secret text and hash, as Graph shows it.
+func (p PasswordCredential) Redacted() PasswordCredential {
+	p = p.clone()
+	p.SecretText = ""
+	p.SecretHash = nil
+	return p
+}
+
+// ActiveAt reports whether the credential is within its validity window.
+func (p PasswordCredential) ActiveAt(t time.Time) bool {
+	return !t.Before(p.StartDateTime) && t.Before(p.EndDateTime)
+}
+
+// Matches reports, in constant time, whether secret is this credential's
+// secret.
+func (p PasswordCredential) Matches(secret string) bool {
+	if p.SecretHash == nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare(digest(p.SecretHash.Salt, secret), p.SecretHash.Digest) == 1
+}
+
+func digest(salt []byte, secret string) []byte {
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte(secret))
+	return m.Sum(nil)
+}
+
+// Secret lengths.
+const (
+	// GeneratedSecretLength is the length of secrets the library generates:
+	// 40 characters of a 64-symbol alphabet, 240 bits of entropy.
+	GeneratedSecretLength = 40
+	// MinSuppliedSecretLength is the shortest caller-supplied secret accepted.
+	MinSuppliedSecretLength = 16
+	// MaxSuppliedSecretLength is the longest caller-supplied secret accepted.
+	MaxSuppliedSecretLength = 64
+)
+
+// ErrWeakSecret is returned when a supplied secret is too short or too long.
+var ErrWeakSecret = errors.New("application: client secret must have 16 to 64 characters")
+
+const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~."
+
+// NewSecret generates a client secret of GeneratedSecretLength characters
+// from a URL-safe alphabet, drawn from crypto/rand.
+func NewSecret() (string, error) {
+	buf := make([]byte, GeneratedSecretLength)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	for i, b := range buf {
+		buf[i] = secretAlphabet[int(b)%64] // 256 is a multiple of 64: no bias
+	}
+	return string(buf), nil
+}
+
+// NewPasswordCredential builds a credential for secret (generated with
+// NewSecret when empty) valid from start to end. The returned credential
+// carries SecretText for the caller to show once; Stored() removes it.
+func NewPasswordCredential(keyID, displayName, secret string, start, end time.Time) (PasswordCredential, error) {
+	if secret == "" {
+		s, err := NewSecret()
+		if err != nil {
+			return PasswordCredential{}, err
+		}
+		secret = s
+	} else if len(secret) < MinSuppliedSecretLength || len(secret) > MaxSuppliedSecretLength {
+		return PasswordCredential{}, ErrWeakSecret
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return PasswordCredential{}, err
+	}
+	return PasswordCredential{
+		KeyID:         keyID,
+		DisplayName:   displayName,
+		Hint:          secret[:3],
+		StartDateTime: start.UTC(),
+		EndDateTime:   end.UTC(),
+		SecretText:    secret,
+		SecretHash:    &SecretHash{Salt: salt, Digest: digest(salt, secret)},
+	}, nil
+}
+
+// Stored returns p as it is kept: without SecretText.
+func (p PasswordCredential) Stored() PasswordCredential {
+	p = p.clone()
+	p.SecretText = ""
+	return p
+}
+
+// Key credential types and usages.
+const (
+	KeyTypeX509      = "AsymmetricX509Cert"
+	KeyTypeSymmetric = "Symmetric"
+	KeyUsageVerify   = "Verify"
+	KeyUsageSign     = "Sign"
+)
+
+// KeyCredential is a certificate (or key) registered on the application.
+// Key holds the DER certificate; CustomKeyIdentifier defaults to its SHA-1
+// thumbprint.
+type KeyCredential struct {
+	KeyID               string    `json:"keyId"`
+	DisplayName         string    `json:"displayName,omitempty"`
+	Type                string    `json:"type"`
+	Usage               string    `json:"usage"`
+	Key                 []byte    `json:"key,omitempty"`
+	CustomKeyIdentifier []byte    `json:"customKeyIdentifier,omitempty"`
+	StartDateTime       time.Time `json:"startDateTime"`
+	EndDateTime         time.Time `json:"endDateTime"`
+}
+
+func (k KeyCredential) clone() KeyCredential {
+	k.Key = cloneSlice(k.Key)
+	k.CustomKeyIdentifier = cloneSlice(k.CustomKeyIdentifier)
+	return k
+}
+
+// ActiveAt reports whether the credential is within its validity window.
+func (k KeyCredential) ActiveAt(t time.Time) bool {
+	return !t.Before(k.StartDateTime) && t.Before(k.EndDateTime)
+}
+
+// Certificate parses the DER certificate in Key.
+func (k KeyCredential) Certificate() (*x509.Certificate, error) {
+	return x509.ParseCertificate(k.Key)
+}
+
+// Thumbprint returns the base64url SHA-1 thumbprint (x5t) of the
+// certificate.
+func (k KeyCredential) Thumbprint() string {
+	s := sha1.Sum(k.Key)
+	return base64.RawURLEncoding.EncodeToString(s[:])
+}
+
+// ThumbprintS256 returns the base64url SHA-256 thumbprint (x5t#S256).
+func (k KeyCredential) ThumbprintS256() string {
+	s := sha256.Sum256(k.Key)
+	return base64.RawURLEncoding.EncodeToString(s[:])
+}
+
+// NewCertificateCredential registers cert for client authentication
+// (usage Verify); the validity follows the certificate.
+func NewCertificateCredential(keyID, displayName string, cert *x509.Certificate) KeyCredential {
+	thumb := sha1.Sum(cert.Raw)
+	return KeyCredential{
+		KeyID:               keyID,
+		DisplayName:         displayName,
+		Type:                KeyTypeX509,
+		Usage:               KeyUsageVerify,
+		Key:                 cloneSlice(cert.Raw),
+		CustomKeyIdentifier: thumb[:],
+		StartDateTime:       cert.NotBefore.UTC(),
+		EndDateTime:         cert.NotAfter.UTC(),
+	}
+}
+
+// FederatedIdentityCredential trusts tokens of an external issuer
+// (workload identity federation).
+type FederatedIdentityCredential struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Issuer      string   `json:"issuer"`
+	Subject     string   `json:"subject"`
+	Audiences   []string `json:"audiences"`
+	Description string   `json:"description,omitempty"`
+}
+
+// TokenExchangeAudience is the audience Entra expects in external tokens.
+const TokenExchangeAudience = "api://AzureADTokenExchange"
+
+// Matches reports whether an external token with these claims matches the
+// credential exactly (issuer, subject, one audience), as Entra requires.
+func (f FederatedIdentityCredential) Matches(issuer, subject string, audiences []string) bool {
+	if f.Issuer != issuer || f.Subject != subject {
+		return false
+	}
+	for _, a := range audiences {
+		for _, w := range f.Audiences {
+			if a == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func validFICName(s string) bool {
+	if len(s) < 3 || len(s) > 120 {
+		return false
+	}
+	for i, r := range s {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || (r != '-' && r != '_')) {
+			return false
+		}
+	}
+	return !strings.ContainsAny(s, " ")
+}

@@ -1,0 +1,67 @@
+package consent
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Consent types of an oauth2PermissionGrant.
+const (
+	AllPrincipals = "AllPrincipals"
+	Principal     = "Principal"
+)
+
+// Grant is Microsoft Graph's oauth2PermissionGrant: delegated permissions
+// (scopes) a client service principal holds on a resource service
+// principal, for one user (Principal) or every user of the tenant
+// (AllPrincipals).
+type Grant struct {
+	ID              string    `json:"id"`
+	TenantID        string    `json:"tenantId"`
+	ClientID        string    `json:"clientId"`    // client service principal object id
+	ConsentType     string    `json:"consentType"` // AllPrincipals or Principal
+	PrincipalID     string    `json:"principalId,omitempty"`
+	ResourceID      string    `json:"resourceId"` // resource service principal object id
+	Scope           string    `json:"scope"`
+	CreatedDateTime time.Time `json:"x-createdDateTime"`
+}
+
+// Clone returns a copy of g.
+func (g Grant) Clone() Grant { return g }
+
+// Scopes returns the granted scope values.
+func (g Grant) Scopes() []string { return strings.Fields(g.Scope) }
+
+// Covers reports whether g applies to user userID (empty for app-only use).
+func (g Grant) Covers(userID string) bool {
+	return g.ConsentType == AllPrincipals || (userID != "" && g.PrincipalID == userID)
+}
+
+// JoinScopes returns the sorted, de-duplicated scopes as Graph's
+// space-separated scope string.
+func JoinScopes(scopes ...[]string) string {
+	var all []string
+	for _, s := range scopes {
+		all = append(all, s...)
+	}
+	slices.Sort(all)
+	all = slices.Compact(all)
+	if len(all) > 0 && all[0] == "" {
+		all = all[1:]
+	}
+	return strings.Join(all, " ")
+}
+
+// GrantedScopes returns the sorted union of the scopes the grants give
+// userID (empty for none) from client on resource.
+func GrantedScopes(grants []Grant, clientID, resourceID, userID string) []string {
+	var out []string
+	for _, g := range grants {
+		if g.ClientID == clientID && g.ResourceID == resourceID && g.Covers(userID) {
+			out = append(out, g.Scopes()...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,185 @@
+package serviceprincipal
+
+import (
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+)
+
+// Service principal types.
+const (
+	TypeApplication     = "Application"
+	TypeLegacy          = "Legacy"
+	TypeManagedIdentity = "ManagedIdentity"
+)
+
+// ServicePrincipal is the servicePrincipal resource of Microsoft Graph: the
+// local instance of an application in one tenant. TenantID is the tenant it
+// lives in; AppOwnerOrganizationID is the application's home tenant.
+type ServicePrincipal struct {
+	ID                        string                              `json:"id"`
+	TenantID                  string                              `json:"tenantId"`
+	AppID                     string                              `json:"appId,omitempty"`
+	AppOwnerOrganizationID    string                              `json:"appOwnerOrganizationId,omitempty"`
+	AppDisplayName            string                              `json:"appDisplayName,omitempty"`
+	DisplayName               string                              `json:"displayName"`
+	Description               string                              `json:"description,omitempty"`
+	Notes                     string                              `json:"notes,omitempty"`
+	Homepage                  string                              `json:"homepage,omitempty"`
+	LoginURL                  string                              `json:"loginUrl,omitempty"`
+	LogoutURL                 string                              `json:"logoutUrl,omitempty"`
+	Info                      *application.InformationalURL       `json:"info,omitempty"`
+	ServicePrincipalType      string                              `json:"servicePrincipalType"`
+	AccountEnabled            bool                                `json:"accountEnabled"`
+	AppRoleAssignmentRequired bool                                `json:"appRoleAssignmentRequired"`
+	ServicePrincipalNames     []string                            `json:"servicePrincipalNames,omitempty"`
+	SignInAudience            string                              `json:"signInAudience,omitempty"`
+	Tags                      []string                            `json:"tags,omitempty"`
+	ReplyURLs                 []string                            `json:"replyUrls,omitempty"`
+	AppRoles                  []application.AppRole               `json:"appRoles,omitempty"`
+	OAuth2PermissionScopes    []application.PermissionScope       `json:"oauth2PermissionScopes,omitempty"`
+	PreferredSingleSignOnMode string                              `json:"preferredSingleSignOnMode,omitempty"`
+	NotificationEmails        []string                            `json:"notificationEmailAddresses,omitempty"`
+	Classifications           []DelegatedPermissionClassification `json:"delegatedPermissionClassifications,omitempty"`
+	// ClaimsMapping and ProvisioningMapping are kept as data (claims-mapping
+	// policy definition, provisioning schema) and returned unchanged.
+	ClaimsMapping       map[string]string `json:"x-claimsMapping,omitempty"`
+	ProvisioningMapping map[string]string `json:"x-provisioningMapping,omitempty"`
+	Owners              []string          `json:"owners,omitempty"`
+	CreatedDateTime     time.Time         `json:"createdDateTime"`
+}
+
+// Classification values of delegated permissions.
+const (
+	ClassificationLow    = "low"
+	ClassificationMedium = "medium"
+	ClassificationHigh   = "high"
+)
+
+// DelegatedPermissionClassification classifies one of the resource's
+// delegated permissions (used by the low-risk user consent policy).
+type DelegatedPermissionClassification struct {
+	ID             string `json:"id"`
+	PermissionID   string `json:"permissionId"`
+	PermissionName string `json:"permissionName"`
+	Classification string `json:"classification"`
+}
+
+// New builds the service principal of app in tenantID, copying the app's
+// names, roles and scopes. It is enabled and requires no assignment.
+func New(id string, app application.Application, tenantID string, now time.Time) ServicePrincipal {
+	sp := ServicePrincipal{
+		ID:                     id,
+		TenantID:               tenantID,
+		AppID:                  app.AppID,
+		AppOwnerOrganizationID: app.TenantID,
+		ServicePrincipalType:   TypeApplication,
+		AccountEnabled:         true,
+		CreatedDateTime:        now.UTC(),
+	}
+	sp.Sync(app)
+	return sp
+}
+
+// Sync refreshes the copies sp keeps of app: names, audience, identifier
+// URIs, reply URLs, roles and scopes. Tenant-local settings are kept.
+func (sp *ServicePrincipal) Sync(app application.Application) {
+	sp.AppDisplayName = app.DisplayName
+	if sp.DisplayName == "" {
+		sp.DisplayName = app.DisplayName
+	}
+	if sp.Info == nil && app.Info != nil {
+		info := *app.Info
+		sp.Info = &info
+	}
+	sp.SignInAudience = app.SignInAudience
+	names := []string{app.AppID}
+	names = append(names, app.IdentifierURIs...)
+	sp.ServicePrincipalNames = names
+	var reply []string
+	for _, p := range []application.RedirectURIPlatform{application.PlatformWeb, application.PlatformSPA, application.PlatformPublic} {
+		reply = append(reply, app.RedirectURIsOf(p)...)
+	}
+	sp.ReplyURLs = reply
+	sp.AppRoles = nil
+	for _, r := range app.AppRoles {
+		r.AllowedMemberTypes = append([]string(nil), r.AllowedMemberTypes...)
+		r.Origin = "Application"
+		sp.AppRoles = append(sp.AppRoles, r)
+	}
+	sp.OAuth2PermissionScopes = nil
+	for _, s := range app.Scopes() {
+		s.Origin = "Application"
+		sp.OAuth2PermissionScopes = append(sp.OAuth2PermissionScopes, s)
+	}
+}
+
+// RoleByID finds an app role of sp by id.
+func (sp ServicePrincipal) RoleByID(id string) (application.AppRole, bool) {
+	for _, r := range sp.AppRoles {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return application.AppRole{}, false
+}
+
+// ScopeByValue finds a published scope of sp by value.
+func (sp ServicePrincipal) ScopeByValue(v string) (application.PermissionScope, bool) {
+	for _, s := range sp.OAuth2PermissionScopes {
+		if s.Value == v {
+			return s, true
+		}
+	}
+	return application.PermissionScope{}, false
+}
+
+// Classification returns the classification of the scope with value v, or "".
+func (sp ServicePrincipal) Classification(v string) string {
+	for _, c := range sp.Classifications {
+		if c.PermissionName == v {
+			return c.Classification
+		}
+	}
+	return ""
+}
+
+// Clone returns a deep copy of sp.
+func (sp ServicePrincipal) Clone() ServicePrincipal {
+	if sp.Info != nil {
+		info := *sp.Info
+		sp.Info = &info
+	}
+	sp.ServicePrincipalNames = cloneSlice(sp.ServicePrincipalNames)
+	sp.Tags = cloneSlice(sp.Tags)
+	sp.ReplyURLs = cloneSlice(sp.ReplyURLs)
+	sp.AppRoles = cloneSlice(sp.AppRoles)
+	for i := range sp.AppRoles {
+		sp.AppRoles[i].AllowedMemberTypes = cloneSlice(sp.AppRoles[i].AllowedMemberTypes)
+	}
+	sp.OAuth2PermissionScopes = cloneSlice(sp.OAuth2PermissionScopes)
+	sp.NotificationEmails = cloneSlice(sp.NotificationEmails)
+	sp.Classifications = cloneSlice(sp.Classifications)
+	sp.ClaimsMapping = cloneMap(sp.ClaimsMapping)
+	sp.ProvisioningMapping = cloneMap(sp.ProvisioningMapping)
+	sp.Owners = cloneSlice(sp.Owners)
+	return sp
+}
+
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Errors returned by every backend; match them with errors.Is.
+var (
+	// ErrNotFound: no record with that id or key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: Create found a record with the same id, or a write
+	// would give a unique index key to a second record.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrConflict: the record changed since it was read (optimistic
+	// concurrency), or a concurrent transaction conflicted and retries were
+	// exhausted.
+	ErrConflict = errors.New("store: conflict")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store: closed")
+	// ErrReadOnly: a write was attempted through a read transaction.
+	ErrReadOnly = errors.New("store: read-only transaction")
+)
+
+// Store is a transactional record store. Implementations must be safe for
+// concurrent use.
+type Store interface {
+	// View runs fn against a consistent snapshot. fn must not keep tx.
+	View(ctx context.Context, fn func(tx ReadTx) error) error
+	// Update runs fn in a read-write transaction. If fn returns nil the
+	// writes commit atomically; otherwise nothing is written and fn's error
+	// is returned. fn may run more than once and must have no effects
+	// outside tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Rev is a record's revision: it changes on every write of the record.
+// Zero means "does not exist".
+type Rev uint64
+
+// ReadTx reads records. Reads see the transaction's own writes.
+type ReadTx interface {
+	// Get returns the record of kind k with id, or ErrNotFound.
+	Get(k Kind, id string) (any, Rev, error)
+	// Lookup returns the records whose index has key, sorted by id.
+	Lookup(k Kind, index, key string) ([]any, error)
+	// List returns up to p.Limit records of kind k whose index has key
+	// (index "" lists every record of the kind), in id order, starting
+	// after p.After; next is the cursor of the following page or "" at the
+	// end.
+	List(k Kind, index, key string, p Page) (items []any, next string, err error)
+	// Audit returns audit events with Seq > after, oldest first, at most
+	// limit (0 = all).
+	Audit(after int64, limit int) ([]AuditEvent, error)
+}
+
+// Tx reads and writes records in one transaction.
+type Tx interface {
+	ReadTx
+	// Put creates or replaces the record. If rev is not 0, the stored
+	// revision must equal rev, else ErrConflict (rev 0 means
+	// unconditional). Unique index violations are ErrAlreadyExists.
+	Put(k Kind, v any, rev Rev) error
+	// Create stores a new record; ErrAlreadyExists if the id is taken.
+	Create(k Kind, v any) error
+	// Delete removes the record; ErrNotFound if it does not exist.
+	Delete(k Kind, id string) error
+	// AppendAudit appends an event to the audit log; its Seq is assigned
+	// at commit.
+	AppendAudit(e AuditEvent) error
+}
+
+// Page selects a window of a listing.
+type Page struct {
+	After string // exclusive cursor: the id of the last record seen
+	Limit int    // at most this many; 0 means 100
+}
+
+// DefaultPageSize is the page size used when Page.Limit is 0.
+const DefaultPageSize = 100
+
+// AuditEvent records one mutation: who did what to which object, when, with
+// the object before and after (secrets removed).
+type AuditEvent struct {
+	Seq        int64           `json:"seq"`
+	Time       time.Time       `json:"time"`
+	TenantID   string          `json:"tenantId,omitempty"`
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	TargetKind string          `json:"targetKind"`
+	TargetID   string          `json:"targetId"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+}

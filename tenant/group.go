@@ -1,0 +1,97 @@
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Member types of a group.
+const (
+	MemberUser             = "User"
+	MemberGroup            = "Group"
+	MemberServicePrincipal = "ServicePrincipal"
+)
+
+// Group is a group in a tenant. Members are users, nested groups and
+// service principals.
+type Group struct {
+	ID              string    `json:"id"`
+	TenantID        string    `json:"tenantId"`
+	DisplayName     string    `json:"displayName"`
+	Description     string    `json:"description,omitempty"`
+	SecurityEnabled bool      `json:"securityEnabled"`
+	MailEnabled     bool      `json:"mailEnabled"`
+	GroupTypes      []string  `json:"groupTypes,omitempty"`
+	Members         []Ref     `json:"members,omitempty"`
+	CreatedDateTime time.Time `json:"createdDateTime"`
+}
+
+// Ref references a directory object by id and type.
+type Ref struct {
+	ID   string `json:"id"`
+	Type string `json:"@odata.type"` // User, Group or ServicePrincipal
+}
+
+// Clone returns a deep copy of g.
+func (g Group) Clone() Group {
+	g.GroupTypes = append([]string(nil), g.GroupTypes...)
+	g.Members = append([]Ref(nil), g.Members...)
+	return g
+}
+
+// HasMember reports whether id is a direct member of g.
+func (g Group) HasMember(id string) bool {
+	for _, m := range g.Members {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// MemberIDs returns the ids of g's direct members.
+func (g Group) MemberIDs() []string {
+	ids := make([]string, len(g.Members))
+	for i, m := range g.Members {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// Validate checks g's own fields.
+func (g Group) Validate() error {
+	var errs []error
+	if _, err := uuid.Parse(g.ID); err != nil {
+		errs = append(errs, &FieldError{Field: "id", Reason: "must be a GUID"})
+	}
+	if _, err := uuid.Parse(g.TenantID); err != nil {
+		errs = append(errs, &FieldError{Field: "tenantId", Reason: "must be a GUID"})
+	}
+	if strings.TrimSpace(g.DisplayName) == "" || len(g.DisplayName) > 256 {
+		errs = append(errs, &FieldError{Field: "displayName", Reason: "is required, at most 256 characters"})
+	}
+	seen := map[string]bool{}
+	for i, m := range g.Members {
+		f := fmt.Sprintf("members[%d]", i)
+		if _, err := uuid.Parse(m.ID); err != nil {
+			errs = append(errs, &FieldError{Field: f + ".id", Reason: "must be a GUID"})
+		}
+		if m.ID == g.ID {
+			errs = append(errs, &FieldError{Field: f, Reason: "a group cannot contain itself"})
+		}
+		switch m.Type {
+		case MemberUser, MemberGroup, MemberServicePrincipal:
+		default:
+			errs = append(errs, &FieldError{Field: f + ".@odata.type", Reason: "must be User, Group or ServicePrincipal"})
+		}
+		if seen[m.ID] {
+			errs = append(errs, &FieldError{Field: f, Reason: "is duplicated"})
+		}
+		seen[m.ID] = true
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,90 @@
+package tenant
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// User types.
+const (
+	Member = "Member"
+	Guest  = "Guest"
+)
+
+// User is a user account in a tenant. JSON follows Graph's user resource;
+// TenantID, HomeTenantID and PasswordHash are tenantry's own.
+type User struct {
+	ID                string `json:"id"`
+	TenantID          string `json:"tenantId"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName,omitempty"`
+	GivenName         string `json:"givenName,omitempty"`
+	Surname           string `json:"surname,omitempty"`
+	Mail              string `json:"mail,omitempty"`
+	AccountEnabled    bool   `json:"accountEnabled"`
+	// UserType is Member or Guest.
+	UserType string `json:"userType"`
+	// HomeTenantID is, for a guest, the tenant its identity comes from
+	// (ConsumersID for personal accounts); empty for members.
+	HomeTenantID      string `json:"homeTenantId,omitempty"`
+	ExternalUserState string `json:"externalUserState,omitempty"`
+	// SignInSessionsValidFromDateTime: refresh tokens and sessions issued
+	// before it are invalid (set by revokeSignInSessions).
+	SignInSessionsValidFromDateTime time.Time `json:"signInSessionsValidFromDateTime"`
+	CreatedDateTime                 time.Time `json:"createdDateTime"`
+	// PasswordHash is the argon2id hash of the password used on sign-in
+	// pages, or nil. It is never the password itself.
+	PasswordHash *PasswordHash `json:"passwordHash,omitempty"`
+}
+
+// IsGuest reports whether u is a guest in its tenant.
+func (u User) IsGuest() bool { return u.UserType == Guest }
+
+// Clone returns a deep copy of u.
+func (u User) Clone() User {
+	if u.PasswordHash != nil {
+		h := u.PasswordHash.Clone()
+		u.PasswordHash = &h
+	}
+	return u
+}
+
+// Validate checks u's own fields.
+func (u User) Validate() error {
+	var errs []error
+	if _, err := uuid.Parse(u.ID); err != nil {
+		errs = append(errs, &FieldError{Field: "id", Reason: "must be a GUID"})
+	}
+	if _, err := uuid.Parse(u.TenantID); err != nil {
+		errs = append(errs, &FieldError{Field: "tenantId", Reason: "must be a GUID"})
+	}
+	at := strings.LastIndexByte(u.UserPrincipalName, '@')
+	if at <= 0 || at == len(u.UserPrincipalName)-1 || strings.ContainsAny(u.UserPrincipalName, " \t\r\n") || len(u.UserPrincipalName) > 113 {
+		errs = append(errs, &FieldError{Field: "userPrincipalName", Reason: "must be alias@domain without spaces, at most 113 characters"})
+	}
+	switch u.UserType {
+	case Member:
+		if u.HomeTenantID != "" {
+			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "is only set for guests"})
+		}
+	case Guest:
+		if _, err := uuid.Parse(u.HomeTenantID); err != nil {
+			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "a guest needs its home tenant id"})
+		}
+	default:
+		errs = append(errs, &FieldError{Field: "userType", Reason: "must be Member or Guest"})
+	}
+	if len(u.DisplayName) > 256 {
+		errs = append(errs, &FieldError{Field: "displayName", Reason: "exceeds 256 characters"})
+	}
+	return errors.Join(errs...)
+}
+
+// SessionValid reports whether a session or refresh token issued at
+// issuedAt is still valid for u: issued at or after the revocation time.
+func (u User) SessionValid(issuedAt time.Time) bool {
+	return !issuedAt.Before(u.SignInSessionsValidFromDateTime)
+}
