@@ -47,6 +47,9 @@ type ServicePrincipal struct {
 	ProvisioningMapping map[string]string `json:"x-provisioningMapping,omitempty"`
 	Owners              []string          `json:"owners,omitempty"`
 	CreatedDateTime     time.Time         `json:"createdDateTime"`
+	// DeletedDateTime is set while the service principal is soft-deleted
+	// (it follows its application in the home tenant).
+	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
 }
 
 // Classification values of delegated permissions.
@@ -114,6 +117,10 @@ func (sp *ServicePrincipal) Sync(app application.Application) {
 	}
 }
 
+// Usable reports whether sp may take part in sign-ins and tokens: enabled
+// and not deleted.
+func (sp ServicePrincipal) Usable() bool { return sp.AccountEnabled && sp.DeletedDateTime == nil }
+
 // RoleByID finds an app role of sp by id.
 func (sp ServicePrincipal) RoleByID(id string) (application.AppRole, bool) {
 	for _, r := range sp.AppRoles {
@@ -163,6 +170,10 @@ func (sp ServicePrincipal) Clone() ServicePrincipal {
 	sp.ClaimsMapping = cloneMap(sp.ClaimsMapping)
 	sp.ProvisioningMapping = cloneMap(sp.ProvisioningMapping)
 	sp.Owners = cloneSlice(sp.Owners)
+	if sp.DeletedDateTime != nil {
+		t := *sp.DeletedDateTime
+		sp.DeletedDateTime = &t
+	}
 	return sp
 }
 

@@ -25,4 +25,9 @@
 // For speed, values read from a store may share slices and maps with the
 // stored record. Treat them as read-only; call the type's Clone method
 // before changing one in place. Writes are copied by the backend.
+//
+// A backend returns what was written, equal under go-cmp, with one
+// exception: an empty slice or map may come back nil. Neither the Clone
+// methods nor JSON with omitempty, the form SQL backends store, keep that
+// difference, and Microsoft Graph does not make it either.
 package store

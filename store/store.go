@@ -31,10 +31,13 @@ type Store interface {
 	View(ctx context.Context, fn func(tx ReadTx) error) error
 	// Update runs fn in a read-write transaction. If fn returns nil the
 	// writes commit atomically; otherwise nothing is written and fn's error
-	// is returned. fn may run more than once and must have no effects
-	// outside tx.
+	// is returned. If fn panics, nothing is written and the panic
+	// propagates. If ctx is done before the commit, nothing is written and
+	// the error matches ctx.Err(). fn may run more than once and must have
+	// no effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
-	// Close releases the store's resources.
+	// Close releases the store's resources. View and Update called after
+	// Close return ErrClosed.
 	Close() error
 }
 
@@ -42,23 +45,32 @@ type Store interface {
 // Zero means "does not exist".
 type Rev uint64
 
-// ReadTx reads records. Reads see the transaction's own writes.
+// ReadTx reads records. Reads see the transaction's own writes (records,
+// indexes and listings alike). Naming an index the kind does not have is an
+// error.
 type ReadTx interface {
-	// Get returns the record of kind k with id, or ErrNotFound.
+	// Get returns the record of kind k with id, or ErrNotFound. Inside
+	// Update, the revision of a record the transaction has written is
+	// provisional: PutIf with it succeeds in the same transaction, but the
+	// committed record may carry another one.
 	Get(k Kind, id string) (any, Rev, error)
-	// Lookup returns the records whose index has key, sorted by id.
+	// Lookup returns the records whose index has key, sorted by id; none
+	// (and no error) if no record has key.
 	Lookup(k Kind, index, key string) ([]any, error)
 	// List returns up to p.Limit records of kind k whose index has key
 	// (index "" lists every record of the kind), in id order, starting
-	// after p.After; next is the cursor of the following page or "" at the
-	// end.
+	// after p.After; next is the cursor of the following page (the id of
+	// the last item) or "" if no record follows the page.
 	List(k Kind, index, key string, p Page) (items []any, next string, err error)
 	// Audit returns audit events with Seq > after, oldest first, at most
 	// limit (0 = all).
 	Audit(after int64, limit int) ([]AuditEvent, error)
 }
 
-// Tx reads and writes records in one transaction.
+// Tx reads and writes records in one transaction. A write that fails
+// (ErrConflict, ErrAlreadyExists, ErrNotFound, a value of the wrong kind)
+// has no effect, and the transaction may go on: fn decides whether to
+// return the error.
 type Tx interface {
 	ReadTx
 	// Put creates or replaces the record. If rev is not 0, the stored
@@ -70,7 +82,8 @@ type Tx interface {
 	// Delete removes the record; ErrNotFound if it does not exist.
 	Delete(k Kind, id string) error
 	// AppendAudit appends an event to the audit log; its Seq is assigned
-	// at commit.
+	// at commit (the Seq of e is ignored). Seqs start at 1 and increase
+	// strictly in commit order, and within a transaction in append order.
 	AppendAudit(e AuditEvent) error
 }
 

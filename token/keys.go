@@ -36,9 +36,6 @@ var (
 	// ErrNoSigningKey reports that a [Keyring] has no active key for the
 	// requested algorithm.
 	ErrNoSigningKey = errors.New("token: no active signing key")
-	// ErrUnknownKey reports a key id that a [Keyring] does not publish: never
-	// known, or retired past its ExpiresAt.
-	ErrUnknownKey = errors.New("token: unknown signing key")
 	// ErrInvalidRotationPolicy reports a [RotationPolicy] with negative
 	// durations or an unsupported algorithm.
 	ErrInvalidRotationPolicy = errors.New("token: invalid rotation policy")
@@ -316,7 +313,8 @@ var algRank = map[jose.SignatureAlgorithm]int{jose.RS256: 0, jose.ES256: 1, jose
 //     longest) becomes active with ActivatedAt = now — a key is generated if
 //     there is none;
 //   - no next key remains: one is generated; surplus next keys (never used
-//     for signing) are dropped, keeping the oldest.
+//     for signing) are dropped, keeping the oldest, and so are next keys
+//     whose certificate has expired.
 //
 // For every algorithm, retired keys past their ExpiresAt are dropped, and a
 // retired key without ExpiresAt gets RetiredAt (or now) + Overlap. Keys of
@@ -363,6 +361,10 @@ func rotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader, forc
 				changed = true
 				continue
 			}
+		}
+		if k.State == KeyNext && k.Algorithm == p.Algorithm && k.Certificate != nil && !now.Before(k.Certificate.NotAfter) {
+			changed = true // never signed, and now unusable
+			continue
 		}
 		out = append(out, &k)
 		if k.Algorithm == p.Algorithm {

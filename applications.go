@@ -1,0 +1,473 @@
+package tenantry
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// RegisterApplication registers app in tenantID, its home tenant. It is
+// refused when the tenant forbids users to register applications and the
+// actor holds no role that overrides it. Empty id and appId are generated;
+// signInAudience defaults to AzureADMyOrg (Graph's default since 2024). The
+// actor becomes an owner unless it is an administrator. As the Entra admin
+// center does, the home-tenant service principal is created with it.
+// Client secrets are added with AddPassword, never here.
+func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenantID string, app application.Application) (application.Application, error) {
+	var out application.Application
+	err := d.mutate(ctx, actor, func(o *op) error {
+		t, err := store.Tenants.Get(o.tx, tenantID)
+		if err != nil {
+			return err
+		}
+		c, err := o.caller(tenantID)
+		if err != nil {
+			return err
+		}
+		if err := tenant.CanRegisterApplications(t, c); err != nil {
+			return err
+		}
+		a := app.Clone()
+		if a.ID == "" {
+			a.ID = d.newID()
+		}
+		if a.AppID == "" {
+			a.AppID = d.newID()
+		}
+		a.TenantID = tenantID
+		if a.SignInAudience == "" {
+			a.SignInAudience = application.AzureADMyOrg
+		}
+		a.PublisherDomain = t.DefaultDomain()
+		a.CreatedDateTime = o.now
+		a.DeletedDateTime = nil
+		if tenant.OwnerOnRegister(c) && !slices.Contains(a.Owners, c.User.ID) {
+			a.Owners = append(a.Owners, c.User.ID)
+		}
+		if err := d.validateApp(o.tx, t, a); err != nil {
+			return err
+		}
+		if err := store.Applications.Create(o.tx, a); err != nil {
+			return err
+		}
+		sp := serviceprincipal.New(d.newID(), a, tenantID, o.now)
+		sp.Owners = slices.Clone(a.Owners)
+		if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
+			return err
+		}
+		out = a
+		return o.audit(tenantID, "application.create", store.Applications, a.ID, nil, a)
+	})
+	return out, err
+}
+
+func (d *Directory) validateApp(tx store.ReadTx, t tenant.Tenant, a application.Application) error {
+	doms := make([]string, 0, len(t.VerifiedDomains))
+	for _, v := range t.VerifiedDomains {
+		doms = append(doms, v.Name)
+	}
+	if err := a.Validate(application.ValidationContext{TenantID: t.ID, VerifiedDomains: doms, Now: d.clock()}); err != nil {
+		return err
+	}
+	for _, id := range a.Owners {
+		if err := checkMember(tx, t.ID, tenant.Ref{ID: id, Type: tenant.MemberUser}); err != nil {
+			if sp, spErr := store.ServicePrincipals.Get(tx, id); spErr == nil && sp.TenantID == t.ID {
+				continue
+			}
+			return &tenant.FieldError{Field: "owners", Reason: "owner " + id + " is not a user or service principal of the home tenant"}
+		}
+	}
+	return nil
+}
+
+// liveApp loads an application that is not deleted.
+func liveApp(tx store.ReadTx, objectID string) (application.Application, error) {
+	a, err := store.Applications.Get(tx, objectID)
+	if err != nil {
+		return a, err
+	}
+	if a.IsDeleted() {
+		return a, fmt.Errorf("%w: application %s", ErrDeleted, objectID)
+	}
+	return a, nil
+}
+
+// changeApp runs fn on a copy of the application with objectID, validates
+// the result, stores it, refreshes the copies its service principals keep
+// and records one audit event.
+func (d *Directory) changeApp(ctx context.Context, actor Actor, objectID, action string, fn func(o *op, a *application.Application) error) (application.Application, error) {
+	var out application.Application
+	err := d.mutate(ctx, actor, func(o *op) error {
+		before, err := liveApp(o.tx, objectID)
+		if err != nil {
+			return err
+		}
+		if err := o.requireAppManager(before); err != nil {
+			return err
+		}
+		a := before.Clone()
+		if err := fn(o, &a); err != nil {
+			return err
+		}
+		if err := application.ValidateChange(before, a); err != nil {
+			return err
+		}
+		t, err := store.Tenants.Get(o.tx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := d.validateApp(o.tx, t, a); err != nil {
+			return err
+		}
+		if err := store.Applications.Put(o.tx, a); err != nil {
+			return err
+		}
+		if err := syncServicePrincipals(o.tx, a); err != nil {
+			return err
+		}
+		out = a
+		return o.audit(a.TenantID, action, store.Applications, a.ID, before, a)
+	})
+	return out, err
+}
+
+func syncServicePrincipals(tx store.Tx, a application.Application) error {
+	sps, err := store.ServicePrincipals.Lookup(tx, store.SPByAppID, a.AppID)
+	if err != nil {
+		return err
+	}
+	for _, sp := range sps {
+		sp = sp.Clone()
+		sp.Sync(a)
+		if err := store.ServicePrincipals.Put(tx, sp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateApplication changes an application with fn, which receives a copy
+// it may modify. Immutable properties (id, appId, home tenant, creation
+// time) must not change, credentials change only through their own
+// operations, and a scope or role must be disabled before it is removed,
+// as in Entra. The service principals of the app in every tenant get the
+// new copies of roles and scopes. Requires an owner or an application
+// administrator.
+func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID string, fn func(a *application.Application) error) (application.Application, error) {
+	return d.changeApp(ctx, actor, objectID, "application.update", func(o *op, a *application.Application) error {
+		pw, keys, fics := slices.Clone(a.PasswordCredentials), slices.Clone(a.KeyCredentials), slices.Clone(a.FederatedIdentityCredentials)
+		if err := fn(a); err != nil {
+			return err
+		}
+		if !cmp.Equal(pw, a.PasswordCredentials) || !cmp.Equal(keys, a.KeyCredentials) || !cmp.Equal(fics, a.FederatedIdentityCredentials) {
+			return &tenant.FieldError{Field: "passwordCredentials", Reason: "credentials change only through AddPassword, AddCertificate, AddFederatedCredential and their Remove operations"}
+		}
+		return nil
+	})
+}
+
+// PasswordSpec describes a new client secret.
+type PasswordSpec struct {
+	DisplayName string
+	// Secret is a caller-supplied secret (16–64 characters), for dev seeds
+	// and imports; empty means a generated 40-character secret.
+	Secret string
+	// Start defaults to now; End defaults to Start + 180 days.
+	Start, End time.Time
+}
+
+// AddPassword adds a client secret to the application and returns the
+// credential with SecretText set: the only time the secret is visible. It
+// is stored as a salted HMAC-SHA-256 digest. Requires an owner or an
+// application administrator.
+func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID string, spec PasswordSpec) (application.PasswordCredential, error) {
+	start := spec.Start
+	if start.IsZero() {
+		start = d.clock()
+	}
+	end := spec.End
+	if end.IsZero() {
+		end = start.Add(180 * 24 * time.Hour)
+	}
+	cred, err := application.NewPasswordCredential(d.newID(), spec.DisplayName, spec.Secret, start, end)
+	if err != nil {
+		return application.PasswordCredential{}, err
+	}
+	_, err = d.changeApp(ctx, actor, objectID, "application.addPassword", func(o *op, a *application.Application) error {
+		a.PasswordCredentials = append(a.PasswordCredentials, cred.Stored())
+		return nil
+	})
+	if err != nil {
+		return application.PasswordCredential{}, err
+	}
+	return cred, nil
+}
+
+// RemovePassword removes the client secret with keyID. Requires an owner
+// or an application administrator.
+func (d *Directory) RemovePassword(ctx context.Context, actor Actor, objectID, keyID string) error {
+	_, err := d.changeApp(ctx, actor, objectID, "application.removePassword", func(o *op, a *application.Application) error {
+		i := slices.IndexFunc(a.PasswordCredentials, func(p application.PasswordCredential) bool { return p.KeyID == keyID })
+		if i < 0 {
+			return fmt.Errorf("%w: password credential %s", store.ErrNotFound, keyID)
+		}
+		a.PasswordCredentials = slices.Delete(a.PasswordCredentials, i, i+1)
+		return nil
+	})
+	return err
+}
+
+// AddCertificate registers cert for client authentication (certificate
+// assertions). Requires an owner or an application administrator.
+func (d *Directory) AddCertificate(ctx context.Context, actor Actor, objectID, displayName string, cert *x509.Certificate) (application.KeyCredential, error) {
+	if cert == nil {
+		return application.KeyCredential{}, invalid("certificate is required")
+	}
+	kc := application.NewCertificateCredential(d.newID(), displayName, cert)
+	_, err := d.changeApp(ctx, actor, objectID, "application.addKey", func(o *op, a *application.Application) error {
+		for _, k := range a.KeyCredentials {
+			if slices.Equal(k.Key, kc.Key) {
+				return fmt.Errorf("%w: certificate already registered", store.ErrAlreadyExists)
+			}
+		}
+		a.KeyCredentials = append(a.KeyCredentials, kc)
+		return nil
+	})
+	return kc, err
+}
+
+// RemoveKey removes the key credential with keyID. Requires an owner or an
+// application administrator.
+func (d *Directory) RemoveKey(ctx context.Context, actor Actor, objectID, keyID string) error {
+	_, err := d.changeApp(ctx, actor, objectID, "application.removeKey", func(o *op, a *application.Application) error {
+		i := slices.IndexFunc(a.KeyCredentials, func(k application.KeyCredential) bool { return k.KeyID == keyID })
+		if i < 0 {
+			return fmt.Errorf("%w: key credential %s", store.ErrNotFound, keyID)
+		}
+		a.KeyCredentials = slices.Delete(a.KeyCredentials, i, i+1)
+		return nil
+	})
+	return err
+}
+
+// AddFederatedCredential trusts an external issuer's tokens (workload
+// identity federation). Audiences default to api://AzureADTokenExchange.
+// Requires an owner or an application administrator.
+func (d *Directory) AddFederatedCredential(ctx context.Context, actor Actor, objectID string, fic application.FederatedIdentityCredential) (application.FederatedIdentityCredential, error) {
+	fic.ID = d.newID()
+	if len(fic.Audiences) == 0 {
+		fic.Audiences = []string{application.TokenExchangeAudience}
+	}
+	_, err := d.changeApp(ctx, actor, objectID, "application.addFederatedCredential", func(o *op, a *application.Application) error {
+		a.FederatedIdentityCredentials = append(a.FederatedIdentityCredentials, fic)
+		return nil
+	})
+	return fic, err
+}
+
+// RemoveFederatedCredential removes the federated credential with id.
+func (d *Directory) RemoveFederatedCredential(ctx context.Context, actor Actor, objectID, id string) error {
+	_, err := d.changeApp(ctx, actor, objectID, "application.removeFederatedCredential", func(o *op, a *application.Application) error {
+		i := slices.IndexFunc(a.FederatedIdentityCredentials, func(f application.FederatedIdentityCredential) bool { return f.ID == id })
+		if i < 0 {
+			return fmt.Errorf("%w: federated credential %s", store.ErrNotFound, id)
+		}
+		a.FederatedIdentityCredentials = slices.Delete(a.FederatedIdentityCredentials, i, i+1)
+		return nil
+	})
+	return err
+}
+
+// AddOwner adds a user (or service principal) of the home tenant as owner.
+func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
+	return d.changeApp(ctx, actor, objectID, "application.addOwner", func(o *op, a *application.Application) error {
+		if slices.Contains(a.Owners, ownerID) {
+			return fmt.Errorf("%w: already an owner", store.ErrAlreadyExists)
+		}
+		a.Owners = append(a.Owners, ownerID)
+		return nil
+	})
+}
+
+// RemoveOwner removes an owner.
+func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
+	return d.changeApp(ctx, actor, objectID, "application.removeOwner", func(o *op, a *application.Application) error {
+		i := slices.Index(a.Owners, ownerID)
+		if i < 0 {
+			return fmt.Errorf("%w: not an owner", store.ErrNotFound)
+		}
+		a.Owners = slices.Delete(a.Owners, i, i+1)
+		return nil
+	})
+}
+
+// homeSP returns the application's service principal in its home tenant.
+func homeSP(tx store.ReadTx, a application.Application) (serviceprincipal.ServicePrincipal, error) {
+	return store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(a.AppID, a.TenantID))
+}
+
+// DeleteApplication soft-deletes an application: deletedDateTime is set on
+// it and on its home-tenant service principal; both can be restored for 30
+// days with the same ids. Service principals in other tenants stay but get
+// no tokens while the app is deleted. Requires an owner or an application
+// administrator.
+func (d *Directory) DeleteApplication(ctx context.Context, actor Actor, objectID string) error {
+	return d.mutate(ctx, actor, func(o *op) error {
+		a, err := liveApp(o.tx, objectID)
+		if err != nil {
+			return err
+		}
+		if err := o.requireAppManager(a); err != nil {
+			return err
+		}
+		before := a
+		a = a.Clone()
+		now := o.now
+		a.DeletedDateTime = &now
+		if err := store.Applications.Put(o.tx, a); err != nil {
+			return err
+		}
+		if sp, err := homeSP(o.tx, a); err == nil {
+			sp = sp.Clone()
+			sp.DeletedDateTime = &now
+			if err := store.ServicePrincipals.Put(o.tx, sp); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return o.audit(a.TenantID, "application.delete", store.Applications, a.ID, before, a)
+	})
+}
+
+// RestoreApplication restores a soft-deleted application and its home
+// service principal, with the same ids, within RestoreWindow.
+func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, objectID string) (application.Application, error) {
+	var out application.Application
+	err := d.mutate(ctx, actor, func(o *op) error {
+		a, err := store.Applications.Get(o.tx, objectID)
+		if err != nil {
+			return err
+		}
+		if !a.IsDeleted() {
+			return fmt.Errorf("%w: application %s", ErrNotDeleted, objectID)
+		}
+		if err := o.requireAppManager(a); err != nil {
+			return err
+		}
+		if o.now.Sub(*a.DeletedDateTime) > RestoreWindow {
+			return ErrRestoreExpired
+		}
+		before := a
+		a = a.Clone()
+		a.DeletedDateTime = nil
+		if err := store.Applications.Put(o.tx, a); err != nil {
+			return err
+		}
+		if sp, err := homeSP(o.tx, a); err == nil && sp.DeletedDateTime != nil {
+			sp = sp.Clone()
+			sp.DeletedDateTime = nil
+			if err := store.ServicePrincipals.Put(o.tx, sp); err != nil {
+				return err
+			}
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		out = a
+		return o.audit(a.TenantID, "application.restore", store.Applications, a.ID, before, a)
+	})
+	return out, err
+}
+
+// PurgeApplication permanently deletes a soft-deleted application with its
+// home service principal and the grants and assignments that involve that
+// service principal. Service principals in other tenants remain, orphaned
+// (see Report).
+func (d *Directory) PurgeApplication(ctx context.Context, actor Actor, objectID string) error {
+	return d.mutate(ctx, actor, func(o *op) error {
+		a, err := store.Applications.Get(o.tx, objectID)
+		if err != nil {
+			return err
+		}
+		if !a.IsDeleted() {
+			return fmt.Errorf("%w: application %s", ErrNotDeleted, objectID)
+		}
+		if err := o.requireAppManager(a); err != nil {
+			return err
+		}
+		if sp, err := homeSP(o.tx, a); err == nil {
+			if err := deleteSPAndLinks(o.tx, sp.ID); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := store.Applications.Delete(o.tx, a.ID); err != nil {
+			return err
+		}
+		return o.audit(a.TenantID, "application.purge", store.Applications, a.ID, a, nil)
+	})
+}
+
+// deleteSPAndLinks deletes a service principal with every grant and
+// assignment that names it as client, resource or principal.
+func deleteSPAndLinks(tx store.Tx, spID string) error {
+	for _, idx := range []string{store.GrantByClient, store.GrantByResource} {
+		gs, err := store.Grants.Lookup(tx, idx, spID)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if err := store.Grants.Delete(tx, g.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	for _, idx := range []string{store.AssignmentByPrincipal, store.AssignmentByResource} {
+		as, err := store.Assignments.Lookup(tx, idx, spID)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			if err := store.Assignments.Delete(tx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return store.ServicePrincipals.Delete(tx, spID)
+}
+
+// Application returns the application with object id objectID (deleted
+// ones included; check IsDeleted).
+func (d *Directory) Application(ctx context.Context, objectID string) (application.Application, error) {
+	var out application.Application
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		a, err := store.Applications.Get(tx, objectID)
+		out = a
+		return err
+	})
+	return out, err
+}
+
+// ApplicationByAppID returns the application with the given appId (client
+// id).
+func (d *Directory) ApplicationByAppID(ctx context.Context, appID string) (application.Application, error) {
+	var out application.Application
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		a, err := store.Applications.One(tx, store.AppByAppID, appID)
+		out = a
+		return err
+	})
+	return out, err
+}
+

@@ -1,0 +1,609 @@
+package tenantry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
+)
+
+// AuthorizeRequest is an authorization request (/{tenant}/oauth2/v2.0/authorize)
+// made by a user who has already signed in; how the user authenticated
+// (a sign-in page, SignIn, a test) is the caller's business.
+type AuthorizeRequest struct {
+	Tenant              string
+	EndpointVersion     int
+	ClientID            string
+	RedirectURI         string
+	ResponseType        string // "code"
+	Scope               string
+	State               string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string // S256 or plain
+	// Prompt: "consent" forces the consent step; "none" forbids it.
+	Prompt string
+	// UserID is the signed-in user's object id.
+	UserID string
+}
+
+// AuthorizeResponse is where the user agent goes next.
+type AuthorizeResponse struct {
+	// RedirectURI is the registered URI the response goes to.
+	RedirectURI string
+	// Platform is where the redirect URI is registered.
+	Platform application.RedirectURIPlatform
+	Code     string
+	State    string
+}
+
+// Location returns the redirect URI with code and state in the query.
+func (r *AuthorizeResponse) Location() string {
+	u, err := url.Parse(r.RedirectURI)
+	if err != nil {
+		return r.RedirectURI
+	}
+	q := u.Query()
+	q.Set("code", r.Code)
+	if r.State != "" {
+		q.Set("state", r.State)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Authorize issues an authorization code for a signed-in user. The
+// redirect URI must match a registered one exactly (loopback URIs on any
+// port); SPA and public clients must use PKCE with S256. When consent is
+// missing it is recorded as the user's consent where the tenant policy
+// allows it (scopes the resource pre-authorizes for the client are granted
+// without asking); otherwise the error is consent_required naming the
+// missing scopes. A multi-tenant app gets its service principal in the
+// user's tenant on first consent. One audit event records the sign-in.
+func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
+	code, err := newOpaque(32)
+	if err != nil {
+		return nil, err
+	}
+	var resp *AuthorizeResponse
+	err = d.mutate(ctx, UserActor(req.UserID), func(o *op) error {
+		client, err := store.Applications.One(o.tx, store.AppByAppID, req.ClientID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
+			return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(req.ClientID))
+		} else if err != nil {
+			return err
+		}
+		platform, ok := client.MatchRedirectURI(req.RedirectURI)
+		if !ok {
+			return tokenErr(OAuthInvalidRequest, 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.", safe(req.RedirectURI), client.AppID)
+		}
+		if req.ResponseType != "code" {
+			return tokenErr("unsupported_response_type", 700054, "response_type '%s' is not enabled for the application; use 'code'.", safe(req.ResponseType))
+		}
+		if req.CodeChallenge == "" && (platform == application.PlatformSPA || platform == application.PlatformPublic) {
+			return tokenErr(OAuthInvalidRequest, 9002325, "Proof Key for Code Exchange is required for cross-origin authorization code redemption.")
+		}
+		if req.CodeChallenge != "" {
+			method := req.CodeChallengeMethod
+			if method == "" {
+				method = "plain"
+			}
+			if platform != application.PlatformWeb && method != "S256" {
+				return tokenErr(OAuthInvalidRequest, 9002325, "Public and single-page clients must use code_challenge_method S256.")
+			}
+			if err := token.CheckPKCEChallenge(method, req.CodeChallenge); err != nil {
+				return tokenErr(OAuthInvalidRequest, 9002313, "Invalid request: code_challenge is malformed.").with(err)
+			}
+			req.CodeChallengeMethod = method
+		}
+		u, err := store.Users.Get(o.tx, req.UserID)
+		if err != nil {
+			return tokenErr(OAuthInvalidRequest, 50034, "The user account does not exist.").with(err)
+		}
+		t, err := signInTenant(o.tx, req.Tenant, u)
+		if err != nil {
+			return err
+		}
+		if err := audienceGate(client, t, req.Tenant); err != nil {
+			return err
+		}
+		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: req.Scope, Platform: platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
+		consented, err := d.consentAtSignIn(o, g, req.Prompt)
+		if err != nil {
+			return err
+		}
+		// Dry run: everything the token endpoint will check must hold now.
+		if _, err := d.userTokens(o.tx, g, o.now, token.ClientAuthPublic); err != nil {
+			return err
+		}
+		data, err := json.Marshal(codeData{Grant: g, RedirectURI: req.RedirectURI, Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod})
+		if err != nil {
+			return err
+		}
+		c := store.Code{ID: hashCode(codeKindAuth, code), Kind: codeKindAuth, TenantID: t.ID, ExpiresAt: o.now.Add(d.tokens.cfg.CodeLifetime), Data: data}
+		if err := store.Codes.Create(o.tx, c); err != nil {
+			return err
+		}
+		resp = &AuthorizeResponse{RedirectURI: req.RedirectURI, Platform: platform, Code: code, State: req.State}
+		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": req.Scope, "consented": consented})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+const (
+	codeKindAuth   = "authorization_code"
+	codeKindDevice = "device_code"
+	codeKindUser   = "user_code"
+)
+
+type codeData struct {
+	Grant       userGrant `json:"g"`
+	RedirectURI string    `json:"redirect_uri,omitempty"`
+	Challenge   string    `json:"challenge,omitempty"`
+	Method      string    `json:"method,omitempty"`
+	// Device flow.
+	UserCode   string `json:"user_code,omitempty"`
+	DeviceHash string `json:"device,omitempty"`
+	Status     string `json:"status,omitempty"` // pending, approved, declined
+}
+
+// signInTenant resolves the authority segment for user u: a named tenant
+// must be u's tenant (guests sign in at the resource tenant); common and
+// organizations mean u's own tenant.
+func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant, error) {
+	if !u.AccountEnabled {
+		return tenant.Tenant{}, tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled.")
+	}
+	switch strings.ToLower(segment) {
+	case "common":
+	case "organizations":
+		if u.TenantID == tenant.ConsumersID {
+			return tenant.Tenant{}, tokenErr(OAuthInvalidRequest, 50020, "Personal Microsoft accounts cannot sign in at /organizations.")
+		}
+	default:
+		t, err := lookupTenant(tx, segment)
+		if err != nil {
+			return t, err
+		}
+		if t.ID != u.TenantID {
+			return t, tokenErr(OAuthInvalidGrant, 50020, "User account '%s' from identity provider does not exist in tenant '%s' and cannot access the application.", u.UserPrincipalName, t.DisplayName)
+		}
+		return t, nil
+	}
+	return store.Tenants.Get(tx, u.TenantID)
+}
+
+// consentAtSignIn records missing consent for g's user where possible.
+func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) {
+	uc, err := loadUser(o.tx, g, o.now)
+	if err != nil {
+		return false, err
+	}
+	if len(uc.missing) == 0 && prompt != "consent" {
+		return false, nil
+	}
+	if prompt == "none" {
+		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
+	}
+	spec := ConsentSpec{ClientAppID: uc.client.AppID}
+	if uc.req.isDefault || uc.res.AppID == "" {
+		spec.Default = true
+	} else if uc.res.AppID != uc.client.AppID {
+		// Scopes the resource pre-authorizes for this client need no
+		// prompt; they are recorded like the rest.
+		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
+	} else {
+		spec.Default = true
+	}
+	if pre := uc.res.AppID != "" && consent.PreAuthorized(uc.res, uc.client.AppID, uc.missing); pre && len(spec.Scopes) > 0 {
+		sp, _, err := d.ensureSP(o, uc.client, uc.t.ID)
+		if err != nil {
+			return false, err
+		}
+		if _, err := upsertGrant(o, uc.t.ID, sp.ID, consent.Principal, uc.u.ID, uc.resSP.ID, uc.missing); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
+		var ce *consent.Error
+		code := 65001
+		if errors.As(err, &ce) && (errors.Is(err, consent.ErrAdminConsentRequired) || errors.Is(err, consent.ErrUserConsentDisabled)) {
+			code = 90094
+		}
+		if errors.Is(err, ErrAudience) {
+			return false, audienceGate(uc.client, uc.t, uc.t.ID)
+		}
+		var te *TokenError
+		if errors.As(err, &te) {
+			return false, te
+		}
+		return false, tokenErr(OAuthConsentRequired, code, "Consent could not be recorded for application '%s' (%s): %v", uc.client.AppID, uc.client.DisplayName, err).with(err)
+	}
+	return true, nil
+}
+
+func (uc *userContext) missingOrAll() []string {
+	var out []string
+	for _, m := range uc.missing {
+		if m != consent.DefaultScope {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		out = uc.req.values
+	}
+	return out
+}
+
+// redeemCode redeems an authorization code (single use).
+func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	if req.Code == "" {
+		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
+	}
+	var pt *pendingTokens
+	err := d.mutate(ctx, System, func(o *op) error {
+		c, err := store.Codes.Get(o.tx, hashCode(codeKindAuth, req.Code))
+		if errors.Is(err, store.ErrNotFound) {
+			return tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid.")
+		} else if err != nil {
+			return err
+		}
+		var cd codeData
+		if err := json.Unmarshal(c.Data, &cd); err != nil {
+			return err
+		}
+		if c.RedeemedAt != nil {
+			return tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+		}
+		if !o.now.Before(c.ExpiresAt) {
+			return tokenErr(OAuthInvalidGrant, 70008, "The provided authorization code or refresh token has expired due to inactivity.")
+		}
+		if req.ClientID != cd.Grant.ClientAppID {
+			return tokenErr(OAuthInvalidGrant, 70000, "The authorization code was issued to a different client.")
+		}
+		if err := checkSegment(o.tx, req.Tenant, cd.Grant.TenantID); err != nil {
+			return err
+		}
+		if req.RedirectURI != cd.RedirectURI {
+			return tokenErr(OAuthInvalidGrant, 70000, "The redirect_uri does not match the one of the authorization request.")
+		}
+		if cd.Challenge != "" {
+			if err := token.VerifyPKCE(cd.Method, cd.Challenge, req.CodeVerifier); err != nil {
+				return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.").with(err)
+			}
+		}
+		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
+		if err != nil {
+			return err
+		}
+		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
+			return err
+		}
+		before := c
+		c = c.Clone()
+		now := o.now
+		c.RedeemedAt = &now
+		if err := store.Codes.Put(o.tx, c); err != nil {
+			return err
+		}
+		return o.audit(cd.Grant.TenantID, "token.redeemCode", store.Codes, c.ID, codeSummary(before), codeSummary(c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+func codeSummary(c store.Code) map[string]any {
+	return map[string]any{"kind": c.Kind, "expiresAt": c.ExpiresAt, "redeemedAt": c.RedeemedAt}
+}
+
+// SignIn checks a user's password (for sign-in pages) and returns the
+// user. Failures do not say whether the account exists.
+func (d *Directory) SignIn(ctx context.Context, tenantSegment, userPrincipalName, password string) (tenant.User, error) {
+	var u tenant.User
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		u, err = store.Users.One(tx, store.UserByUPN, strings.ToLower(userPrincipalName))
+		if err != nil {
+			return err
+		}
+		_, err = signInTenant(tx, tenantSegment, u)
+		return err
+	})
+	bad := tokenErr(OAuthInvalidGrant, 50126, "Error validating credentials due to invalid username or password.")
+	var te *TokenError
+	if errors.As(err, &te) && te.Code != 50020 {
+		return tenant.User{}, te
+	}
+	if err != nil || u.PasswordHash == nil || !u.PasswordHash.Verify(password) {
+		return tenant.User{}, bad
+	}
+	return u, nil
+}
+
+// DeviceAuthorization is the response of the device authorization
+// endpoint.
+type DeviceAuthorization struct {
+	DeviceCode      string `json:"device_code"`
+	UserCode        string `json:"user_code"`
+	VerificationURI string `json:"verification_uri"`
+	ExpiresIn       int    `json:"expires_in"`
+	Interval        int    `json:"interval"`
+	Message         string `json:"message"`
+}
+
+// DeviceCode starts the device code flow for a public client
+// (isFallbackPublicClient must be true, as "Allow public client flows" in
+// Entra): it returns the device code the client polls with and the user
+// code the user enters.
+func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, scope string) (*DeviceAuthorization, error) {
+	deviceCode, err := newOpaque(32)
+	if err != nil {
+		return nil, err
+	}
+	userCode, err := newUserCode()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parseScope(scope); err != nil {
+		return nil, err
+	}
+	var out *DeviceAuthorization
+	err = d.mutate(ctx, System, func(o *op) error {
+		client, err := store.Applications.One(o.tx, store.AppByAppID, clientID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
+			return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(clientID))
+		} else if err != nil {
+			return err
+		}
+		if !client.IsFallbackPublicClient {
+			return tokenErr(OAuthInvalidClient, 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (Public client flows are not allowed for application '%s'.)", client.AppID)
+		}
+		tid := ""
+		switch strings.ToLower(tenantSegment) {
+		case "common", "organizations", "consumers":
+			if strings.EqualFold(tenantSegment, "consumers") {
+				tid = tenant.ConsumersID
+			}
+		default:
+			t, err := lookupTenant(o.tx, tenantSegment)
+			if err != nil {
+				return err
+			}
+			if err := audienceGate(client, t, tenantSegment); err != nil {
+				return err
+			}
+			tid = t.ID
+		}
+		exp := o.now.Add(d.tokens.cfg.DeviceCodeLifetime)
+		dh := hashCode(codeKindDevice, deviceCode)
+		data, _ := json.Marshal(codeData{Grant: userGrant{TenantID: tid, ClientAppID: client.AppID, Scope: scope}, UserCode: userCode, Status: "pending", RedirectURI: tenantSegment})
+		if err := store.Codes.Create(o.tx, store.Code{ID: dh, Kind: codeKindDevice, TenantID: tid, ExpiresAt: exp, Data: data}); err != nil {
+			return err
+		}
+		link, _ := json.Marshal(codeData{DeviceHash: dh})
+		if err := store.Codes.Create(o.tx, store.Code{ID: hashCode(codeKindUser, userCode), Kind: codeKindUser, TenantID: tid, ExpiresAt: exp, Data: link}); err != nil {
+			return err
+		}
+		secs := int(d.tokens.cfg.DeviceCodeLifetime / time.Second)
+		out = &DeviceAuthorization{
+			DeviceCode: deviceCode, UserCode: userCode, VerificationURI: d.tokens.cfg.VerificationURI, ExpiresIn: secs, Interval: 5,
+			Message: fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", d.tokens.cfg.VerificationURI, userCode),
+		}
+		return o.audit(tid, "deviceCode.issue", store.Codes, dh, nil, map[string]any{"clientAppId": client.AppID, "scope": scope})
+	})
+	return out, err
+}
+
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ23456789"
+
+func newUserCode() (string, error) {
+	b, err := newOpaqueBytes(9)
+	if err != nil {
+		return "", err
+	}
+	out := make([]byte, 9)
+	for i, c := range b {
+		out[i] = userCodeAlphabet[int(c)%len(userCodeAlphabet)]
+	}
+	return string(out), nil
+}
+
+// ApproveDeviceCode is the user's side of the device code flow: the
+// signed-in user enters the user code and approves (or, with approve
+// false, declines). Consent is handled as in Authorize.
+func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode string, approve bool) error {
+	return d.mutate(ctx, UserActor(userID), func(o *op) error {
+		link, err := store.Codes.Get(o.tx, hashCode(codeKindUser, strings.ToUpper(strings.TrimSpace(userCode))))
+		if errors.Is(err, store.ErrNotFound) {
+			return tokenErr(OAuthBadVerificationCode, 70018, "The user code is invalid.")
+		} else if err != nil {
+			return err
+		}
+		var ld codeData
+		if err := json.Unmarshal(link.Data, &ld); err != nil {
+			return err
+		}
+		c, err := store.Codes.Get(o.tx, ld.DeviceHash)
+		if err != nil {
+			return err
+		}
+		var cd codeData
+		if err := json.Unmarshal(c.Data, &cd); err != nil {
+			return err
+		}
+		if !o.now.Before(c.ExpiresAt) {
+			return tokenErr(OAuthExpiredToken, 70019, "The device code has expired.")
+		}
+		if cd.Status != "pending" {
+			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already used.")
+		}
+		u, err := store.Users.Get(o.tx, userID)
+		if err != nil {
+			return err
+		}
+		t, err := signInTenant(o.tx, cd.RedirectURI, u)
+		if err != nil {
+			return err
+		}
+		if cd.Grant.TenantID != "" && cd.Grant.TenantID != t.ID {
+			return tokenErr(OAuthInvalidGrant, 50020, "The user is not a member of the tenant the device code was issued for.")
+		}
+		cd.Grant.TenantID, cd.Grant.UserID, cd.Grant.AuthTime = t.ID, u.ID, o.now
+		if approve {
+			client, err := store.Applications.One(o.tx, store.AppByAppID, cd.Grant.ClientAppID)
+			if err != nil {
+				return err
+			}
+			if err := audienceGate(client, t, cd.RedirectURI); err != nil {
+				return err
+			}
+			if _, err := d.consentAtSignIn(o, cd.Grant, ""); err != nil {
+				return err
+			}
+			if _, err := d.userTokens(o.tx, cd.Grant, o.now, token.ClientAuthPublic); err != nil {
+				return err
+			}
+			cd.Status = "approved"
+		} else {
+			cd.Status = "declined"
+		}
+		c = c.Clone()
+		if c.Data, err = json.Marshal(cd); err != nil {
+			return err
+		}
+		c.TenantID = t.ID
+		if err := store.Codes.Put(o.tx, c); err != nil {
+			return err
+		}
+		return o.audit(t.ID, "deviceCode."+cd.Status, store.Codes, c.ID, nil, map[string]any{"clientAppId": cd.Grant.ClientAppID, "userId": u.ID})
+	})
+}
+
+// pollDeviceCode answers a device code poll: pending, declined, expired,
+// or tokens (once).
+func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	var pt *pendingTokens
+	err := d.mutate(ctx, System, func(o *op) error {
+		c, err := store.Codes.Get(o.tx, hashCode(codeKindDevice, req.DeviceCode))
+		if errors.Is(err, store.ErrNotFound) {
+			return tokenErr(OAuthBadVerificationCode, 70018, "The device code is invalid.")
+		} else if err != nil {
+			return err
+		}
+		var cd codeData
+		if err := json.Unmarshal(c.Data, &cd); err != nil {
+			return err
+		}
+		if req.ClientID != cd.Grant.ClientAppID {
+			return tokenErr(OAuthBadVerificationCode, 70018, "The device code was issued to a different client.")
+		}
+		if c.RedeemedAt != nil {
+			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already redeemed.")
+		}
+		if !o.now.Before(c.ExpiresAt) {
+			return tokenErr(OAuthExpiredToken, 70019, "Verification code expired.")
+		}
+		switch cd.Status {
+		case "pending":
+			return tokenErr(OAuthAuthorizationPending, 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+		case "declined":
+			return tokenErr(OAuthAuthorizationDeclined, 70020, "The user declined the authorization request.")
+		}
+		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
+		if err != nil {
+			return err
+		}
+		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
+			return err
+		}
+		c = c.Clone()
+		now := o.now
+		c.RedeemedAt = &now
+		if err := store.Codes.Put(o.tx, c); err != nil {
+			return err
+		}
+		return o.audit(cd.Grant.TenantID, "token.redeemDeviceCode", store.Codes, c.ID, nil, codeSummary(c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// onBehalfOf exchanges a user's access token for the middle tier (the
+// client) for a token to a downstream API, limited to what the middle tier
+// was granted for that user.
+func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	if req.RequestedTokenUse != "on_behalf_of" {
+		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the parameter 'requested_token_use' with the value 'on_behalf_of'.")
+	}
+	if req.Assertion == "" {
+		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'assertion'.")
+	}
+	now := d.clock()
+	var mid application.Application
+	if err := d.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		mid, err = store.Applications.One(tx, store.AppByAppID, req.ClientID)
+		return err
+	}); err != nil {
+		return nil, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(req.ClientID))
+	}
+	v, err := d.Validator(append([]string{mid.AppID}, mid.IdentifierURIs...))
+	if err != nil {
+		return nil, err
+	}
+	p, err := v.Validate(ctx, req.Assertion)
+	switch {
+	case errors.Is(err, token.ErrExpired), errors.Is(err, token.ErrNotYetValid):
+		return nil, tokenErr(OAuthInvalidGrant, 500133, "Assertion is not within its valid time range.").with(err)
+	case err != nil:
+		return nil, tokenErr(OAuthInvalidGrant, 50013, "Assertion failed signature validation or is invalid.").with(err)
+	}
+	if p.IsApp {
+		return nil, tokenErr(OAuthUnauthorizedClient, 7000114, "Application '%s' is not allowed to make application on-behalf-of calls.", mid.AppID)
+	}
+	var pt *pendingTokens
+	err = d.st.View(ctx, func(tx store.ReadTx) error {
+		if err := checkSegment(tx, req.Tenant, p.TenantID); err != nil {
+			return err
+		}
+		t, err := store.Tenants.Get(tx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		if _, err := clientApp(tx, mid.AppID, t, req.Tenant); err != nil {
+			return err
+		}
+		auth, err := d.tokens.authenticate(ctx, mid, t, req, now, false)
+		if err != nil {
+			return err
+		}
+		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
+		u, err := store.Users.Get(tx, p.ObjectID)
+		if err == nil && !u.SessionValid(g.AuthTime) {
+			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked.").sub("bad_token")
+		}
+		pt, err = d.userTokens(tx, g, now, auth)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(ctx, pt, req.ClientInfo)
+}

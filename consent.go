@@ -1,0 +1,292 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// ConsentSpec describes a consent request in a tenant.
+type ConsentSpec struct {
+	// ClientAppID is the appId of the app asking for permissions.
+	ClientAppID string
+	// Scopes are explicit delegated scopes per resource (dynamic consent).
+	Scopes []consent.ScopeRequest
+	// Default consents to everything in the client's
+	// requiredResourceAccess (".default", static consent). Application
+	// permissions are included only with TenantWide.
+	Default bool
+	// TenantWide is admin consent on behalf of every user of the tenant;
+	// it needs an administrator (see tenant.CanGrantTenantWide).
+	TenantWide bool
+}
+
+// ConsentResult is what a consent created or extended.
+type ConsentResult struct {
+	// ClientServicePrincipal is the client's service principal in the
+	// tenant (created by the consent if it did not exist).
+	ClientServicePrincipal serviceprincipal.ServicePrincipal
+	// Created lists the service principals the consent created.
+	Created []serviceprincipal.ServicePrincipal
+	// Grants are the delegated permission grants as they now stand.
+	Grants []consent.Grant
+	// Assignments are the application permissions created.
+	Assignments []serviceprincipal.AppRoleAssignment
+}
+
+// Consent records a user's consent (for itself) or an administrator's
+// tenant-wide consent, as decided by consent.Decide under the tenant's
+// policy. The client's service principal (and those of multi-tenant
+// resources it needs) are created in the tenant on first consent when their
+// sign-in audience admits it. Exactly one audit event records the whole
+// consent.
+func (d *Directory) Consent(ctx context.Context, actor Actor, tenantID string, spec ConsentSpec) (ConsentResult, error) {
+	var out ConsentResult
+	err := d.mutate(ctx, actor, func(o *op) error {
+		r, err := d.consentIn(o, tenantID, spec)
+		if err != nil {
+			return err
+		}
+		out = r
+		return o.audit(tenantID, "consent.grant", store.ServicePrincipals, r.ClientServicePrincipal.ID, nil, r)
+	})
+	return out, err
+}
+
+// consentIn does the work of Consent inside an operation, without the audit
+// event (the token flows reuse it for consent at sign-in).
+func (d *Directory) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResult, error) {
+	var out ConsentResult
+	t, err := store.Tenants.Get(o.tx, tenantID)
+	if err != nil {
+		return out, err
+	}
+	c, err := o.caller(tenantID)
+	if err != nil {
+		return out, err
+	}
+	if c.User.ID == "" && !spec.TenantWide {
+		return out, invalid("user consent needs a user actor")
+	}
+	client, err := store.Applications.One(o.tx, store.AppByAppID, spec.ClientAppID)
+	if err != nil {
+		return out, err
+	}
+	if client.IsDeleted() {
+		return out, fmt.Errorf("%w: application %s", ErrDeleted, client.AppID)
+	}
+	if !client.AdmitsTenant(tenantID) {
+		return out, fmt.Errorf("%w: %s (%s) in tenant %s", ErrAudience, client.AppID, client.SignInAudience, tenantID)
+	}
+	req := consent.Request{
+		Tenant: t, Caller: c, Client: client, Scopes: spec.Scopes,
+		Default: spec.Default, TenantWide: spec.TenantWide,
+		Resources: map[string]consent.Resource{},
+	}
+	if sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(client.AppID, tenantID)); err == nil {
+		if !sp.Usable() {
+			return out, fmt.Errorf("%w: service principal of %s is disabled", ErrForbidden, client.AppID)
+		}
+		req.ClientAssignmentRequired = sp.AppRoleAssignmentRequired
+	}
+	if err := loadResources(o.tx, tenantID, client, spec.Scopes, req.Resources); err != nil {
+		return out, err
+	}
+	dec, err := consent.Decide(req)
+	if err != nil {
+		return out, err
+	}
+	apps := map[string]application.Application{client.AppID: client}
+	for id, r := range req.Resources {
+		apps[id] = r.App
+	}
+	sps := map[string]serviceprincipal.ServicePrincipal{}
+	for _, appID := range dec.Provision {
+		app, ok := apps[appID]
+		if !ok {
+			return out, fmt.Errorf("%w: application %s", store.ErrNotFound, appID)
+		}
+		sp, created, err := d.ensureSP(o, app, tenantID)
+		if err != nil {
+			return out, err
+		}
+		if !sp.Usable() {
+			return out, fmt.Errorf("%w: service principal of %s is disabled", ErrForbidden, appID)
+		}
+		if created {
+			out.Created = append(out.Created, sp)
+		}
+		sps[appID] = sp
+	}
+	out.ClientServicePrincipal = sps[client.AppID]
+	principal := ""
+	if dec.ConsentType == consent.Principal {
+		principal = c.User.ID
+	}
+	for _, dg := range dec.Delegated {
+		cl, res := sps[dg.ClientAppID], sps[dg.ResourceAppID]
+		if cl.ID == "" || res.ID == "" {
+			return out, fmt.Errorf("tenantry: internal error: consent decision names an unprovisioned app")
+		}
+		g, err := upsertGrant(o, tenantID, cl.ID, dec.ConsentType, principal, res.ID, dg.Scopes)
+		if err != nil {
+			return out, err
+		}
+		out.Grants = append(out.Grants, g)
+	}
+	for _, rg := range dec.AppRoles {
+		cl, res := sps[rg.ClientAppID], sps[rg.ResourceAppID]
+		a := serviceprincipal.AppRoleAssignment{
+			ID: d.newID(), TenantID: tenantID, AppRoleID: rg.AppRoleID,
+			PrincipalID: cl.ID, PrincipalType: serviceprincipal.PrincipalServicePrincipal, PrincipalDisplayName: cl.DisplayName,
+			ResourceID: res.ID, ResourceDisplayName: res.DisplayName, CreatedDateTime: o.now,
+		}
+		if err := store.Assignments.Create(o.tx, a); errors.Is(err, store.ErrAlreadyExists) {
+			continue
+		} else if err != nil {
+			return out, err
+		}
+		out.Assignments = append(out.Assignments, a)
+	}
+	return out, nil
+}
+
+// loadResources fills res with every live resource app the request may
+// touch: those named in scopes, in the client's requiredResourceAccess and,
+// for combined consent, those required by APIs that list the client as a
+// known client application.
+func loadResources(tx store.ReadTx, tenantID string, client application.Application, scopes []consent.ScopeRequest, res map[string]consent.Resource) error {
+	var ids []string
+	for _, s := range scopes {
+		ids = append(ids, s.ResourceAppID)
+	}
+	for _, rra := range client.RequiredResourceAccess {
+		ids = append(ids, rra.ResourceAppID)
+	}
+	seen := map[string]bool{}
+	for len(ids) > 0 {
+		id := ids[0]
+		ids = ids[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		app, err := store.Applications.One(tx, store.AppByAppID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if app.IsDeleted() {
+			continue
+		}
+		r := consent.Resource{App: app}
+		if sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(app.AppID, tenantID)); err == nil {
+			r.Classifications = sp.Classifications
+		}
+		res[id] = r
+		if app.API != nil && slices.Contains(app.API.KnownClientApplications, client.AppID) {
+			for _, rra := range app.RequiredResourceAccess {
+				ids = append(ids, rra.ResourceAppID)
+			}
+		}
+	}
+	return nil
+}
+
+// upsertGrant merges scopes into the grant of (client, type, principal,
+// resource), creating it if needed.
+func upsertGrant(o *op, tenantID, clientID, consentType, principalID, resourceID string, scopes []string) (consent.Grant, error) {
+	g, err := store.Grants.One(o.tx, store.GrantUnique, store.GrantKey(clientID, consentType, principalID, resourceID))
+	switch {
+	case err == nil:
+		g = consent.Merge(g, scopes)
+		return g, store.Grants.Put(o.tx, g)
+	case errors.Is(err, store.ErrNotFound):
+		g = consent.Grant{
+			ID: o.d.newID(), TenantID: tenantID, ClientID: clientID, ConsentType: consentType,
+			PrincipalID: principalID, ResourceID: resourceID, Scope: consent.JoinScopes(scopes), CreatedDateTime: o.now,
+		}
+		return g, store.Grants.Create(o.tx, g)
+	default:
+		return g, err
+	}
+}
+
+// RevokeGrant removes scopes from a delegated permission grant, deleting it
+// when no scope remains; nil scopes deletes it outright. A user may revoke
+// its own (Principal) grants; tenant-wide grants need an administrator.
+// Tokens already issued stay valid until they expire; no new token carries
+// a revoked scope.
+func (d *Directory) RevokeGrant(ctx context.Context, actor Actor, grantID string, scopes []string) error {
+	return d.mutate(ctx, actor, func(o *op) error {
+		g, err := store.Grants.Get(o.tx, grantID)
+		if err != nil {
+			return err
+		}
+		c, err := o.caller(g.TenantID)
+		if err != nil {
+			return err
+		}
+		if !(g.ConsentType == consent.Principal && g.PrincipalID == c.User.ID) {
+			if err := tenant.CanGrantTenantWide(c, false); err != nil {
+				return err
+			}
+		}
+		if scopes != nil {
+			if ng, empty := consent.Narrow(g, scopes); !empty {
+				if err := store.Grants.Put(o.tx, ng); err != nil {
+					return err
+				}
+				return o.audit(g.TenantID, "consent.revoke", store.Grants, g.ID, g, ng)
+			}
+		}
+		if err := store.Grants.Delete(o.tx, g.ID); err != nil {
+			return err
+		}
+		return o.audit(g.TenantID, "consent.revoke", store.Grants, g.ID, g, nil)
+	})
+}
+
+// Grants returns the delegated permission grants held by a client service
+// principal.
+func (d *Directory) Grants(ctx context.Context, clientSPID string) ([]consent.Grant, error) {
+	var out []consent.Grant
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		gs, err := store.Grants.Lookup(tx, store.GrantByClient, clientSPID)
+		out = gs
+		return err
+	})
+	return out, err
+}
+
+// Assignments returns the app role assignments held by a principal (user,
+// group or service principal).
+func (d *Directory) Assignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
+	var out []serviceprincipal.AppRoleAssignment
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, principalID)
+		out = as
+		return err
+	})
+	return out, err
+}
+
+// Audit returns audit events after sequence number after, oldest first, at
+// most limit (0 = all).
+func (d *Directory) Audit(ctx context.Context, after int64, limit int) ([]store.AuditEvent, error) {
+	var out []store.AuditEvent
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		ev, err := tx.Audit(after, limit)
+		out = ev
+		return err
+	})
+	return out, err
+}

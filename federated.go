@@ -1,0 +1,136 @@
+package tenantry
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/token"
+)
+
+// authenticateFederated authenticates a client with an external identity
+// provider's token matched against the app's federated identity
+// credentials (workload identity federation).
+func (s *tokenService) authenticateFederated(ctx context.Context, app application.Application, ua *token.UnverifiedAssertion, raw string, now time.Time) (token.ClientAuth, error) {
+	var candidates []application.FederatedIdentityCredential
+	for _, f := range app.FederatedIdentityCredentials {
+		if f.Issuer == ua.Issuer {
+			candidates = append(candidates, f)
+		}
+	}
+	if len(candidates) == 0 {
+		if len(app.FederatedIdentityCredentials) == 0 {
+			return 0, tokenErr(OAuthInvalidClient, 700027, "Client assertion failed signature validation: no registered key or federated credential matches it.")
+		}
+		return 0, tokenErr(OAuthInvalidClient, 700211, "No matching federated identity record found for presented assertion issuer '%s'.", safe(ua.Issuer))
+	}
+	if base := s.cfg.Authority.V2Base; ua.Issuer != "" && (strings.HasPrefix(ua.Issuer, cmpOr(base, "https://login.microsoftonline.com")) || strings.HasPrefix(ua.Issuer, cmpOr(s.cfg.Authority.V1Base, "https://sts.windows.net"))) {
+		return 0, tokenErr(OAuthInvalidClient, 700229, "Tokens issued by this service cannot be used as federated credential assertions.")
+	}
+	keys, err := s.federatedKeys(ctx, ua.Issuer)
+	if err != nil {
+		return 0, tokenErr(OAuthInvalidClient, 70021, "The keys of the federated issuer could not be obtained.").with(err)
+	}
+	ext, err := token.VerifyExternalToken(ctx, raw, keys, token.ExternalTokenRules{Now: now})
+	switch {
+	case err != nil && isTimeErr(err):
+		return 0, tokenErr(OAuthInvalidClient, 700024, "Client assertion is not within its valid time range.").with(err)
+	case err != nil:
+		return 0, tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.").with(err)
+	}
+	audOK := false
+	for _, f := range candidates {
+		if f.Matches(ext.Issuer, ext.Subject, ext.Audience) {
+			return token.ClientAuthCertificate, nil
+		}
+		for _, a := range ext.Audience {
+			for _, w := range f.Audiences {
+				audOK = audOK || a == w
+			}
+		}
+	}
+	if !audOK {
+		return 0, tokenErr(OAuthInvalidClient, 700212, "No matching federated identity record found for presented assertion audience.")
+	}
+	return 0, tokenErr(OAuthInvalidClient, 700213, "No matching federated identity record found for presented assertion subject '%s'.", safe(ext.Subject))
+}
+
+func isTimeErr(err error) bool {
+	return errors.Is(err, token.ErrAssertionTime) || errors.Is(err, token.ErrExpired) || errors.Is(err, token.ErrNotYetValid)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// federatedKeys returns (and caches) the key source of an external issuer.
+func (s *tokenService) federatedKeys(ctx context.Context, issuer string) (token.KeySource, error) {
+	if s.cfg.FederatedKeys != nil {
+		return s.cfg.FederatedKeys(ctx, issuer)
+	}
+	s.fedMu.Lock()
+	ks, ok := s.fedKeys[issuer]
+	s.fedMu.Unlock()
+	if ok {
+		return ks, nil
+	}
+	jwksURI, err := discoverJWKS(ctx, s.cfg.HTTPClient, issuer)
+	if err != nil {
+		return nil, err
+	}
+	ks = token.NewRemoteKeySet(jwksURI, token.RemoteOptions{HTTPClient: s.cfg.HTTPClient})
+	s.fedMu.Lock()
+	if len(s.fedKeys) > 1000 {
+		clear(s.fedKeys)
+	}
+	s.fedKeys[issuer] = ks
+	s.fedMu.Unlock()
+	return ks, nil
+}
+
+// discoverJWKS reads jwks_uri from the issuer's OpenID Connect discovery
+// document; the document's issuer must equal issuer.
+func discoverJWKS(ctx context.Context, client *http.Client, issuer string) (string, error) {
+	if !strings.HasPrefix(issuer, "https://") {
+		return "", fmt.Errorf("tenantry: federated issuer %q is not an https URL", issuer)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("tenantry: discovery of %q: HTTP %d", issuer, resp.StatusCode)
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
+		return "", fmt.Errorf("tenantry: discovery of %q: %w", issuer, err)
+	}
+	if doc.Issuer != issuer || doc.JWKSURI == "" {
+		return "", fmt.Errorf("tenantry: discovery of %q: issuer mismatch or no jwks_uri", issuer)
+	}
+	return doc.JWKSURI, nil
+}
+
+func newOpaqueBytes(n int) ([]byte, error) {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	return b, err
+}

@@ -1,0 +1,308 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// CreateServicePrincipal adds the application with appID to tenantID (an
+// "admin add" of an enterprise application). It is refused with
+// ErrAudience when the app's sign-in audience does not admit the tenant
+// (for example a single-tenant app in a foreign tenant). In the home tenant
+// owners and application administrators may do it; elsewhere only
+// application administrators of that tenant.
+func (d *Directory) CreateServicePrincipal(ctx context.Context, actor Actor, tenantID, appID string) (serviceprincipal.ServicePrincipal, error) {
+	var out serviceprincipal.ServicePrincipal
+	err := d.mutate(ctx, actor, func(o *op) error {
+		app, err := store.Applications.One(o.tx, store.AppByAppID, appID)
+		if err != nil {
+			return err
+		}
+		if app.IsDeleted() {
+			return fmt.Errorf("%w: application %s", ErrDeleted, appID)
+		}
+		if _, err := store.Tenants.Get(o.tx, tenantID); err != nil {
+			return err
+		}
+		if app.TenantID == tenantID {
+			if err := o.requireAppManager(app); err != nil {
+				return err
+			}
+		} else {
+			c, err := o.caller(tenantID)
+			if err != nil {
+				return err
+			}
+			if c.User.ID != "" && !c.Roles.IsAppAdmin() {
+				return &tenant.ForbiddenError{Reason: "adding a foreign application requires an application administrator"}
+			}
+		}
+		sp, created, err := d.ensureSP(o, app, tenantID)
+		if err != nil {
+			return err
+		}
+		if !created {
+			return fmt.Errorf("%w: service principal of %s in %s", store.ErrAlreadyExists, appID, tenantID)
+		}
+		out = sp
+		return o.audit(tenantID, "servicePrincipal.create", store.ServicePrincipals, sp.ID, nil, sp)
+	})
+	return out, err
+}
+
+// ensureSP returns app's service principal in tenantID, creating it when
+// the app's audience admits the tenant. It writes no audit event: the
+// calling operation's event covers it.
+func (d *Directory) ensureSP(o *op, app application.Application, tenantID string) (serviceprincipal.ServicePrincipal, bool, error) {
+	sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(app.AppID, tenantID))
+	if err == nil {
+		return sp, false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return sp, false, err
+	}
+	if app.IsDeleted() {
+		return sp, false, fmt.Errorf("%w: application %s", ErrDeleted, app.AppID)
+	}
+	if !app.AdmitsTenant(tenantID) {
+		return sp, false, fmt.Errorf("%w: %s (%s) in tenant %s", ErrAudience, app.AppID, app.SignInAudience, tenantID)
+	}
+	sp = serviceprincipal.New(d.newID(), app, tenantID, o.now)
+	if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
+		return sp, false, err
+	}
+	return sp, true, nil
+}
+
+// SetServicePrincipalEnabled enables or disables a service principal
+// (accountEnabled). A disabled service principal gets no tokens, as client
+// or as resource. Requires an owner or application administrator of its
+// tenant.
+func (d *Directory) SetServicePrincipalEnabled(ctx context.Context, actor Actor, spID string, enabled bool) (serviceprincipal.ServicePrincipal, error) {
+	action := "servicePrincipal.disable"
+	if enabled {
+		action = "servicePrincipal.enable"
+	}
+	return d.changeSP(ctx, actor, spID, action, func(sp *serviceprincipal.ServicePrincipal) error {
+		sp.AccountEnabled = enabled
+		return nil
+	})
+}
+
+// UpdateServicePrincipal changes the tenant-local settings of a service
+// principal with fn (display name, tags, appRoleAssignmentRequired,
+// permission classifications, claims mapping, ...). The copies of the
+// application's data (appId, roles, scopes, names) are restored from the
+// application afterwards, so fn cannot change them.
+func (d *Directory) UpdateServicePrincipal(ctx context.Context, actor Actor, spID string, fn func(sp *serviceprincipal.ServicePrincipal) error) (serviceprincipal.ServicePrincipal, error) {
+	return d.changeSP(ctx, actor, spID, "servicePrincipal.update", fn)
+}
+
+func (d *Directory) changeSP(ctx context.Context, actor Actor, spID, action string, fn func(sp *serviceprincipal.ServicePrincipal) error) (serviceprincipal.ServicePrincipal, error) {
+	var out serviceprincipal.ServicePrincipal
+	err := d.mutate(ctx, actor, func(o *op) error {
+		before, err := store.ServicePrincipals.Get(o.tx, spID)
+		if err != nil {
+			return err
+		}
+		if before.DeletedDateTime != nil {
+			return fmt.Errorf("%w: service principal %s", ErrDeleted, spID)
+		}
+		if err := o.requireSPManager(before); err != nil {
+			return err
+		}
+		sp := before.Clone()
+		if err := fn(&sp); err != nil {
+			return err
+		}
+		sp.ID, sp.TenantID, sp.AppID, sp.AppOwnerOrganizationID = before.ID, before.TenantID, before.AppID, before.AppOwnerOrganizationID
+		sp.ServicePrincipalType, sp.CreatedDateTime, sp.DeletedDateTime = before.ServicePrincipalType, before.CreatedDateTime, before.DeletedDateTime
+		if app, err := store.Applications.One(o.tx, store.AppByAppID, sp.AppID); err == nil {
+			sp.Sync(app)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		} else {
+			sp.AppRoles, sp.OAuth2PermissionScopes = before.AppRoles, before.OAuth2PermissionScopes
+		}
+		if err := store.ServicePrincipals.Put(o.tx, sp); err != nil {
+			return err
+		}
+		out = sp
+		return o.audit(sp.TenantID, action, store.ServicePrincipals, sp.ID, before, sp)
+	})
+	return out, err
+}
+
+// ServicePrincipal returns the service principal with object id spID.
+func (d *Directory) ServicePrincipal(ctx context.Context, spID string) (serviceprincipal.ServicePrincipal, error) {
+	var out serviceprincipal.ServicePrincipal
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		sp, err := store.ServicePrincipals.Get(tx, spID)
+		out = sp
+		return err
+	})
+	return out, err
+}
+
+// ServicePrincipalByAppID returns the service principal of appID in
+// tenantID.
+func (d *Directory) ServicePrincipalByAppID(ctx context.Context, appID, tenantID string) (serviceprincipal.ServicePrincipal, error) {
+	var out serviceprincipal.ServicePrincipal
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(appID, tenantID))
+		out = sp
+		return err
+	})
+	return out, err
+}
+
+// AssignmentSpec describes an app role assignment.
+type AssignmentSpec struct {
+	// ResourceID is the resource service principal's object id.
+	ResourceID string
+	// PrincipalID is a user, group or service principal of the resource's
+	// tenant.
+	PrincipalID string
+	// AppRoleID is a role of the resource, or
+	// application.DefaultAccessRoleID for "default access".
+	AppRoleID string
+	// Start and End optionally bound the assignment (just-in-time access).
+	Start, End *time.Time
+}
+
+// AssignAppRole assigns an app role of a resource service principal to a
+// user, group or client service principal of the same tenant. The role must
+// exist, be enabled and allow the principal's member type (User for users
+// and groups, Application for service principals). Owners of the resource
+// service principal and application administrators may assign roles to
+// users and groups; an assignment to a service principal is an application
+// permission and needs an administrator who may grant admin consent.
+func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec AssignmentSpec) (serviceprincipal.AppRoleAssignment, error) {
+	var out serviceprincipal.AppRoleAssignment
+	err := d.mutate(ctx, actor, func(o *op) error {
+		res, err := store.ServicePrincipals.Get(o.tx, spec.ResourceID)
+		if err != nil {
+			return err
+		}
+		if res.DeletedDateTime != nil {
+			return fmt.Errorf("%w: service principal %s", ErrDeleted, res.ID)
+		}
+		ptype, pname, err := principalOf(o.tx, res.TenantID, spec.PrincipalID)
+		if err != nil {
+			return err
+		}
+		if ptype == serviceprincipal.PrincipalServicePrincipal {
+			c, err := o.caller(res.TenantID)
+			if err != nil {
+				return err
+			}
+			if err := tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID); err != nil {
+				return err
+			}
+		} else if err := o.requireSPManager(res); err != nil {
+			return err
+		}
+		a, err := newAssignment(d, o, res, spec, ptype, pname)
+		if err != nil {
+			return err
+		}
+		if err := store.Assignments.Create(o.tx, a); err != nil {
+			return err
+		}
+		out = a
+		return o.audit(res.TenantID, "appRoleAssignment.create", store.Assignments, a.ID, nil, a)
+	})
+	return out, err
+}
+
+func newAssignment(d *Directory, o *op, res serviceprincipal.ServicePrincipal, spec AssignmentSpec, ptype, pname string) (serviceprincipal.AppRoleAssignment, error) {
+	a := serviceprincipal.AppRoleAssignment{
+		ID: d.newID(), TenantID: res.TenantID, AppRoleID: spec.AppRoleID,
+		PrincipalID: spec.PrincipalID, PrincipalType: ptype, PrincipalDisplayName: pname,
+		ResourceID: res.ID, ResourceDisplayName: res.DisplayName, CreatedDateTime: o.now,
+		StartDateTime: spec.Start, EndDateTime: spec.End,
+	}
+	if spec.Start != nil && spec.End != nil && !spec.End.After(*spec.Start) {
+		return a, &tenant.FieldError{Field: "endDateTime", Reason: "must be after startDateTime"}
+	}
+	if spec.AppRoleID == application.DefaultAccessRoleID {
+		return a, nil
+	}
+	role, ok := res.RoleByID(spec.AppRoleID)
+	if !ok {
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "is not a role of the resource"}
+	}
+	if !role.IsEnabled {
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "the role is disabled"}
+	}
+	member := application.MemberTypeUser
+	if ptype == serviceprincipal.PrincipalServicePrincipal {
+		member = application.MemberTypeApplication
+	}
+	if !role.Allows(member) {
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "the role does not allow member type " + member}
+	}
+	return a, nil
+}
+
+// principalOf finds the type and display name of a user, group or service
+// principal of tenantID.
+func principalOf(tx store.ReadTx, tenantID, id string) (string, string, error) {
+	if u, err := store.Users.Get(tx, id); err == nil {
+		if u.TenantID != tenantID {
+			return "", "", invalid("principal %s belongs to another tenant", id)
+		}
+		return serviceprincipal.PrincipalUser, u.DisplayName, nil
+	}
+	if g, err := store.Groups.Get(tx, id); err == nil {
+		if g.TenantID != tenantID {
+			return "", "", invalid("principal %s belongs to another tenant", id)
+		}
+		return serviceprincipal.PrincipalGroup, g.DisplayName, nil
+	}
+	sp, err := store.ServicePrincipals.Get(tx, id)
+	if err != nil {
+		return "", "", fmt.Errorf("principal %s: %w", id, err)
+	}
+	if sp.TenantID != tenantID {
+		return "", "", invalid("principal %s belongs to another tenant", id)
+	}
+	return serviceprincipal.PrincipalServicePrincipal, sp.DisplayName, nil
+}
+
+// UnassignAppRole deletes an app role assignment, with the same
+// permissions as AssignAppRole.
+func (d *Directory) UnassignAppRole(ctx context.Context, actor Actor, assignmentID string) error {
+	return d.mutate(ctx, actor, func(o *op) error {
+		a, err := store.Assignments.Get(o.tx, assignmentID)
+		if err != nil {
+			return err
+		}
+		res, err := store.ServicePrincipals.Get(o.tx, a.ResourceID)
+		if err != nil {
+			return err
+		}
+		if a.PrincipalType == serviceprincipal.PrincipalServicePrincipal {
+			c, err := o.caller(res.TenantID)
+			if err != nil {
+				return err
+			}
+			if err := tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID); err != nil {
+				return err
+			}
+		} else if err := o.requireSPManager(res); err != nil {
+			return err
+		}
+		if err := store.Assignments.Delete(o.tx, a.ID); err != nil {
+			return err
+		}
+		return o.audit(a.TenantID, "appRoleAssignment.delete", store.Assignments, a.ID, a, nil)
+	})
+}

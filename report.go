@@ -1,0 +1,119 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+)
+
+// Report is a governance report over the directory.
+type Report struct {
+	// OrphanedServicePrincipals have no live application: it was deleted
+	// (soft or permanently). They get no tokens.
+	OrphanedServicePrincipals []serviceprincipal.ServicePrincipal
+	// ApplicationsWithoutOwners are live applications nobody owns.
+	ApplicationsWithoutOwners []application.Application
+	// ExpiringCredentials are secrets and certificates of live applications
+	// that expire within the report's horizon (or already have).
+	ExpiringCredentials []ExpiringCredential
+	// AdminScopeGrants are delegated grants that include a scope of type
+	// Admin on their resource.
+	AdminScopeGrants []AdminScopeGrant
+}
+
+// ExpiringCredential names a credential close to its end date.
+type ExpiringCredential struct {
+	AppID       string
+	KeyID       string
+	Type        string // password or certificate
+	DisplayName string
+	EndDateTime time.Time
+}
+
+// AdminScopeGrant is a grant holding Admin-type scopes.
+type AdminScopeGrant struct {
+	Grant       consent.Grant
+	AdminScopes []string
+}
+
+// Report builds the governance report; tenantID limits it to one tenant
+// ("" = every tenant), and credentials ending before now+within are listed.
+func (d *Directory) Report(ctx context.Context, tenantID string, within time.Duration) (Report, error) {
+	var r Report
+	horizon := d.clock().Add(within)
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		index, key := "", ""
+		if tenantID != "" {
+			index, key = store.ByTenant, tenantID
+		}
+		apps, err := store.Applications.All(tx, index, key)
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			if a.IsDeleted() {
+				continue
+			}
+			if len(a.Owners) == 0 {
+				r.ApplicationsWithoutOwners = append(r.ApplicationsWithoutOwners, a)
+			}
+			for _, p := range a.PasswordCredentials {
+				if p.EndDateTime.Before(horizon) {
+					r.ExpiringCredentials = append(r.ExpiringCredentials, ExpiringCredential{a.AppID, p.KeyID, "password", p.DisplayName, p.EndDateTime})
+				}
+			}
+			for _, k := range a.KeyCredentials {
+				if k.EndDateTime.Before(horizon) {
+					r.ExpiringCredentials = append(r.ExpiringCredentials, ExpiringCredential{a.AppID, k.KeyID, "certificate", k.DisplayName, k.EndDateTime})
+				}
+			}
+		}
+		sps, err := store.ServicePrincipals.All(tx, index, key)
+		if err != nil {
+			return err
+		}
+		byID := map[string]serviceprincipal.ServicePrincipal{}
+		for _, sp := range sps {
+			byID[sp.ID] = sp
+			if sp.AppID == "" || sp.ServicePrincipalType != serviceprincipal.TypeApplication {
+				continue
+			}
+			a, err := store.Applications.One(tx, store.AppByAppID, sp.AppID)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && a.IsDeleted()) {
+				r.OrphanedServicePrincipals = append(r.OrphanedServicePrincipals, sp)
+			} else if err != nil {
+				return err
+			}
+		}
+		grants, err := store.Grants.All(tx, index, key)
+		if err != nil {
+			return err
+		}
+		for _, g := range grants {
+			res, ok := byID[g.ResourceID]
+			if !ok {
+				if res, err = store.ServicePrincipals.Get(tx, g.ResourceID); err != nil {
+					continue
+				}
+			}
+			var admin []string
+			for _, s := range g.Scopes() {
+				if ps, ok := res.ScopeByValue(s); ok && ps.Type == application.ScopeTypeAdmin {
+					admin = append(admin, s)
+				}
+			}
+			if len(admin) > 0 {
+				r.AdminScopeGrants = append(r.AdminScopeGrants, AdminScopeGrant{Grant: g, AdminScopes: admin})
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(r.ExpiringCredentials, func(a, b ExpiringCredential) int { return a.EndDateTime.Compare(b.EndDateTime) })
+	return r, err
+}

@@ -1,0 +1,49 @@
+// Package memory is the embedded, in-memory [store.Store]: the default
+// backend of tenantry, for tests, development and single-process use. Its
+// data lives in Go maps and is lost when the process exits.
+//
+// # Layout
+//
+// Each kind is a table map[id]{value, revision}. Each index maps a key to
+// the sorted set of ids that have it; the ids of a kind are kept in another
+// sorted set, the listing of index "". Small sets are sorted slices; large
+// ones are lists of sorted blocks of at most 512 ids, so an insert moves at
+// most 512 strings and a page of a listing costs a binary search, not a
+// sort, even with a million records. Get, Lookup on a key and the first page
+// of a List are O(1) in the number of records (O(log n) with a cursor).
+//
+// # Transactions
+//
+// [Store.Update] calls are serialised by a writer mutex, so the function
+// runs once and never sees a conflict. Its writes are buffered in an
+// overlay, per kind a map of pending values and deletions with its own
+// index; reads in the transaction see the committed state overlaid with
+// them, index lookups and listings included. Unique indexes are checked at
+// each Put and Create against that combined view. Commit computes the index
+// changes first and then applies them while holding the store's
+// RWMutex in write mode: readers wait for no more than the apply.
+//
+// [Store.View] holds the RWMutex in read mode while its function runs,
+// which makes its reads a consistent snapshot. View functions must be
+// short: a commit waits for running Views, and new Views wait behind a
+// waiting commit. Do not call Update inside View (it would deadlock) nor
+// Update inside Update.
+//
+// A panic in an Update function propagates after the transaction is
+// discarded; nothing of it is written.
+//
+// # Values
+//
+// Writes store k.Clone(v), so callers may go on changing their value. Reads
+// return the stored value itself, not a copy: treat it as read-only, as
+// package store says.
+//
+// # Revisions and audit
+//
+// A commit that writes records increments a store-wide revision counter;
+// every record it writes gets that revision. Inside Update, Get of a record
+// the transaction wrote returns the revision it will have after commit
+// (the memory store knows it, because writers are serialised). Audit events
+// get Seqs 1, 2, 3, … in commit order with no gaps; the events of one
+// transaction are consecutive.
+package memory

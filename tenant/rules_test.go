@@ -1,0 +1,272 @@
+package tenant_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/tenantry/tenantry/tenant"
+)
+
+const (
+	rulesTenantID = "11111111-1111-4111-8111-111111111111"
+	rulesUserID   = "0a000000-0000-4000-8000-000000000001"
+)
+
+func rulesCaller(enabled bool, userType string, roles ...string) tenant.Caller {
+	u := tenant.User{ID: rulesUserID, TenantID: rulesTenantID, AccountEnabled: enabled, UserType: userType, UserPrincipalName: "a@contoso.com"}
+	if userType == tenant.Guest {
+		u.HomeTenantID = "22222222-2222-4222-8222-222222222222"
+	}
+	return tenant.Caller{User: u, Roles: roles}
+}
+
+func rulesTenant(allowedToCreateApps bool) tenant.Tenant {
+	t := tenant.Tenant{ID: rulesTenantID, DisplayName: "Contoso", Policy: tenant.DefaultPolicy()}
+	t.Policy.DefaultUserRolePermissions.AllowedToCreateApps = allowedToCreateApps
+	return t
+}
+
+// checkForbidden fails unless err is nil (want true) or a
+// *tenant.ForbiddenError matching tenant.ErrForbidden (want false).
+func checkForbidden(t *testing.T, name string, err error, allowed bool) {
+	t.Helper()
+	if allowed {
+		if err != nil {
+			t.Errorf("%s: got %v, want allowed", name, err)
+		}
+		return
+	}
+	var fe *tenant.ForbiddenError
+	if !errors.Is(err, tenant.ErrForbidden) || !errors.As(err, &fe) || fe.Reason == "" {
+		t.Errorf("%s: got %v, want a ForbiddenError with a reason", name, err)
+	}
+}
+
+func TestRulesCanRegisterApplications(t *testing.T) {
+	system := tenant.Caller{}
+	for _, tc := range []struct {
+		name    string
+		switch_ bool
+		caller  tenant.Caller
+		allowed bool
+	}{
+		{"system", false, system, true},
+		{"member, switch on", true, rulesCaller(true, tenant.Member), true},
+		{"member, switch off", false, rulesCaller(true, tenant.Member), false},
+		{"disabled member", true, rulesCaller(false, tenant.Member), false},
+		{"disabled Global Administrator", true, rulesCaller(false, tenant.Member, tenant.RoleGlobalAdministrator), false},
+		{"guest, switch on", true, rulesCaller(true, tenant.Guest), false},
+		{"guest Application Developer", false, rulesCaller(true, tenant.Guest, tenant.RoleApplicationDeveloper), true},
+		{"Application Developer, switch off", false, rulesCaller(true, tenant.Member, tenant.RoleApplicationDeveloper), true},
+		{"Global Administrator, switch off", false, rulesCaller(true, tenant.Member, tenant.RoleGlobalAdministrator), true},
+		{"Application Administrator, switch off", false, rulesCaller(true, tenant.Member, tenant.RoleApplicationAdministrator), true},
+		{"Cloud Application Administrator, switch off", false, rulesCaller(true, tenant.Member, tenant.RoleCloudApplicationAdministrator), true},
+		{"Privileged Role Administrator, switch off", false, rulesCaller(true, tenant.Member, tenant.RolePrivilegedRoleAdministrator), false},
+		{"Privileged Role Administrator, switch on", true, rulesCaller(true, tenant.Member, tenant.RolePrivilegedRoleAdministrator), true},
+	} {
+		checkForbidden(t, tc.name, tenant.CanRegisterApplications(rulesTenant(tc.switch_), tc.caller), tc.allowed)
+	}
+}
+
+func TestRulesCanGrantTenantWide(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		caller        tenant.Caller
+		graphRoles    bool
+		allowed       bool
+		allowedNoGrph bool
+	}{
+		{"system", tenant.Caller{}, true, true, true},
+		{"member", rulesCaller(true, tenant.Member), false, false, false},
+		{"Application Developer", rulesCaller(true, tenant.Member, tenant.RoleApplicationDeveloper), false, false, false},
+		{"Global Administrator", rulesCaller(true, tenant.Member, tenant.RoleGlobalAdministrator), true, true, true},
+		{"Privileged Role Administrator", rulesCaller(true, tenant.Member, tenant.RolePrivilegedRoleAdministrator), true, true, true},
+		{"Application Administrator", rulesCaller(true, tenant.Member, tenant.RoleApplicationAdministrator), true, false, true},
+		{"Cloud Application Administrator", rulesCaller(true, tenant.Member, tenant.RoleCloudApplicationAdministrator), true, false, true},
+		{"disabled Global Administrator", rulesCaller(false, tenant.Member, tenant.RoleGlobalAdministrator), true, false, false},
+		{"guest Global Administrator", rulesCaller(true, tenant.Guest, tenant.RoleGlobalAdministrator), true, true, true},
+		{"several roles", rulesCaller(true, tenant.Member, tenant.RoleApplicationDeveloper, tenant.RoleApplicationAdministrator), false, false, true},
+	} {
+		checkForbidden(t, tc.name+" with Graph app roles", tenant.CanGrantTenantWide(tc.caller, true), tc.allowed)
+		checkForbidden(t, tc.name+" without Graph app roles", tenant.CanGrantTenantWide(tc.caller, false), tc.allowedNoGrph)
+	}
+}
+
+func TestRulesRoles(t *testing.T) {
+	r := tenant.Roles{tenant.RoleApplicationDeveloper, tenant.RoleCloudApplicationAdministrator}
+	if !r.Has(tenant.RoleGlobalAdministrator, tenant.RoleApplicationDeveloper) || r.Has(tenant.RoleGlobalAdministrator) || r.Has() {
+		t.Error("Roles.Has")
+	}
+	for _, tc := range []struct {
+		roles tenant.Roles
+		admin bool
+	}{
+		{nil, false},
+		{tenant.Roles{tenant.RoleGlobalAdministrator}, true},
+		{tenant.Roles{tenant.RoleApplicationAdministrator}, true},
+		{tenant.Roles{tenant.RoleCloudApplicationAdministrator}, true},
+		{tenant.Roles{tenant.RolePrivilegedRoleAdministrator}, false},
+		{tenant.Roles{tenant.RoleApplicationDeveloper}, false},
+	} {
+		if got := tc.roles.IsAppAdmin(); got != tc.admin {
+			t.Errorf("%v.IsAppAdmin() = %v, want %v", tc.roles, got, tc.admin)
+		}
+		c := rulesCaller(true, tenant.Member, tc.roles...)
+		if got := tenant.OwnerOnRegister(c); got != !tc.admin {
+			t.Errorf("OwnerOnRegister(%v) = %v, want %v", tc.roles, got, !tc.admin)
+		}
+	}
+	if tenant.OwnerOnRegister(tenant.Caller{}) {
+		t.Error("the system caller became an owner")
+	}
+	for id, name := range map[string]string{
+		tenant.RoleGlobalAdministrator:           "Global Administrator",
+		tenant.RolePrivilegedRoleAdministrator:   "Privileged Role Administrator",
+		tenant.RoleApplicationAdministrator:      "Application Administrator",
+		tenant.RoleCloudApplicationAdministrator: "Cloud Application Administrator",
+		tenant.RoleApplicationDeveloper:          "Application Developer",
+		"00000000-0000-0000-0000-000000000000":   "",
+	} {
+		if got := tenant.RoleName(id); got != name {
+			t.Errorf("RoleName(%s) = %q, want %q", id, got, name)
+		}
+	}
+	checkForbidden(t, "CanManageDirectory system", tenant.CanManageDirectory(tenant.Caller{}), true)
+	checkForbidden(t, "CanManageDirectory Global Administrator", tenant.CanManageDirectory(rulesCaller(true, tenant.Member, tenant.RoleGlobalAdministrator)), true)
+	checkForbidden(t, "CanManageDirectory Application Administrator", tenant.CanManageDirectory(rulesCaller(true, tenant.Member, tenant.RoleApplicationAdministrator)), false)
+}
+
+func TestRulesUserConsent(t *testing.T) {
+	self := func(p string) string { return "ManagePermissionGrantsForSelf." + p }
+	for _, tc := range []struct {
+		name     string
+		assigned []string
+		want     tenant.UserConsent
+	}{
+		{"nil list: disabled", nil, tenant.UserConsentNone},
+		{"empty list: disabled", []string{}, tenant.UserConsentNone},
+		{"legacy", []string{self(tenant.PolicyUserDefaultLegacy)}, tenant.UserConsentAll},
+		{"recommended", []string{self(tenant.PolicyUserDefaultRecommended)}, tenant.UserConsentAll},
+		{"low", []string{self(tenant.PolicyUserDefaultLow)}, tenant.UserConsentLowRisk},
+		{"prefix compared case-insensitively", []string{"managePermissionGrantsForSelf." + tenant.PolicyUserDefaultLow}, tenant.UserConsentLowRisk},
+		{"policy id compared case-insensitively", []string{"MANAGEPERMISSIONGRANTSFORSELF.MICROSOFT-USER-DEFAULT-LEGACY"}, tenant.UserConsentAll},
+		{"most permissive wins", []string{self(tenant.PolicyUserDefaultLow), self(tenant.PolicyUserDefaultLegacy)}, tenant.UserConsentAll},
+		{"most permissive wins in any order", []string{self(tenant.PolicyUserDefaultLegacy), self(tenant.PolicyUserDefaultLow)}, tenant.UserConsentAll},
+		{"owned-resource entries are not user consent", []string{"ManagePermissionGrantsForOwnedResource.DeveloperConsent"}, tenant.UserConsentNone},
+		{"unknown custom policy", []string{self("my-custom-policy")}, tenant.UserConsentNone},
+		{"policy id without prefix", []string{tenant.PolicyUserDefaultLegacy}, tenant.UserConsentNone},
+	} {
+		p := tenant.DefaultPolicy()
+		p.DefaultUserRolePermissions.PermissionGrantPoliciesAssigned = tc.assigned
+		if got := p.UserConsent(); got != tc.want {
+			t.Errorf("%s: UserConsent() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := tenant.DefaultPolicy().UserConsent(); got != tenant.UserConsentAll {
+		t.Errorf("default policy: UserConsent() = %v, want all (recommended policy)", got)
+	}
+	for c, s := range map[tenant.UserConsent]string{tenant.UserConsentNone: "none", tenant.UserConsentLowRisk: "lowRisk", tenant.UserConsentAll: "all", 7: "UserConsent(7)"} {
+		if c.String() != s {
+			t.Errorf("String() = %q, want %q", c.String(), s)
+		}
+	}
+}
+
+func TestRulesSetUserConsent(t *testing.T) {
+	const owned = "ManagePermissionGrantsForOwnedResource.DeveloperConsent"
+	for _, tc := range []struct {
+		name   string
+		before []string
+		set    tenant.UserConsent
+		want   []string
+	}{
+		{"none from default", []string{"ManagePermissionGrantsForSelf." + tenant.PolicyUserDefaultRecommended}, tenant.UserConsentNone, []string{}},
+		{"none keeps owned-resource entries", []string{owned, "managepermissiongrantsforself.microsoft-user-default-low"}, tenant.UserConsentNone, []string{owned}},
+		{"low replaces all self entries", []string{"ManagePermissionGrantsForSelf.a", owned, "ManagePermissionGrantsForSelf.b"}, tenant.UserConsentLowRisk,
+			[]string{owned, "ManagePermissionGrantsForSelf." + tenant.PolicyUserDefaultLow}},
+		{"all from nothing", nil, tenant.UserConsentAll, []string{"ManagePermissionGrantsForSelf." + tenant.PolicyUserDefaultLegacy}},
+	} {
+		p := tenant.DefaultPolicy()
+		p.DefaultUserRolePermissions.PermissionGrantPoliciesAssigned = tc.before
+		p.SetUserConsent(tc.set)
+		got := p.DefaultUserRolePermissions.PermissionGrantPoliciesAssigned
+		if !slices.Equal(got, tc.want) || got == nil {
+			t.Errorf("%s: assigned = %#v, want %#v", tc.name, got, tc.want)
+		}
+		if p.UserConsent() != tc.set {
+			t.Errorf("%s: UserConsent() after SetUserConsent(%v) = %v", tc.name, tc.set, p.UserConsent())
+		}
+	}
+	// SetUserConsent must not write through to a clone's list.
+	p := tenant.DefaultPolicy()
+	c := p.Clone()
+	c.SetUserConsent(tenant.UserConsentNone)
+	if p.UserConsent() != tenant.UserConsentAll {
+		t.Error("SetUserConsent on a clone changed the original")
+	}
+}
+
+func TestRulesPasswordHash(t *testing.T) {
+	cheap := tenant.PasswordParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	h, err := tenant.HashPassword("correct horse", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Algorithm != "argon2id" || h.Time != 1 || h.MemoryKiB != 64 || h.Threads != 1 || len(h.Salt) != 16 || len(h.Hash) != 32 {
+		t.Fatalf("hash parameters not recorded: %+v", h)
+	}
+	h2, err := tenant.HashPassword("correct horse", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(h.Salt, h2.Salt) || slices.Equal(h.Hash, h2.Hash) {
+		t.Error("two hashes of one password share salt or hash")
+	}
+	tampered := h.Clone()
+	tampered.Hash[0] ^= 1
+	wrongParams := h.Clone()
+	wrongParams.Time = 2
+	noThreads := h.Clone()
+	noThreads.Threads = 0
+	otherAlg := h.Clone()
+	otherAlg.Algorithm = "bcrypt"
+	for _, tc := range []struct {
+		name     string
+		h        tenant.PasswordHash
+		password string
+		want     bool
+	}{
+		{"right password", h, "correct horse", true},
+		{"second hash", h2, "correct horse", true},
+		{"wrong password", h, "correct horsE", false},
+		{"empty password", h, "", false},
+		{"tampered hash", tampered, "correct horse", false},
+		{"parameters changed", wrongParams, "correct horse", false},
+		{"zero threads", noThreads, "correct horse", false},
+		{"other algorithm", otherAlg, "correct horse", false},
+		{"zero hash", tenant.PasswordHash{}, "correct horse", false},
+	} {
+		if got := tc.h.Verify(tc.password); got != tc.want {
+			t.Errorf("%s: Verify = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !h.Verify("correct horse") {
+		t.Error("Clone shares memory with the original")
+	}
+	for _, pw := range []string{"", "1234567"} {
+		if _, err := tenant.HashPassword(pw, cheap); !errors.Is(err, tenant.ErrWeakPassword) {
+			t.Errorf("HashPassword(%q) error = %v, want ErrWeakPassword", pw, err)
+		}
+	}
+	if _, err := tenant.HashPassword("12345678", cheap); err != nil {
+		t.Errorf("8 characters refused: %v", err)
+	}
+	// The user's clone deep-copies the hash.
+	u := tenant.User{PasswordHash: &h}
+	uc := u.Clone()
+	uc.PasswordHash.Hash[0] ^= 1
+	if !u.PasswordHash.Verify("correct horse") {
+		t.Error("User.Clone shares the password hash")
+	}
+}

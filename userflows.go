@@ -1,0 +1,520 @@
+package tenantry
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
+)
+
+// userGrant is what a delegated token is issued from: a code, a refresh
+// token, an approved device code or an on-behalf-of assertion.
+type userGrant struct {
+	TenantID    string                          `json:"tid"`
+	UserID      string                          `json:"uid"`
+	ClientAppID string                          `json:"cid"`
+	Scope       string                          `json:"scp"`
+	Platform    application.RedirectURIPlatform `json:"plt,omitempty"`
+	AuthTime    time.Time                       `json:"auth"`
+	Nonce       string                          `json:"nonce,omitempty"`
+	Endpoint    int                             `json:"ep,omitempty"`
+	// RefreshExpiry is the fixed end of SPA refresh tokens.
+	RefreshExpiry time.Time `json:"rexp,omitzero"`
+}
+
+// pendingTokens are the claims of one token response, signed after the
+// store transaction.
+type pendingTokens struct {
+	access  token.AccessClaims
+	v1      bool
+	id      *token.IDClaims
+	refresh *refreshState
+	scope   string
+	tid     string
+	oid     string
+}
+
+// scopeRequest is a parsed scope parameter: the OIDC scopes and at most one
+// resource with its values.
+type scopeRequest struct {
+	oidc       []string
+	resource   string // as written; "" when only OIDC scopes were asked
+	values     []string
+	isDefault  bool
+}
+
+func parseScope(scope string) (scopeRequest, error) {
+	var r scopeRequest
+	for _, s := range strings.Fields(scope) {
+		if consent.IsOIDCScope(s) {
+			r.oidc = append(r.oidc, s)
+			continue
+		}
+		res, v := consent.SplitScope(s)
+		if v == "" {
+			return r, tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", safe(s))
+		}
+		if r.resource != "" && !strings.EqualFold(r.resource, res) {
+			return r, tokenErr(OAuthInvalidScope, 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource.")
+		}
+		r.resource = res
+		if v == consent.DefaultScope {
+			r.isDefault = true
+		} else {
+			r.values = append(r.values, v)
+		}
+	}
+	if r.isDefault && len(r.values) > 0 {
+		return r, tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: .default cannot be combined with other scopes of the resource.")
+	}
+	slices.Sort(r.values)
+	r.values = slices.Compact(r.values)
+	return r, nil
+}
+
+func (r scopeRequest) has(s string) bool { return slices.Contains(r.oidc, s) }
+
+// userContext is everything a delegated token depends on, loaded in one
+// transaction.
+type userContext struct {
+	t        tenant.Tenant
+	u        tenant.User
+	client   application.Application
+	clientSP serviceprincipal.ServicePrincipal
+	res      application.Application
+	resSP    serviceprincipal.ServicePrincipal
+	req      scopeRequest
+	groups   []string // direct groups of the user
+	granted  []string // scopes granted on the resource (enabled, published)
+	missing  []string // requested but not granted
+}
+
+// loadUser loads and checks the user, client and resource of g. Missing
+// consent is reported in uc.missing, not as an error.
+func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error) {
+	uc := &userContext{}
+	var err error
+	if uc.t, err = store.Tenants.Get(tx, g.TenantID); err != nil {
+		return nil, tokenErr(OAuthInvalidTenant, 90002, "Tenant '%s' not found.", g.TenantID).with(err)
+	}
+	uc.u, err = store.Users.Get(tx, g.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tokenErr(OAuthInvalidGrant, 50034, "The user account does not exist in the '%s' directory.", uc.t.DisplayName)
+	} else if err != nil {
+		return nil, err
+	}
+	if uc.u.TenantID != uc.t.ID {
+		return nil, tokenErr(OAuthInvalidGrant, 50020, "User account from identity provider does not exist in tenant '%s' and cannot access the application.", uc.t.DisplayName)
+	}
+	if !uc.u.AccountEnabled {
+		return nil, tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled.")
+	}
+	if uc.client, err = clientApp(tx, g.ClientAppID, uc.t, uc.t.ID); err != nil {
+		return nil, err
+	}
+	if uc.req, err = parseScope(g.Scope); err != nil {
+		return nil, err
+	}
+	if uc.groups, err = groupsOf(tx, uc.u.ID, true); err != nil {
+		return nil, err
+	}
+	uc.clientSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.client.AppID, uc.t.ID))
+	if errors.Is(err, store.ErrNotFound) {
+		// No consent yet in this tenant: everything is missing.
+		uc.missing = append(uc.missing, uc.req.values...)
+		if uc.req.isDefault || len(uc.missing) == 0 {
+			uc.missing = append(uc.missing, consent.DefaultScope)
+		}
+		return uc, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !uc.clientSP.Usable() {
+		return nil, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", uc.client.AppID, uc.clientSP.DisplayName)
+	}
+	if uc.req.resource == "" {
+		// Only OIDC scopes: the token is for the client itself.
+		uc.res, uc.resSP = uc.client, uc.clientSP
+		uc.req.resource = uc.client.AppID
+	} else if uc.res, uc.resSP, err = resolveResource(tx, uc.req.resource, uc.t); err != nil {
+		return nil, err
+	}
+	grants, err := store.Grants.Lookup(tx, store.GrantByClient, uc.clientSP.ID)
+	if err != nil {
+		return nil, err
+	}
+	var valid []string
+	for _, v := range consent.GrantedScopes(grants, uc.clientSP.ID, uc.resSP.ID, uc.u.ID) {
+		if s, ok := uc.resSP.ScopeByValue(v); ok && s.IsEnabled {
+			valid = append(valid, v)
+		}
+	}
+	if uc.req.isDefault {
+		uc.granted = valid
+		if len(grantsOn(grants, uc.resSP.ID, uc.u.ID)) == 0 && uc.res.AppID != uc.client.AppID {
+			uc.missing = []string{consent.DefaultScope}
+		}
+	} else {
+		for _, v := range uc.req.values {
+			if slices.Contains(valid, v) {
+				uc.granted = append(uc.granted, v)
+			} else {
+				uc.missing = append(uc.missing, v)
+			}
+		}
+	}
+	return uc, nil
+}
+
+func grantsOn(grants []consent.Grant, resourceID, userID string) []consent.Grant {
+	var out []consent.Grant
+	for _, g := range grants {
+		if g.ResourceID == resourceID && g.Covers(userID) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// checkAssigned enforces appRoleAssignmentRequired on the client and the
+// resource for the user (directly or through a direct group).
+func checkAssigned(tx store.ReadTx, uc *userContext, now time.Time) ([]serviceprincipal.AppRoleAssignment, error) {
+	held, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, uc.u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range uc.groups {
+		ga, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, g)
+		if err != nil {
+			return nil, err
+		}
+		held = append(held, ga...)
+	}
+	h := serviceprincipal.Holder{ID: uc.u.ID, Type: serviceprincipal.PrincipalUser, GroupIDs: uc.groups}
+	for _, sp := range []serviceprincipal.ServicePrincipal{uc.clientSP, uc.resSP} {
+		if sp.ID != "" && sp.AppRoleAssignmentRequired && !serviceprincipal.IsAssigned(sp, h, held, now) {
+			return nil, tokenErr(OAuthInvalidGrant, 50105, "The signed in user '%s' is not assigned to a role for the application '%s'(%s).", uc.u.UserPrincipalName, sp.AppID, sp.DisplayName)
+		}
+	}
+	return held, nil
+}
+
+// userTokens decides the claims of a delegated token response for g.
+func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth token.ClientAuth) (*pendingTokens, error) {
+	uc, err := loadUser(tx, g, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(uc.missing) > 0 {
+		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
+	}
+	held, err := checkAssigned(tx, uc, now)
+	if err != nil {
+		return nil, err
+	}
+	h := serviceprincipal.Holder{ID: uc.u.ID, Type: serviceprincipal.PrincipalUser, GroupIDs: uc.groups}
+	cfg := d.tokens.cfg
+	version := uc.res.AccessTokenVersion()
+	aud := uc.res.AppID
+	if version == 1 && uc.req.resource != "" {
+		aud = uc.req.resource
+	}
+	groups, wids, err := groupClaims(tx, uc.res, uc.u)
+	if err != nil {
+		return nil, err
+	}
+	pt := &pendingTokens{v1: version == 1, tid: uc.t.ID, oid: uc.u.ID}
+	username := uc.u.UserPrincipalName
+	idp := ""
+	if uc.u.IsGuest() {
+		idp = cfg.Authority.Issuer(2, uc.u.HomeTenantID)
+		if uc.u.HomeTenantID == tenant.ConsumersID {
+			idp = "live.com"
+		}
+	}
+	pt.access = token.BuildAccess(token.Access{
+		Version: version, Authority: cfg.Authority, TenantID: uc.t.ID, Audience: aud,
+		ClientAppID: uc.client.AppID, ClientAuth: auth,
+		UserObjectID: uc.u.ID, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.res.AppID, uc.u.ID),
+		Name: uc.u.DisplayName, Username: username, Scopes: uc.granted,
+		Roles: serviceprincipal.RolesFor(uc.resSP, h, held, now), Groups: groups, WIDs: wids,
+		IncludeUserIDType: includeUserIDType(uc.res), IdentityProvider: idp,
+		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), IssuedAt: now,
+		Lifetime: cfg.AccessTokenLifetime, Extra: optionalAccessClaims(uc.res, uc.resSP, &uc.u),
+	})
+	var scopes []string
+	for _, v := range uc.granted {
+		scopes = append(scopes, uc.req.resource+"/"+v)
+	}
+	scopes = append(scopes, uc.req.oidc...)
+	pt.scope = strings.Join(scopes, " ")
+	if uc.req.has("openid") {
+		idGroups, _, err := groupClaims(tx, uc.client, uc.u)
+		if err != nil {
+			return nil, err
+		}
+		ep := g.Endpoint
+		if ep == 0 {
+			ep = 2
+		}
+		id := token.BuildID(token.ID{
+			Version: ep, Authority: cfg.Authority, TenantID: uc.t.ID, ClientAppID: uc.client.AppID,
+			Nonce: g.Nonce, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.client.AppID, uc.u.ID),
+			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: uc.u.Mail,
+			Roles: serviceprincipal.RolesFor(uc.clientSP, h, held, now), Groups: idGroups, IdentityProvider: idp,
+			TokenID: token.NewTokenID(cfg.Random), IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
+		})
+		pt.id = &id
+	}
+	if uc.req.has("offline_access") {
+		rs := &refreshState{Grant: g, IssuedAt: now}
+		rs.Grant.Nonce = ""
+		rs.Expiry = now.Add(cfg.RefreshTokenLifetime)
+		if g.Platform == application.PlatformSPA {
+			if g.RefreshExpiry.IsZero() {
+				rs.Grant.RefreshExpiry = now.Add(cfg.SPARefreshTokenLifetime)
+			}
+			if rs.Grant.RefreshExpiry.Before(rs.Expiry) {
+				rs.Expiry = rs.Grant.RefreshExpiry
+			}
+		}
+		pt.refresh = rs
+	}
+	return pt, nil
+}
+
+func includeUserIDType(res application.Application) bool {
+	if res.OptionalClaims == nil {
+		return false
+	}
+	for _, oc := range res.OptionalClaims.AccessToken {
+		if oc.Name == "idtyp" && slices.Contains(oc.AdditionalProperties, "include_user_token") {
+			return true
+		}
+	}
+	return false
+}
+
+// groupClaims returns the groups and wids claims app asks for with
+// groupMembershipClaims.
+func groupClaims(tx store.ReadTx, app application.Application, u tenant.User) ([]string, []string, error) {
+	var groups, wids []string
+	switch app.GroupMembershipClaims {
+	case "SecurityGroup", "All":
+		ids, err := groupsOf(tx, u.ID, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range ids {
+			g, err := store.Groups.Get(tx, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			if app.GroupMembershipClaims == "All" || g.SecurityEnabled {
+				groups = append(groups, id)
+			}
+		}
+		slices.Sort(groups)
+	}
+	switch app.GroupMembershipClaims {
+	case "All", "DirectoryRole":
+		ras, err := store.DirectoryRoles.Lookup(tx, store.RoleByPrincipal, u.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, ra := range ras {
+			wids = append(wids, ra.RoleDefinitionID)
+		}
+		slices.Sort(wids)
+	}
+	return groups, wids, nil
+}
+
+// finish signs pending tokens into a response.
+func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bool) (*TokenResponse, error) {
+	s := d.tokens
+	at, err := s.sign(ctx, &pt.access, pt.v1)
+	if err != nil {
+		return nil, err
+	}
+	secs := int(s.cfg.AccessTokenLifetime / time.Second)
+	resp := &TokenResponse{TokenType: "Bearer", Scope: pt.scope, ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}
+	if pt.id != nil {
+		if resp.IDToken, err = s.sign(ctx, pt.id, false); err != nil {
+			return nil, err
+		}
+	}
+	if pt.refresh != nil {
+		if resp.RefreshToken, err = s.sealRefresh(pt.refresh); err != nil {
+			return nil, err
+		}
+	}
+	if clientInfo {
+		ci, _ := json.Marshal(map[string]string{"uid": pt.oid, "utid": pt.tid})
+		resp.ClientInfo = base64.RawURLEncoding.EncodeToString(ci)
+	}
+	return resp, nil
+}
+
+// refreshState is the sealed content of a refresh token. Refresh tokens
+// are not stored: every redemption re-checks the user, the client, the
+// grants and the revocation time against the directory, so revocation is
+// central without a token table.
+type refreshState struct {
+	Grant    userGrant `json:"g"`
+	IssuedAt time.Time `json:"iat"`
+	Expiry   time.Time `json:"exp"`
+}
+
+const refreshPrefix = "1.tnr."
+
+func (s *tokenService) sealRefresh(rs *refreshState) (string, error) {
+	plain, err := json.Marshal(rs)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, s.rtAEAD.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	sealed := s.rtAEAD.Seal(nonce, nonce, plain, []byte(refreshPrefix))
+	return refreshPrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
+	bad := tokenErr(OAuthInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is malformed.")
+	if !strings.HasPrefix(raw, refreshPrefix) {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(raw[len(refreshPrefix):])
+	n := s.rtAEAD.NonceSize()
+	if err != nil || len(b) < n {
+		return nil, bad
+	}
+	plain, err := s.rtAEAD.Open(nil, b[:n], b[n:], []byte(refreshPrefix))
+	if err != nil {
+		return nil, bad
+	}
+	var rs refreshState
+	if err := json.Unmarshal(plain, &rs); err != nil {
+		return nil, bad
+	}
+	return &rs, nil
+}
+
+// clientAuthFor authenticates the client of a user flow: public platforms
+// (spa, publicClient, or an app marked isFallbackPublicClient without a
+// redirect URI) present no credential; web clients must.
+func (d *Directory) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
+	app, err := store.Applications.One(tx, store.AppByAppID, g.ClientAppID)
+	if err != nil {
+		return 0, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", g.ClientAppID)
+	}
+	t, err := store.Tenants.Get(tx, g.TenantID)
+	if err != nil {
+		return 0, err
+	}
+	public := g.Platform == application.PlatformSPA || g.Platform == application.PlatformPublic ||
+		(g.Platform == "" && app.IsFallbackPublicClient && req.ClientSecret == "" && req.ClientAssertion == "")
+	return d.tokens.authenticate(ctx, app, t, req, now, public)
+}
+
+// refresh redeems a refresh token (rotation: a new refresh token is
+// returned; the old one stays valid until it expires, as in Entra).
+func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	rs, err := d.tokens.openRefresh(req.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	now := d.clock()
+	var pt *pendingTokens
+	err = d.st.View(ctx, func(tx store.ReadTx) error {
+		if req.ClientID != rs.Grant.ClientAppID {
+			return tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
+		}
+		if !now.Before(rs.Expiry) {
+			if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
+				return tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
+			}
+			return tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
+		}
+		if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
+			return err
+		}
+		u, err := store.Users.Get(tx, rs.Grant.UserID)
+		if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
+			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
+				rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
+		}
+		auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
+		if err != nil {
+			return err
+		}
+		g := rs.Grant
+		if req.Scope != "" {
+			g.Scope = req.Scope
+		}
+		pt, err = d.userTokens(tx, g, now, auth)
+		if err != nil {
+			return err
+		}
+		if pt.refresh != nil {
+			pt.refresh.Grant.Scope = rs.Grant.Scope
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// checkSegment checks that the authority segment of a request admits the
+// tenant a grant belongs to.
+func checkSegment(tx store.ReadTx, segment, tenantID string) error {
+	switch strings.ToLower(segment) {
+	case "", "common":
+		return nil
+	case "organizations":
+		if tenantID == tenant.ConsumersID {
+			return tokenErr(OAuthInvalidGrant, 50020, "Personal accounts cannot use the /organizations endpoint.")
+		}
+		return nil
+	}
+	t, err := lookupTenant(tx, segment)
+	if err != nil {
+		return err
+	}
+	if t.ID != tenantID {
+		return tokenErr(OAuthInvalidGrant, 700005, "Provided grant is invalid: it was issued for another tenant.")
+	}
+	return nil
+}
+
+func hashCode(kind, code string) string {
+	h := sha256.Sum256([]byte(kind + ":" + code))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+func newOpaque(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+var _ = fmt.Sprint
