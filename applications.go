@@ -470,4 +470,3 @@ func (d *Directory) ApplicationByAppID(ctx context.Context, appID string) (appli
 	})
 	return out, err
 }
-

@@ -445,4 +445,3 @@ func (d *Directory) applyAssignment(o *op, tenantID string, ma ManifestAssignmen
 	}
 	return true, store.Assignments.Create(o.tx, a)
 }
-

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -50,10 +49,10 @@ type pendingTokens struct {
 // scopeRequest is a parsed scope parameter: the OIDC scopes and at most one
 // resource with its values.
 type scopeRequest struct {
-	oidc       []string
-	resource   string // as written; "" when only OIDC scopes were asked
-	values     []string
-	isDefault  bool
+	oidc      []string
+	resource  string // as written; "" when only OIDC scopes were asked
+	values    []string
+	isDefault bool
 }
 
 func parseScope(scope string) (scopeRequest, error) {
@@ -517,4 +516,3 @@ func newOpaque(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-var _ = fmt.Sprint

@@ -325,7 +325,10 @@ type decider struct {
 // API's own requiredResourceAccess is consented as well, with the API as
 // client, under the same rules (one level deep).
 //
-// When several grants fail, the error names the first in Decision order.
+// Only the first problem found is reported, always the same one for a
+// given request: validation in request order (resources of explicit scopes
+// sorted by appId, requiredResourceAccess in its own order), authorization
+// in Decision order. The request is not modified.
 func Decide(r Request) (Decision, error) {
 	d := &decider{r: r, grants: map[grantKey]*pending{}}
 	client := r.Client

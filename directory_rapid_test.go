@@ -1,0 +1,721 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/internal/testutil"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// dirMachine drives random sequences of Directory operations and checks the
+// invariants of DESIGN.md (1–4, 6 for assignments, 8, 9, 10) after every
+// step, against a small model of what the operations promised.
+type dirMachine struct {
+	ctx   context.Context
+	d     *Directory
+	clock *testutil.Clock
+
+	// The model.
+	tenants   []string
+	users     []modelUser
+	apps      []string                          // object ids ever registered (purged ones removed)
+	deleted   map[string]application.Application // soft-deleted apps as they were before deletion
+	spPairs   map[string]bool                   // (appId/tenant) pairs some successful operation could create
+	auditSeen int                               // events in the log
+}
+
+type modelUser struct {
+	id, tenantID string
+	admin        bool
+}
+
+// fixed scope and role ids the generators draw from; values derive from ids.
+var (
+	scopeIDs = []string{"11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002", "11111111-0000-4000-8000-000000000003"}
+	roleIDs  = []string{"22222222-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"}
+)
+
+func scopeValue(i int) string { return fmt.Sprintf("Scope%d", i) }
+func roleValue(i int) string  { return fmt.Sprintf("Role%d", i) }
+
+func newDirMachine(t *rapid.T) *dirMachine {
+	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	d, err := New(context.Background(), Config{Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &dirMachine{ctx: context.Background(), d: d, clock: clock, deleted: map[string]application.Application{}, spPairs: map[string]bool{}}
+	m.auditSeen = len(m.audit(t))
+	return m
+}
+
+func (m *dirMachine) audit(t *rapid.T) []store.AuditEvent {
+	ev, err := m.d.Audit(m.ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// mutated records the outcome of a mutating operation: exactly one audit
+// event on success, none on failure (invariant 9).
+func (m *dirMachine) mutated(t *rapid.T, what string, err error) {
+	ev := m.audit(t)
+	want := m.auditSeen
+	if err == nil {
+		want++
+	}
+	if len(ev) != want {
+		t.Fatalf("%s (err=%v): audit log has %d events, want %d", what, err, len(ev), want)
+	}
+	m.auditSeen = len(ev)
+	// Errors must be typed: never an untyped internal failure.
+	if err != nil && !expectedError(err) {
+		t.Fatalf("%s: unexpected error kind: %v", what, err)
+	}
+}
+
+func expectedError(err error) bool {
+	for _, target := range []error{tenant.ErrForbidden, tenant.ErrInvalid, store.ErrNotFound, store.ErrAlreadyExists,
+		ErrAudience, ErrDeleted, ErrNotDeleted, ErrRestoreExpired, ErrInvalidRequest,
+		consent.ErrAdminConsentRequired, consent.ErrUserConsentDisabled, consent.ErrUnknownScope, consent.ErrScopeDisabled,
+		consent.ErrUnknownRole, consent.ErrUnknownResource, consent.ErrInvalidRequest, consent.ErrUnknownClient} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *dirMachine) pickTenant(t *rapid.T) string {
+	if len(m.tenants) == 0 {
+		t.Skip("no tenant yet")
+	}
+	return rapid.SampledFrom(m.tenants).Draw(t, "tenant")
+}
+
+func (m *dirMachine) pickActor(t *rapid.T, tenantID string) Actor {
+	var in []modelUser
+	for _, u := range m.users {
+		if u.tenantID == tenantID {
+			in = append(in, u)
+		}
+	}
+	if len(in) == 0 || rapid.IntRange(0, 4).Draw(t, "systemActor") == 0 {
+		return System
+	}
+	return UserActor(rapid.SampledFrom(in).Draw(t, "actor").id)
+}
+
+func (m *dirMachine) pickApp(t *rapid.T) application.Application {
+	if len(m.apps) == 0 {
+		t.Skip("no application yet")
+	}
+	id := rapid.SampledFrom(m.apps).Draw(t, "app")
+	a, err := m.d.Application(m.ctx, id)
+	if err != nil {
+		t.Fatalf("model app %s missing from the store: %v", id, err)
+	}
+	return a
+}
+
+func (m *dirMachine) CreateTenant(t *rapid.T) {
+	if len(m.tenants) >= 3 {
+		t.Skip("enough tenants")
+	}
+	name := fmt.Sprintf("T%d", len(m.tenants))
+	tn, err := m.d.CreateTenant(m.ctx, System, TenantSpec{DisplayName: name})
+	m.mutated(t, "CreateTenant", err)
+	if err != nil {
+		t.Fatalf("CreateTenant: %v", err)
+	}
+	m.tenants = append(m.tenants, tn.ID)
+	m.checkStored(t, store.Tenants, tn.ID, tn)
+}
+
+func (m *dirMachine) AddUser(t *rapid.T) {
+	tid := m.pickTenant(t)
+	admin := rapid.Bool().Draw(t, "admin")
+	n := len(m.users)
+	u, err := m.d.AddUser(m.ctx, System, tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@x%d.example.com", n, n), DisplayName: fmt.Sprint("User ", n)})
+	m.mutated(t, "AddUser", err)
+	if err != nil {
+		t.Fatalf("AddUser: %v", err)
+	}
+	m.checkStored(t, store.Users, u.ID, u)
+	if admin {
+		role := rapid.SampledFrom([]string{tenant.RoleGlobalAdministrator, tenant.RoleApplicationAdministrator, tenant.RoleApplicationDeveloper}).Draw(t, "role")
+		_, err := m.d.AssignDirectoryRole(m.ctx, System, tid, u.ID, role)
+		m.mutated(t, "AssignDirectoryRole", err)
+		if err != nil {
+			t.Fatalf("AssignDirectoryRole: %v", err)
+		}
+		admin = role != tenant.RoleApplicationDeveloper
+	}
+	m.users = append(m.users, modelUser{id: u.ID, tenantID: tid, admin: admin})
+}
+
+func (m *dirMachine) SetPolicy(t *rapid.T) {
+	tid := m.pickTenant(t)
+	p := tenant.DefaultPolicy()
+	p.DefaultUserRolePermissions.AllowedToCreateApps = rapid.Bool().Draw(t, "allowedToCreateApps")
+	p.SetUserConsent(tenant.UserConsent(rapid.IntRange(0, 2).Draw(t, "userConsent")))
+	_, err := m.d.SetAuthorizationPolicy(m.ctx, m.pickActor(t, tid), tid, p)
+	m.mutated(t, "SetAuthorizationPolicy", err)
+}
+
+func genApp(t *rapid.T, resources []application.Application) application.Application {
+	a := application.Application{
+		DisplayName:    "App " + rapid.StringMatching(`[A-Za-z]{1,8}`).Draw(t, "name"),
+		SignInAudience: rapid.SampledFrom([]string{application.AzureADMyOrg, application.AzureADMultipleOrgs}).Draw(t, "audience"),
+		Web:            &application.Web{RedirectURIs: []string{"https://app.example.com/cb"}},
+	}
+	if rapid.Bool().Draw(t, "isAPI") {
+		a.API = &application.API{}
+		for i, id := range scopeIDs {
+			if rapid.Bool().Draw(t, "hasScope") {
+				typ := application.ScopeTypeUser
+				if i == 2 {
+					typ = application.ScopeTypeAdmin // Scope2 is always Admin-type
+				}
+				a.API.OAuth2PermissionScopes = append(a.API.OAuth2PermissionScopes, application.PermissionScope{ID: id, Value: scopeValue(i), Type: typ, IsEnabled: true, AdminConsentDisplayName: "s"})
+			}
+		}
+		for i, id := range roleIDs {
+			if rapid.Bool().Draw(t, "hasRole") {
+				mt := []string{application.MemberTypeUser}
+				if i == 1 {
+					mt = []string{application.MemberTypeApplication}
+				}
+				a.AppRoles = append(a.AppRoles, application.AppRole{ID: id, Value: roleValue(i), DisplayName: "r", Description: "r", AllowedMemberTypes: mt, IsEnabled: true})
+			}
+		}
+	}
+	if len(resources) > 0 && rapid.Bool().Draw(t, "requires") {
+		r := rapid.SampledFrom(resources).Draw(t, "requiredResource")
+		rra := application.RequiredResourceAccess{ResourceAppID: r.AppID}
+		for _, s := range r.Scopes() {
+			if rapid.Bool().Draw(t, "requireScope") {
+				rra.ResourceAccess = append(rra.ResourceAccess, application.ResourceAccess{ID: s.ID, Type: application.AccessScope})
+			}
+		}
+		for _, ro := range r.AppRoles {
+			if ro.Allows(application.MemberTypeApplication) && rapid.Bool().Draw(t, "requireRole") {
+				rra.ResourceAccess = append(rra.ResourceAccess, application.ResourceAccess{ID: ro.ID, Type: application.AccessRole})
+			}
+		}
+		if len(rra.ResourceAccess) > 0 {
+			a.RequiredResourceAccess = []application.RequiredResourceAccess{rra}
+		}
+	}
+	return a
+}
+
+func (m *dirMachine) liveApps(t *rapid.T) []application.Application {
+	var out []application.Application
+	for _, id := range m.apps {
+		a, err := m.d.Application(m.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.IsDeleted() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (m *dirMachine) RegisterApplication(t *rapid.T) {
+	tid := m.pickTenant(t)
+	actor := m.pickActor(t, tid)
+	spec := genApp(t, m.liveApps(t))
+	before := m.spSet(t)
+	a, err := m.d.RegisterApplication(m.ctx, actor, tid, spec)
+	m.mutated(t, "RegisterApplication", err)
+	if err != nil {
+		return
+	}
+	m.apps = append(m.apps, a.ID)
+	m.spPairs[a.AppID+"/"+tid] = true
+	m.checkStored(t, store.Applications, a.ID, a)
+	if a.TenantID != tid || a.AppID == "" || a.ID == "" {
+		t.Fatalf("registered app has tenant %q appId %q id %q", a.TenantID, a.AppID, a.ID)
+	}
+	m.checkNewSPs(t, before)
+}
+
+func (m *dirMachine) ToggleScopeOrRole(t *rapid.T) {
+	a := m.pickApp(t)
+	_, err := m.d.UpdateApplication(m.ctx, m.pickActor(t, a.TenantID), a.ID, func(x *application.Application) error {
+		if x.API != nil && len(x.API.OAuth2PermissionScopes) > 0 && rapid.Bool().Draw(t, "scope") {
+			i := rapid.IntRange(0, len(x.API.OAuth2PermissionScopes)-1).Draw(t, "i")
+			x.API.OAuth2PermissionScopes[i].IsEnabled = !x.API.OAuth2PermissionScopes[i].IsEnabled
+		} else if len(x.AppRoles) > 0 {
+			i := rapid.IntRange(0, len(x.AppRoles)-1).Draw(t, "i")
+			x.AppRoles[i].IsEnabled = !x.AppRoles[i].IsEnabled
+		}
+		return nil
+	})
+	m.mutated(t, "UpdateApplication", err)
+	if err == nil {
+		// Every service principal of the app carries the new copies.
+		a2, _ := m.d.Application(m.ctx, a.ID)
+		for _, sp := range m.allSPs(t) {
+			if sp.AppID == a.AppID && !cmp.Equal(len(sp.AppRoles), len(a2.AppRoles)) {
+				t.Fatalf("service principal %s not synced with its app", sp.ID)
+			}
+			if sp.AppID == a.AppID {
+				for _, r := range a2.AppRoles {
+					if got, _ := sp.RoleByID(r.ID); got.IsEnabled != r.IsEnabled {
+						t.Fatalf("service principal %s role %s enabled=%v, app says %v", sp.ID, r.Value, got.IsEnabled, r.IsEnabled)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (m *dirMachine) AddRemovePassword(t *rapid.T) {
+	a := m.pickApp(t)
+	actor := m.pickActor(t, a.TenantID)
+	if len(a.PasswordCredentials) > 0 && rapid.Bool().Draw(t, "remove") {
+		err := m.d.RemovePassword(m.ctx, actor, a.ID, a.PasswordCredentials[0].KeyID)
+		m.mutated(t, "RemovePassword", err)
+		return
+	}
+	cred, err := m.d.AddPassword(m.ctx, actor, a.ID, PasswordSpec{DisplayName: "s"})
+	m.mutated(t, "AddPassword", err)
+	if err != nil {
+		return
+	}
+	stored, _ := m.d.Application(m.ctx, a.ID)
+	for _, p := range stored.PasswordCredentials {
+		if p.SecretText != "" {
+			t.Fatal("a secret's text was stored")
+		}
+		if p.KeyID == cred.KeyID && !p.Matches(cred.SecretText) {
+			t.Fatal("stored secret hash does not match the returned secret")
+		}
+	}
+}
+
+func (m *dirMachine) CreateServicePrincipal(t *rapid.T) {
+	a := m.pickApp(t)
+	tid := m.pickTenant(t)
+	before := m.spSet(t)
+	sp, err := m.d.CreateServicePrincipal(m.ctx, m.pickActor(t, tid), tid, a.AppID)
+	m.mutated(t, "CreateServicePrincipal", err)
+	if err == nil {
+		m.spPairs[a.AppID+"/"+tid] = true
+		m.checkStored(t, store.ServicePrincipals, sp.ID, sp)
+	}
+	if errors.Is(err, ErrAudience) && a.AdmitsTenant(tid) {
+		t.Fatalf("ErrAudience for an app whose audience admits the tenant")
+	}
+	m.checkNewSPs(t, before)
+}
+
+func (m *dirMachine) Consent(t *rapid.T) {
+	client := m.pickApp(t)
+	tid := m.pickTenant(t)
+	actor := m.pickActor(t, tid)
+	spec := ConsentSpec{ClientAppID: client.AppID, TenantWide: rapid.Bool().Draw(t, "tenantWide")}
+	resources := m.liveApps(t)
+	if rapid.Bool().Draw(t, "default") || len(resources) == 0 {
+		spec.Default = true
+	} else {
+		r := rapid.SampledFrom(resources).Draw(t, "resource")
+		n := rapid.IntRange(1, 3).Draw(t, "n")
+		var vals []string
+		for i := 0; i < n; i++ {
+			vals = append(vals, scopeValue(rapid.IntRange(0, 3).Draw(t, "scope")))
+		}
+		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: r.AppID, Scopes: vals}}
+	}
+	before := m.spSet(t)
+	tn, _ := m.d.ResolveTenant(m.ctx, tid)
+	res, err := m.d.Consent(m.ctx, actor, tid, spec)
+	m.mutated(t, "Consent", err)
+	if err != nil {
+		return
+	}
+	for _, sp := range res.Created {
+		m.spPairs[sp.AppID+"/"+tid] = true
+	}
+	m.spPairs[client.AppID+"/"+tid] = true
+	m.checkNewSPs(t, before)
+	// Invariant 4: granted scopes are published and enabled; user consent
+	// never grants Admin scopes and only where the policy allows it.
+	for _, g := range res.Grants {
+		resSP, err := m.d.ServicePrincipal(m.ctx, g.ResourceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range g.Scopes() {
+			ps, ok := resSP.ScopeByValue(s)
+			if !ok {
+				t.Fatalf("grant holds scope %q the resource does not publish", s)
+			}
+			if g.ConsentType == consent.Principal && ps.Type == application.ScopeTypeAdmin {
+				t.Fatalf("user consent granted Admin scope %q", s)
+			}
+		}
+		for _, sr := range spec.Scopes {
+			for _, v := range sr.Scopes {
+				if slices.Contains(g.Scopes(), v) {
+					if ps, _ := resSP.ScopeByValue(v); !ps.IsEnabled {
+						t.Fatalf("consent granted disabled scope %q", v)
+					}
+				}
+			}
+		}
+		if g.ConsentType == consent.Principal && tn.Policy.UserConsent() == tenant.UserConsentNone && !m.isDeveloperOwner(t, actor, client) {
+			t.Fatalf("user consent recorded while the tenant forbids it")
+		}
+	}
+	if (len(res.Assignments) > 0 || anyAll(res.Grants)) && !spec.TenantWide {
+		t.Fatalf("tenant-wide grants without TenantWide")
+	}
+}
+
+func (m *dirMachine) isDeveloperOwner(t *rapid.T, actor Actor, client application.Application) bool {
+	return slices.Contains(client.Owners, actor.UserID())
+}
+
+func anyAll(gs []consent.Grant) bool {
+	for _, g := range gs {
+		if g.ConsentType == consent.AllPrincipals {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *dirMachine) AssignRole(t *rapid.T) {
+	sps := m.allSPs(t)
+	if len(sps) == 0 {
+		t.Skip("no service principal")
+	}
+	res := rapid.SampledFrom(sps).Draw(t, "resource")
+	var principals []string
+	for _, u := range m.users {
+		if u.tenantID == res.TenantID {
+			principals = append(principals, u.id)
+		}
+	}
+	for _, sp := range sps {
+		if sp.TenantID == res.TenantID {
+			principals = append(principals, sp.ID)
+		}
+	}
+	principal := rapid.SampledFrom(principals).Draw(t, "principal")
+	roleID := rapid.SampledFrom(append(slices.Clone(roleIDs), application.DefaultAccessRoleID)).Draw(t, "roleID")
+	a, err := m.d.AssignAppRole(m.ctx, m.pickActor(t, res.TenantID), AssignmentSpec{ResourceID: res.ID, PrincipalID: principal, AppRoleID: roleID})
+	m.mutated(t, "AssignAppRole", err)
+	if err != nil {
+		return
+	}
+	m.checkStored(t, store.Assignments, a.ID, a)
+	// Invariant 6 (assignment side): the role exists, is enabled and
+	// allows the principal's member type.
+	if roleID != application.DefaultAccessRoleID {
+		r, ok := res.RoleByID(roleID)
+		member := application.MemberTypeUser
+		if a.PrincipalType == serviceprincipal.PrincipalServicePrincipal {
+			member = application.MemberTypeApplication
+		}
+		if !ok || !r.IsEnabled || !r.Allows(member) {
+			t.Fatalf("assignment of role %s (exists=%v enabled=%v) to a %s", roleID, ok, r.IsEnabled, a.PrincipalType)
+		}
+	}
+}
+
+func (m *dirMachine) Unassign(t *rapid.T) {
+	var all []serviceprincipal.AppRoleAssignment
+	_ = m.d.Store().View(m.ctx, func(tx store.ReadTx) error {
+		var err error
+		all, err = store.Assignments.All(tx, "", "")
+		return err
+	})
+	if len(all) == 0 {
+		t.Skip("no assignment")
+	}
+	a := rapid.SampledFrom(all).Draw(t, "assignment")
+	err := m.d.UnassignAppRole(m.ctx, m.pickActor(t, a.TenantID), a.ID)
+	m.mutated(t, "UnassignAppRole", err)
+}
+
+func (m *dirMachine) DisableEnable(t *rapid.T) {
+	if rapid.Bool().Draw(t, "user") && len(m.users) > 0 {
+		u := rapid.SampledFrom(m.users).Draw(t, "u")
+		_, err := m.d.SetUserEnabled(m.ctx, m.pickActor(t, u.tenantID), u.id, rapid.Bool().Draw(t, "enabled"))
+		m.mutated(t, "SetUserEnabled", err)
+		return
+	}
+	sps := m.allSPs(t)
+	if len(sps) == 0 {
+		t.Skip("nothing to disable")
+	}
+	sp := rapid.SampledFrom(sps).Draw(t, "sp")
+	_, err := m.d.SetServicePrincipalEnabled(m.ctx, m.pickActor(t, sp.TenantID), sp.ID, rapid.Bool().Draw(t, "enabled"))
+	m.mutated(t, "SetServicePrincipalEnabled", err)
+}
+
+func (m *dirMachine) DeleteApplication(t *rapid.T) {
+	a := m.pickApp(t)
+	err := m.d.DeleteApplication(m.ctx, m.pickActor(t, a.TenantID), a.ID)
+	m.mutated(t, "DeleteApplication", err)
+	if err == nil {
+		m.deleted[a.ID] = a
+		got, _ := m.d.Application(m.ctx, a.ID)
+		if !got.IsDeleted() {
+			t.Fatal("deleted application is not marked deleted")
+		}
+		if sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID); err == nil && sp.DeletedDateTime == nil {
+			t.Fatal("home service principal did not follow its application into deletion")
+		}
+	}
+}
+
+func (m *dirMachine) RestoreApplication(t *rapid.T) {
+	if len(m.deleted) == 0 {
+		t.Skip("nothing deleted")
+	}
+	var ids []string
+	for id := range m.deleted {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
+	orig := m.deleted[id]
+	deletedAt := *must(m.d.Application(m.ctx, id)).DeletedDateTime
+	restored, err := m.d.RestoreApplication(m.ctx, System, id)
+	m.mutated(t, "RestoreApplication", err)
+	expired := m.clock.Now().UTC().Sub(deletedAt) > RestoreWindow
+	if expired != errors.Is(err, ErrRestoreExpired) {
+		t.Fatalf("restore %v after %v: err=%v", id, m.clock.Now().Sub(deletedAt), err)
+	}
+	if err != nil {
+		return
+	}
+	delete(m.deleted, id)
+	// Invariant 8: the same object comes back, with the same ids.
+	if diff := cmp.Diff(orig, restored); diff != "" {
+		t.Fatalf("restored application differs (-before +after):\n%s", diff)
+	}
+	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, orig.AppID, orig.TenantID); err == nil && sp.DeletedDateTime != nil {
+		t.Fatal("home service principal not restored")
+	}
+}
+
+func (m *dirMachine) PurgeApplication(t *rapid.T) {
+	if len(m.deleted) == 0 {
+		t.Skip("nothing deleted")
+	}
+	var ids []string
+	for id := range m.deleted {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
+	err := m.d.PurgeApplication(m.ctx, System, id)
+	m.mutated(t, "PurgeApplication", err)
+	if err != nil {
+		t.Fatalf("purge: %v", err)
+	}
+	delete(m.deleted, id)
+	m.apps = slices.DeleteFunc(m.apps, func(x string) bool { return x == id })
+	if _, err := m.d.Application(m.ctx, id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("purged application still readable: %v", err)
+	}
+}
+
+func (m *dirMachine) AdvanceClock(t *rapid.T) {
+	m.clock.Advance(time.Duration(rapid.IntRange(1, 40).Draw(t, "days")) * 24 * time.Hour)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func (m *dirMachine) allSPs(t *rapid.T) []serviceprincipal.ServicePrincipal {
+	var out []serviceprincipal.ServicePrincipal
+	err := m.d.Store().View(m.ctx, func(tx store.ReadTx) error {
+		var err error
+		out, err = store.ServicePrincipals.All(tx, "", "")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (m *dirMachine) spSet(t *rapid.T) map[string]bool {
+	s := map[string]bool{}
+	for _, sp := range m.allSPs(t) {
+		s[sp.ID] = true
+	}
+	return s
+}
+
+// checkNewSPs asserts invariant 3 for service principals that appeared:
+// the app's audience admits their tenant.
+func (m *dirMachine) checkNewSPs(t *rapid.T, before map[string]bool) {
+	for _, sp := range m.allSPs(t) {
+		if before[sp.ID] {
+			continue
+		}
+		a, err := m.d.ApplicationByAppID(m.ctx, sp.AppID)
+		if err != nil {
+			t.Fatalf("new service principal %s without application: %v", sp.ID, err)
+		}
+		if !a.AdmitsTenant(sp.TenantID) {
+			t.Fatalf("service principal of %s (%s) created in tenant %s", a.AppID, a.SignInAudience, sp.TenantID)
+		}
+	}
+}
+
+// checkStored asserts invariant 10 for one returned object: the store
+// gives back exactly what the operation returned.
+func checkStoredIn[T any](t *rapid.T, d *Directory, c *store.Collection[T], id string, want T) {
+	var got T
+	err := d.Store().View(context.Background(), func(tx store.ReadTx) error {
+		var err error
+		got, err = c.Get(tx, id)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.Name(), id, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("%s %s: stored value differs from the returned one (-returned +stored):\n%s", c.Name(), id, diff)
+	}
+}
+
+func (m *dirMachine) checkStored(t *rapid.T, c store.Kind, id string, want any) {
+	switch w := want.(type) {
+	case tenant.Tenant:
+		checkStoredIn(t, m.d, store.Tenants, id, w)
+	case tenant.User:
+		checkStoredIn(t, m.d, store.Users, id, w)
+	case application.Application:
+		checkStoredIn(t, m.d, store.Applications, id, w)
+	case serviceprincipal.ServicePrincipal:
+		checkStoredIn(t, m.d, store.ServicePrincipals, id, w)
+	case serviceprincipal.AppRoleAssignment:
+		checkStoredIn(t, m.d, store.Assignments, id, w)
+	default:
+		t.Fatalf("checkStored: %T", want)
+	}
+}
+
+// Check runs after every action: the global invariants.
+func (m *dirMachine) Check(t *rapid.T) {
+	var apps []application.Application
+	var sps []serviceprincipal.ServicePrincipal
+	var grants []consent.Grant
+	var events []store.AuditEvent
+	err := m.d.Store().View(m.ctx, func(tx store.ReadTx) error {
+		var err error
+		if apps, err = store.Applications.All(tx, "", ""); err != nil {
+			return err
+		}
+		if sps, err = store.ServicePrincipals.All(tx, "", ""); err != nil {
+			return err
+		}
+		if grants, err = store.Grants.All(tx, "", ""); err != nil {
+			return err
+		}
+		events, err = tx.Audit(0, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1. One application per appId, in one existing home tenant.
+	byAppID := map[string]application.Application{}
+	for _, a := range apps {
+		if _, dup := byAppID[a.AppID]; dup {
+			t.Fatalf("appId %s has two application objects", a.AppID)
+		}
+		byAppID[a.AppID] = a
+		if !slices.Contains(m.tenants, a.TenantID) {
+			t.Fatalf("application %s lives in unknown tenant %s", a.AppID, a.TenantID)
+		}
+	}
+	if len(apps) != len(m.apps) {
+		t.Fatalf("store has %d applications, model %d", len(apps), len(m.apps))
+	}
+	// 2 and 3. At most one SP per (appId, tenant), each one created by an
+	// operation that may create it; the home SP exists while its app does.
+	pairs := map[string]bool{}
+	for _, sp := range sps {
+		key := sp.AppID + "/" + sp.TenantID
+		if pairs[key] {
+			t.Fatalf("two service principals for %s", key)
+		}
+		pairs[key] = true
+		if !m.spPairs[key] {
+			t.Fatalf("service principal %s appeared without an operation that creates it", key)
+		}
+		if a, ok := byAppID[sp.AppID]; ok && a.TenantID == sp.TenantID && a.IsDeleted() != (sp.DeletedDateTime != nil) {
+			t.Fatalf("home service principal of %s: deleted=%v, app deleted=%v", sp.AppID, sp.DeletedDateTime != nil, a.IsDeleted())
+		}
+	}
+	for _, a := range apps {
+		if !pairs[a.AppID+"/"+a.TenantID] {
+			t.Fatalf("application %s has no home service principal", a.AppID)
+		}
+	}
+	// 4. Principal grants hold no Admin-type scope.
+	for _, g := range grants {
+		if g.ConsentType != consent.Principal {
+			continue
+		}
+		for _, s := range g.Scopes() {
+			if s == scopeValue(2) {
+				t.Fatalf("user grant %s holds the Admin scope %s", g.ID, s)
+			}
+		}
+	}
+	// 9. The audit log is ordered and append-only.
+	for i, e := range events {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("audit event %d has seq %d", i, e.Seq)
+		}
+		if i > 0 && e.Time.Before(events[i-1].Time) {
+			t.Fatalf("audit event %d is older than its predecessor", e.Seq)
+		}
+		if strings.Contains(string(e.After), "secretText") || strings.Contains(string(e.After), "digest") || strings.Contains(string(e.After), "passwordHash") {
+			t.Fatalf("audit event %d carries secret material", e.Seq)
+		}
+	}
+	if len(events) != m.auditSeen {
+		t.Fatalf("audit log has %d events, model %d", len(events), m.auditSeen)
+	}
+}
+
+func TestDirectoryInvariants(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m := newDirMachine(t)
+		t.Repeat(rapid.StateMachineActions(m))
+	})
+}
