@@ -184,11 +184,7 @@ func redactJSON(v any) json.RawMessage {
 	case nil:
 		return nil
 	case application.Application:
-		x = x.Clone()
-		for i := range x.PasswordCredentials {
-			x.PasswordCredentials[i] = x.PasswordCredentials[i].Redacted()
-		}
-		v = x
+		v = redactApp(x)
 	case tenant.User:
 		x.PasswordHash = nil
 		v = x
@@ -198,6 +194,15 @@ func redactJSON(v any) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf("%q", "unencodable: "+err.Error()))
 	}
 	return b
+}
+
+// redactApp returns a copy of a without secret hashes.
+func redactApp(a application.Application) application.Application {
+	a = a.Clone()
+	for i := range a.PasswordCredentials {
+		a.PasswordCredentials[i] = a.PasswordCredentials[i].Redacted()
+	}
+	return a
 }
 
 // caller loads the acting user (which must belong to tenantID) with its

@@ -130,7 +130,7 @@ func (d *Directory) applyIn(o *op, m Manifest) ([]Change, error) {
 	var plan []Change
 	add := func(action, kind, key string, before, after any) {
 		c := Change{Action: action, Kind: kind, Key: key}
-		if action == "update" {
+		if before != nil || after != nil {
 			c.Diff = cmp.Diff(before, after)
 		}
 		plan = append(plan, c)
@@ -312,7 +312,7 @@ func (d *Directory) applyApp(o *op, tenantID string, app application.Application
 	if err := syncServicePrincipals(o.tx, a); err != nil {
 		return err
 	}
-	add("update", "application", a.AppID, redactJSON(cur), redactJSON(a))
+	add("update", "application", a.AppID, redactApp(cur), redactApp(a))
 	return nil
 }
 
@@ -353,7 +353,11 @@ func (d *Directory) applyLinks(o *op, mt ManifestTenant, add addFunc) error {
 			return err
 		}
 		if !cmp.Equal(before, after) {
-			add("update", "consent", mc.ClientAppID, before, after)
+			action := "update"
+			if len(before) == 0 {
+				action = "create"
+			}
+			add(action, "consent", mc.ClientAppID, before, after)
 		}
 	}
 	for _, ma := range mt.Assignments {
@@ -382,15 +386,21 @@ func consentSnapshot(tx store.ReadTx, tenantID, clientAppID string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
+	appOf := func(spID string) string {
+		if res, err := store.ServicePrincipals.Get(tx, spID); err == nil {
+			return res.AppID
+		}
+		return spID
+	}
 	for _, g := range gs {
-		out = append(out, "grant "+g.ConsentType+" "+g.ResourceID+" "+g.Scope)
+		out = append(out, "grant "+g.ConsentType+" "+appOf(g.ResourceID)+" "+g.Scope)
 	}
 	as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, sp.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range as {
-		out = append(out, "role "+a.ResourceID+" "+a.AppRoleID)
+		out = append(out, "role "+appOf(a.ResourceID)+" "+a.AppRoleID)
 	}
 	slices.Sort(out)
 	return out, nil
