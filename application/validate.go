@@ -13,8 +13,9 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
-// Limits Entra enforces on an application object; see REFERENCE.md §1.1–1.6
-// and https://learn.microsoft.com/entra/identity-platform/supported-accounts-validation.
+// Limits Entra enforces on an application object
+// (https://learn.microsoft.com/entra/identity-platform/supported-accounts-validation,
+// https://learn.microsoft.com/entra/identity-platform/reference-microsoft-graph-app-manifest).
 const (
 	maxDisplayNameOrg            = 120
 	maxDisplayNamePersonal       = 90
@@ -109,7 +110,7 @@ type validator struct {
 	tenantID string
 	domains  []string
 	errs     []error
-	keyIDs   map[string]string // lower-cased keyId -> field that has it
+	keyIDs   uniq // lower-cased keyIds of password and key credentials
 }
 
 func (v *validator) add(field, format string, args ...any) {
@@ -255,11 +256,9 @@ func identifierURIProblem(u string, personal bool, appID, tenantID string, domai
 		}
 		return ""
 	case "api":
-		host, path, ok := strings.Cut(strings.TrimPrefix(rest, "//"), "/")
+		host, path, _ := strings.Cut(strings.TrimPrefix(rest, "//"), "/")
 		switch {
 		case !strings.HasPrefix(rest, "//") || host == "":
-			return forms
-		case ok && path == "":
 			return forms
 		case strings.ContainsAny(host, "@:"):
 			return "must not carry user info or a port"
@@ -289,11 +288,9 @@ func identifierURIProblem(u string, personal bool, appID, tenantID string, domai
 		}
 		return ""
 	case "https":
-		host, path, ok := strings.Cut(strings.TrimPrefix(rest, "//"), "/")
+		host, path, _ := strings.Cut(strings.TrimPrefix(rest, "//"), "/")
 		switch {
 		case !strings.HasPrefix(rest, "//") || host == "":
-			return forms
-		case ok && path == "":
 			return forms
 		case strings.ContainsAny(host, "@:"):
 			return "must not carry user info or a port"
@@ -340,17 +337,14 @@ func normalizeDomains(ds []string) []string {
 }
 
 func (v *validator) redirectURIs() {
-	max := maxRedirectURIsOrg
+	limit := maxRedirectURIsOrg
 	if v.personal {
-		max = maxRedirectURIsPersonal
+		limit = maxRedirectURIsPersonal
 	}
-	total := 0
+	var counts []collectionCount
 	for _, p := range []RedirectURIPlatform{PlatformWeb, PlatformSPA, PlatformPublic} {
 		uris := v.app.RedirectURIsOf(p)
-		if total <= max && total+len(uris) > max {
-			v.add(string(p)+".redirectUris", "brings the redirect URIs of all platforms to %d; at most %d are allowed for %s", total+len(uris), max, v.app.SignInAudience)
-		}
-		total += len(uris)
+		counts = append(counts, collectionCount{string(p) + ".redirectUris", len(uris)})
 		seen := uniq{}
 		for i, u := range uris {
 			f := fmt.Sprintf("%s.redirectUris[%d]", p, i)
@@ -361,6 +355,28 @@ func (v *validator) redirectURIs() {
 			seen.check(v, f, redirectKey(u))
 		}
 	}
+	if field, total := largest(counts); total > limit {
+		v.add(field, "is part of %d redirect URIs over all platforms; at most %d are allowed for %s", total, limit, v.app.SignInAudience)
+	}
+}
+
+// collectionCount is the number of entries of the collection at field.
+type collectionCount struct {
+	field string
+	n     int
+}
+
+// largest returns the field of the largest collection (the first, on a
+// tie), which a cap on the sum names, and the sum.
+func largest(cs []collectionCount) (field string, total int) {
+	most := -1
+	for _, c := range cs {
+		total += c.n
+		if c.n > most {
+			field, most = c.field, c.n
+		}
+	}
+	return field, total
 }
 
 // redirectKey is the form in which two redirect URIs count as duplicates:
@@ -480,10 +496,10 @@ func (v *validator) api() {
 
 // permissionValueProblem checks the value of a scope or app role: the
 // characters 0-9 A-Z a-z and : ! # $ % & ' ( ) * + , - . / ; < = > ? @ [ ] ^ _ ` { | } ~,
-// not starting with ".", at most max characters.
-func permissionValueProblem(s string, max int) string {
-	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Sprintf("has %d characters, more than %d", n, max)
+// not starting with ".", at most limit characters.
+func permissionValueProblem(s string, limit int) string {
+	if n := utf8.RuneCountInString(s); n > limit {
+		return fmt.Sprintf("has %d characters, more than %d", n, limit)
 	}
 	if strings.HasPrefix(s, ".") {
 		return "must not start with ."
@@ -544,22 +560,25 @@ func (v *validator) appRoles() {
 // MicrosoftDocs/azure-docs#81899).
 func (v *validator) rolesAndScopes() {
 	scopes := v.app.Scopes()
-	if n := len(v.app.AppRoles) + len(scopes); n > maxRolesAndScopes {
-		field := "api.oauth2PermissionScopes"
-		if len(v.app.AppRoles) > maxRolesAndScopes {
-			field = "appRoles"
-		}
-		v.add(field, "appRoles and api.oauth2PermissionScopes have %d definitions together, more than %d", n, maxRolesAndScopes)
+	if field, n := largest([]collectionCount{{"appRoles", len(v.app.AppRoles)}, {"api.oauth2PermissionScopes", len(scopes)}}); n > maxRolesAndScopes {
+		v.add(field, "is part of %d definitions in appRoles and api.oauth2PermissionScopes together; at most %d are allowed", n, maxRolesAndScopes)
+	}
+	byID, byValue := map[string]int{}, map[string]int{}
+	for j := len(scopes) - 1; j >= 0; j-- { // the first scope wins
+		byID[strings.ToLower(scopes[j].ID)] = j
+		byValue[strings.ToLower(scopes[j].Value)] = j
 	}
 	for i, r := range v.app.AppRoles {
-		for j, s := range scopes {
-			sameID := r.ID != "" && strings.EqualFold(r.ID, s.ID)
-			switch {
-			case sameID && (r.Value != s.Value || r.DisplayName != s.AdminConsentDisplayName || r.Description != s.AdminConsentDescription || r.IsEnabled != s.IsEnabled):
+		twin := -1
+		if j, ok := byID[strings.ToLower(r.ID)]; ok && r.ID != "" {
+			twin = j
+			s := scopes[j]
+			if r.Value != s.Value || r.DisplayName != s.AdminConsentDisplayName || r.Description != s.AdminConsentDescription || r.IsEnabled != s.IsEnabled {
 				v.add(fmt.Sprintf("appRoles[%d].id", i), "is also the id of api.oauth2PermissionScopes[%d]; a role and a scope sharing an id must have the same value, displayName/adminConsentDisplayName, description/adminConsentDescription and isEnabled", j)
-			case !sameID && r.Value != "" && strings.EqualFold(r.Value, s.Value):
-				v.add(fmt.Sprintf("appRoles[%d].value", i), "is also the value of api.oauth2PermissionScopes[%d]", j)
 			}
+		}
+		if j, ok := byValue[strings.ToLower(r.Value)]; ok && r.Value != "" && j != twin {
+			v.add(fmt.Sprintf("appRoles[%d].value", i), "is also the value of api.oauth2PermissionScopes[%d]", j)
 		}
 	}
 }
@@ -592,12 +611,12 @@ func (v *validator) requiredResourceAccess() {
 			}
 		}
 	}
-	max := maxResourcePermsOrg
+	limit := maxResourcePermsOrg
 	if v.personal {
-		max = maxResourcePermsPersonal
+		limit = maxResourcePermsPersonal
 	}
-	if total > max {
-		v.add("requiredResourceAccess", "requests %d permissions in all, more than %d", total, max)
+	if total > limit {
+		v.add("requiredResourceAccess", "requests %d permissions in all, more than %d", total, limit)
 	}
 }
 
@@ -608,9 +627,9 @@ func (v *validator) keyID(field, id string) {
 		return
 	}
 	if v.keyIDs == nil {
-		v.keyIDs = map[string]string{}
+		v.keyIDs = uniq{}
 	}
-	uniq(v.keyIDs).check(v, field, strings.ToLower(id))
+	v.keyIDs.check(v, field, strings.ToLower(id))
 }
 
 func (v *validator) passwordCredentials() {
@@ -748,18 +767,15 @@ func (v *validator) claims() {
 	}
 }
 
-// manifestTotal applies the cap on all collection entries together; the
-// collection whose entries cross it is named.
+// manifestTotal applies the cap on all collection entries together, naming
+// the largest collection.
 func (v *validator) manifestTotal() {
 	a := v.app
 	var api API
 	if a.API != nil {
 		api = *a.API
 	}
-	colls := []struct {
-		field string
-		n     int
-	}{
+	field, total := largest([]collectionCount{
 		{"identifierUris", len(a.IdentifierURIs)},
 		{"web.redirectUris", len(a.RedirectURIsOf(PlatformWeb))},
 		{"spa.redirectUris", len(a.RedirectURIsOf(PlatformSPA))},
@@ -771,13 +787,9 @@ func (v *validator) manifestTotal() {
 		{"requiredResourceAccess", len(a.RequiredResourceAccess)},
 		{"keyCredentials", len(a.KeyCredentials)},
 		{"passwordCredentials", len(a.PasswordCredentials)},
-	}
-	total := 0
-	for _, c := range colls {
-		if total <= maxManifestCollectionEntries && total+c.n > maxManifestCollectionEntries {
-			v.add(c.field, "brings the entries of all collections of the application to more than %d", maxManifestCollectionEntries)
-		}
-		total += c.n
+	})
+	if total > maxManifestCollectionEntries {
+		v.add(field, "is part of %d entries in the collections of the application; at most %d are allowed", total, maxManifestCollectionEntries)
 	}
 }
 
@@ -890,11 +902,11 @@ func isGUID(s string) bool {
 
 // truncate shortens s for an error message.
 func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
+	const limit = 64
+	if len(s) <= limit {
 		return s
 	}
-	for i := max; i > 0; i-- {
+	for i := limit; i > 0; i-- {
 		if utf8.RuneStart(s[i]) {
 			return s[:i] + "…"
 		}

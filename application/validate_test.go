@@ -199,10 +199,18 @@ func guids(n int, prefix string) []string {
 
 func TestBaselinesValid(t *testing.T) {
 	for name, a := range map[string]application.Application{
-		"AzureADMyOrg":                       baseline(t),
-		"AzureADMultipleOrgs":                func() application.Application { a := baseline(t); a.SignInAudience = application.AzureADMultipleOrgs; return a }(),
+		"AzureADMyOrg": baseline(t),
+		"AzureADMultipleOrgs": func() application.Application {
+			a := baseline(t)
+			a.SignInAudience = application.AzureADMultipleOrgs
+			return a
+		}(),
 		"AzureADandPersonalMicrosoftAccount": personal(t),
-		"PersonalMicrosoftAccount":           func() application.Application { a := personal(t); a.SignInAudience = application.PersonalMicrosoftAccount; return a }(),
+		"PersonalMicrosoftAccount": func() application.Application {
+			a := personal(t)
+			a.SignInAudience = application.PersonalMicrosoftAccount
+			return a
+		}(),
 	} {
 		if err := a.Validate(vctx); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -488,8 +496,8 @@ func TestValidateRedirectURIsInApp(t *testing.T) {
 		{name: "org: 257 in all", mutate: func(a *application.Application) {
 			a.PublicClient.RedirectURIs = append(a.PublicClient.RedirectURIs, many(257-10)...)
 		}, want: []string{"publicClient.redirectUris"}},
-		{name: "org: crossing in web", mutate: func(a *application.Application) {
-			a.Web.RedirectURIs = many(257)
+		{name: "org: the largest platform is named", mutate: func(a *application.Application) {
+			a.Web.RedirectURIs = many(251)
 		}, want: []string{"web.redirectUris"}},
 		{name: "personal: 100 in all", base: personal, mutate: func(a *application.Application) {
 			a.SPA.RedirectURIs = append(a.SPA.RedirectURIs, many(100-8)...)
@@ -529,7 +537,9 @@ func TestValidateAPI(t *testing.T) {
 		{name: "personal: no api", base: personal, mutate: func(a *application.Application) { a.API = nil }, want: []string{"api.requestedAccessTokenVersion"}},
 		{name: "org: no api", mutate: func(a *application.Application) { a.API = nil }},
 		{name: "knownClientApplications not a GUID", mutate: func(a *application.Application) { a.API.KnownClientApplications = []string{"portal"} }, want: []string{"api.knownClientApplications[0]"}},
-		{name: "knownClientApplications duplicate", mutate: func(a *application.Application) { a.API.KnownClientApplications = append(a.API.KnownClientApplications, clientID) }, want: []string{"api.knownClientApplications[1]"}},
+		{name: "knownClientApplications duplicate", mutate: func(a *application.Application) {
+			a.API.KnownClientApplications = append(a.API.KnownClientApplications, clientID)
+		}, want: []string{"api.knownClientApplications[1]"}},
 		{name: "scope id not a GUID", mutate: func(a *application.Application) { a.API.OAuth2PermissionScopes[1].ID = "2" }, want: []string{"api.oauth2PermissionScopes[1].id"}},
 		{name: "scope id duplicate", mutate: func(a *application.Application) {
 			a.API.OAuth2PermissionScopes[1].ID = strings.ToUpper(scope1ID)
@@ -539,7 +549,9 @@ func TestValidateAPI(t *testing.T) {
 		{name: "scope value starting with dot", mutate: func(a *application.Application) { a.API.OAuth2PermissionScopes[1].Value = ".Orders" }, want: []string{"api.oauth2PermissionScopes[1].value"}},
 		{name: "scope value with quote", mutate: func(a *application.Application) { a.API.OAuth2PermissionScopes[1].Value = `Orders"` }, want: []string{"api.oauth2PermissionScopes[1].value"}},
 		{name: "scope value with backslash", mutate: func(a *application.Application) { a.API.OAuth2PermissionScopes[1].Value = `Orders\All` }, want: []string{"api.oauth2PermissionScopes[1].value"}},
-		{name: "scope value non-ASCII", mutate: func(a *application.Application) { a.API.OAuth2PermissionScopes[1].Value = "Bestellungen.Lesen.Übersicht" }, want: []string{"api.oauth2PermissionScopes[1].value"}},
+		{name: "scope value non-ASCII", mutate: func(a *application.Application) {
+			a.API.OAuth2PermissionScopes[1].Value = "Bestellungen.Lesen.Übersicht"
+		}, want: []string{"api.oauth2PermissionScopes[1].value"}},
 		{name: "scope value with every allowed symbol", mutate: func(a *application.Application) {
 			a.API.OAuth2PermissionScopes[1].Value = "a:!#$%&'()*+,-./;<=>?@[]^_`{|}~Z9"
 		}},
@@ -649,6 +661,11 @@ func TestValidateAppRoles(t *testing.T) {
 				a.AppRoles = append(a.AppRoles, application.AppRole{ID: id, AllowedMemberTypes: []string{"User"}, Value: fmt.Sprintf("R%d", i), DisplayName: "r"})
 			}
 			a.API.OAuth2PermissionScopes = append(a.API.OAuth2PermissionScopes, application.PermissionScope{ID: otherGUID, Value: "extra", Type: "User"})
+		}, want: []string{"appRoles"}},
+		{name: "701 definitions, mostly scopes", mutate: func(a *application.Application) {
+			for i, id := range guids(697, "eeeeeeee") {
+				a.API.OAuth2PermissionScopes = append(a.API.OAuth2PermissionScopes, application.PermissionScope{ID: id, Value: fmt.Sprintf("S%d", i), Type: "User"})
+			}
 		}, want: []string{"api.oauth2PermissionScopes"}},
 		{name: "701 roles alone", mutate: func(a *application.Application) {
 			a.API = nil
