@@ -198,24 +198,26 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
 	}
 	spec := ConsentSpec{ClientAppID: uc.client.AppID}
-	if uc.req.isDefault || uc.res.AppID == "" {
+	if uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0 {
 		spec.Default = true
-	} else if uc.res.AppID != uc.client.AppID {
-		// Scopes the resource pre-authorizes for this client need no
-		// prompt; they are recorded like the rest.
-		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
 	} else {
-		spec.Default = true
-	}
-	if pre := uc.res.AppID != "" && consent.PreAuthorized(uc.res, uc.client.AppID, uc.missing); pre && len(spec.Scopes) > 0 {
-		sp, _, err := d.ensureSP(o, uc.client, uc.t.ID)
-		if err != nil {
-			return false, err
+		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
+		// Scopes the resource pre-authorizes for this client need no
+		// prompt; they are recorded as the user's grant.
+		if consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll()) {
+			clientSP, _, err := d.ensureSP(o, uc.client, uc.t.ID)
+			if err != nil {
+				return false, err
+			}
+			resSP, _, err := d.ensureSP(o, uc.res, uc.t.ID)
+			if err != nil {
+				return false, resourceNotFound(uc.res.AppID, uc.t).with(err)
+			}
+			if _, err := upsertGrant(o, uc.t.ID, clientSP.ID, consent.Principal, uc.u.ID, resSP.ID, uc.missingOrAll()); err != nil {
+				return false, err
+			}
+			return true, nil
 		}
-		if _, err := upsertGrant(o, uc.t.ID, sp.ID, consent.Principal, uc.u.ID, uc.resSP.ID, uc.missing); err != nil {
-			return false, err
-		}
-		return true, nil
 	}
 	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
 		var ce *consent.Error
@@ -224,7 +226,10 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 			code = 90094
 		}
 		if errors.Is(err, ErrAudience) {
-			return false, audienceGate(uc.client, uc.t, uc.t.ID)
+			if err := audienceGate(uc.client, uc.t, uc.t.ID); err != nil {
+				return false, err
+			}
+			return false, resourceNotFound(uc.res.AppID, uc.t).with(err)
 		}
 		var te *TokenError
 		if errors.As(err, &te) {

@@ -267,9 +267,9 @@ func audienceGate(app application.Application, t tenant.Tenant, segment string) 
 	return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", app.AppID, t.DisplayName)
 }
 
-// resolveResource finds the resource application named in a scope (appId
-// or identifier URI) and its service principal in t.
-func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (application.Application, serviceprincipal.ServicePrincipal, error) {
+// resourceApp finds the live resource application named in a scope (appId
+// or identifier URI).
+func resourceApp(tx store.ReadTx, resource string, t tenant.Tenant) (application.Application, error) {
 	var app application.Application
 	var err error
 	if id, perr := uuid.Parse(resource); perr == nil {
@@ -282,15 +282,26 @@ func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (applica
 			app, err = store.Applications.One(tx, store.AppByIdentifierURI, strings.TrimSuffix(resource, "/"))
 		}
 	}
-	notFound := tokenErr(OAuthInvalidResource, 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", safe(resource), t.DisplayName)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && app.IsDeleted()) {
-		return app, serviceprincipal.ServicePrincipal{}, notFound
-	} else if err != nil {
+		return app, resourceNotFound(resource, t)
+	}
+	return app, err
+}
+
+func resourceNotFound(resource string, t tenant.Tenant) *TokenError {
+	return tokenErr(OAuthInvalidResource, 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", safe(resource), t.DisplayName)
+}
+
+// resolveResource finds the resource application named in a scope and its
+// usable service principal in t.
+func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (application.Application, serviceprincipal.ServicePrincipal, error) {
+	app, err := resourceApp(tx, resource, t)
+	if err != nil {
 		return app, serviceprincipal.ServicePrincipal{}, err
 	}
 	sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(app.AppID, t.ID))
 	if errors.Is(err, store.ErrNotFound) {
-		return app, sp, notFound
+		return app, sp, resourceNotFound(resource, t)
 	} else if err != nil {
 		return app, sp, err
 	}

@@ -130,26 +130,35 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	if uc.groups, err = groupsOf(tx, uc.u.ID, true); err != nil {
 		return nil, err
 	}
-	uc.clientSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.client.AppID, uc.t.ID))
-	if errors.Is(err, store.ErrNotFound) {
-		// No consent yet in this tenant: everything is missing.
-		uc.missing = append(uc.missing, uc.req.values...)
-		if uc.req.isDefault || len(uc.missing) == 0 {
-			uc.missing = append(uc.missing, consent.DefaultScope)
-		}
-		return uc, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if !uc.clientSP.Usable() {
-		return nil, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", uc.client.AppID, uc.clientSP.DisplayName)
-	}
 	if uc.req.resource == "" {
 		// Only OIDC scopes: the token is for the client itself.
-		uc.res, uc.resSP = uc.client, uc.clientSP
+		uc.res = uc.client
 		uc.req.resource = uc.client.AppID
-	} else if uc.res, uc.resSP, err = resolveResource(tx, uc.req.resource, uc.t); err != nil {
+	} else if uc.res, err = resourceApp(tx, uc.req.resource, uc.t); err != nil {
 		return nil, err
+	}
+	uc.clientSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.client.AppID, uc.t.ID))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if err == nil && !uc.clientSP.Usable() {
+		return nil, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", uc.client.AppID, uc.clientSP.DisplayName)
+	}
+	if uc.res.AppID == uc.client.AppID {
+		uc.resSP = uc.clientSP
+	} else if uc.resSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.res.AppID, uc.t.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if uc.resSP.ID != "" && !uc.resSP.Usable() {
+		return nil, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", uc.res.AppID, uc.resSP.DisplayName)
+	}
+	if uc.clientSP.ID == "" || uc.resSP.ID == "" {
+		// Not consented in this tenant yet: everything is missing.
+		uc.missing = append(uc.missing, uc.req.values...)
+		if len(uc.missing) == 0 {
+			uc.missing = []string{consent.DefaultScope}
+		}
+		return uc, nil
 	}
 	grants, err := store.Grants.Lookup(tx, store.GrantByClient, uc.clientSP.ID)
 	if err != nil {
