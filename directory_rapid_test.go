@@ -32,10 +32,10 @@ type dirMachine struct {
 	// The model.
 	tenants   []string
 	users     []modelUser
-	apps      []string                          // object ids ever registered (purged ones removed)
+	apps      []string                           // object ids ever registered (purged ones removed)
 	deleted   map[string]application.Application // soft-deleted apps as they were before deletion
-	spPairs   map[string]bool                   // (appId/tenant) pairs some successful operation could create
-	auditSeen int                               // events in the log
+	spPairs   map[string]bool                    // (appId/tenant) pairs some successful operation could create
+	auditSeen int                                // events in the log
 }
 
 type modelUser struct {

@@ -487,7 +487,7 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 	m := Manifest{Tenants: []ManifestTenant{
 		{
 			ID: "11110000-0000-4000-8000-000000000001", DisplayName: "Contoso",
-			Users:        []ManifestUser{{UserPrincipalName: "admin@contoso.onmicrosoft.com", DisplayName: "Admin", DirectoryRoles: []string{tenant.RoleGlobalAdministrator}}},
+			Users: []ManifestUser{{UserPrincipalName: "admin@contoso.onmicrosoft.com", DisplayName: "Admin", DirectoryRoles: []string{tenant.RoleGlobalAdministrator}}},
 			Applications: []application.Application{api, {AppID: clientID, DisplayName: "Client", SignInAudience: application.AzureADMultipleOrgs,
 				RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: apiID, ResourceAccess: []application.ResourceAccess{
 					{ID: "aaaaaaaa-0000-4000-8000-000000000001", Type: application.AccessScope},
@@ -598,4 +598,3 @@ func TestAuditRedactsSecrets(t *testing.T) {
 		t.Errorf("SignIn of an unknown user: %v, want AADSTS50126 (no account enumeration)", err)
 	}
 }
-

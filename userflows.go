@@ -524,4 +524,3 @@ func newOpaque(n int) (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
-
