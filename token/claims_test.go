@@ -111,12 +111,28 @@ func TestBuildAccess(t *testing.T) {
 			Subject: "pairwise-sub", TenantID: tenant, UniqueName: "adele@contoso.com", UPN: "adele@contoso.com",
 			TokenID: "uti2", Version: "1.0", WIDs: []string{"b79fbf4d-3ef9-4689-8143-76b194e85509"}, ClientCapabilities: []string{"cp1"},
 		}},
-		{"200 groups fit", with(delegated, func(a *Access) { a.Version = 2; a.Groups = manyGroups(200); a.Scopes = nil; a.Roles = nil; a.WIDs = nil; a.ClientCapabilities = nil; a.IPAddress = "" }), AccessClaims{
+		{"200 groups fit", with(delegated, func(a *Access) {
+			a.Version = 2
+			a.Groups = manyGroups(200)
+			a.Scopes = nil
+			a.Roles = nil
+			a.WIDs = nil
+			a.ClientCapabilities = nil
+			a.IPAddress = ""
+		}), AccessClaims{
 			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 5400,
 			AuthorizedParty: clientApp, AuthorizedPartyACR: "0", Groups: manyGroups(200), Name: "Adele Vance",
 			ObjectID: userOID, PreferredUsername: "adele@contoso.com", Subject: "pairwise-sub", TenantID: tenant, TokenID: "uti2", Version: "2.0",
 		}},
-		{"201 groups overage", with(delegated, func(a *Access) { a.Version = 2; a.Groups = manyGroups(201); a.Scopes = nil; a.Roles = nil; a.WIDs = nil; a.ClientCapabilities = nil; a.IPAddress = "" }), AccessClaims{
+		{"201 groups overage", with(delegated, func(a *Access) {
+			a.Version = 2
+			a.Groups = manyGroups(201)
+			a.Scopes = nil
+			a.Roles = nil
+			a.WIDs = nil
+			a.ClientCapabilities = nil
+			a.IPAddress = ""
+		}), AccessClaims{
 			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 5400,
 			AuthorizedParty: clientApp, AuthorizedPartyACR: "0",
 			ClaimNames:   map[string]string{"groups": "src1"},
@@ -287,8 +303,8 @@ func genAccess(t *rapid.T) AccessClaims {
 		AMR: genStrs().Draw(t, "amr"), AppID: genStr().Draw(t, "appid"), AppIDACR: genStr().Draw(t, "appidacr"),
 		AuthorizedParty: genStr().Draw(t, "azp"), AuthorizedPartyACR: genStr().Draw(t, "azpacr"),
 		Groups: genStrs().Draw(t, "groups"), HasGroups: rapid.Bool().Draw(t, "hasgroups"),
-		ClaimNames: rapid.MapOfN(genStr(), genStr(), 0, 2).Draw(t, "_claim_names"),
-		ClaimSources: rapid.MapOfN(genStr(), rapid.Map(genStr(), func(s string) ClaimSource { return ClaimSource{s} }), 0, 2).Draw(t, "_claim_sources"),
+		ClaimNames:       rapid.MapOfN(genStr(), genStr(), 0, 2).Draw(t, "_claim_names"),
+		ClaimSources:     rapid.MapOfN(genStr(), rapid.Map(genStr(), func(s string) ClaimSource { return ClaimSource{s} }), 0, 2).Draw(t, "_claim_sources"),
 		IdentityProvider: genStr().Draw(t, "idp"), IDType: genStr().Draw(t, "idtyp"), IPAddress: genStr().Draw(t, "ipaddr"),
 		Name: genStr().Draw(t, "name"), ObjectID: genStr().Draw(t, "oid"), PreferredUsername: genStr().Draw(t, "pu"),
 		RH: genStr().Draw(t, "rh"), Roles: genStrs().Draw(t, "roles"), Scope: genStr().Draw(t, "scp"),
@@ -364,7 +380,7 @@ func TestClaimsCodecProperties(t *testing.T) {
 func TestAccessClaimsUnmarshal(t *testing.T) {
 	ok := []struct {
 		name, in string
-		want AccessClaims
+		want     AccessClaims
 	}{
 		{"aud string", `{"aud":"a"}`, AccessClaims{Audience: Audience{"a"}}},
 		{"aud array", `{"aud":["a","b"]}`, AccessClaims{Audience: Audience{"a", "b"}}},

@@ -345,6 +345,7 @@ func StaticKeySet(keys ...PublicKey) KeySource {
 
 type staticKeySet map[string]PublicKey
 
+// PublicKey returns the key with id kid or an error wrapping [ErrUnknownKey].
 func (s staticKeySet) PublicKey(_ context.Context, kid string) (PublicKey, error) {
 	if k, ok := s[kid]; ok {
 		return k, nil

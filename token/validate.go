@@ -270,8 +270,11 @@ func (v *Validator) ValidateClaims(ctx context.Context, raw string) (*AccessClai
 	c := new(AccessClaims)
 	// AccessClaims' decoder is strict and self-validating (one pass, duplicate
 	// claims refused); calling it directly skips encoding/json's extra scan.
-	if t := hdrSkipSpace(payload, 0); t == len(payload) || payload[t] != '{' || c.UnmarshalJSON(payload) != nil {
-		return nil, fmt.Errorf("%w: claims are not a JSON claim set", ErrMalformed)
+	if t := hdrSkipSpace(payload, 0); t == len(payload) || payload[t] != '{' {
+		return nil, fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+	}
+	if err := c.UnmarshalJSON(payload); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if err := v.checkClaims(c); err != nil {
 		return nil, err
@@ -287,14 +290,14 @@ func (v *Validator) checkClaims(c *AccessClaims) error {
 		}
 	}
 	if !v.skipAud && !v.audienceOK(c.Audience) {
-		return fmt.Errorf("%w: aud %q", ErrAudience, []string(c.Audience))
+		return fmt.Errorf("%w: aud %.128q", ErrAudience, []string(c.Audience))
 	}
 	if v.versions != nil {
 		if _, ok := v.versions[c.Version]; !ok {
-			return fmt.Errorf("%w: ver %q", ErrVersion, c.Version)
+			return fmt.Errorf("%w: ver %.16q", ErrVersion, c.Version)
 		}
 	} else if c.Version != Version1 && c.Version != Version2 {
-		return fmt.Errorf("%w: ver %q", ErrVersion, c.Version)
+		return fmt.Errorf("%w: ver %.16q", ErrVersion, c.Version)
 	}
 	return checkAccessTimes(v.now(), c.NotBefore, c.ExpiresAt, v.skew)
 }
@@ -325,7 +328,7 @@ func (v *Validator) checkIssuer(iss, tid string) error {
 	if tenantProblem != "" {
 		return fmt.Errorf("%w: %s", ErrTenant, tenantProblem)
 	}
-	return fmt.Errorf("%w: iss %q", ErrIssuer, iss)
+	return fmt.Errorf("%w: iss %.128q", ErrIssuer, iss)
 }
 
 // checkTenant applies AllowedTenants.
@@ -334,7 +337,7 @@ func (v *Validator) checkTenant(tid string) error {
 		return nil
 	}
 	if _, ok := v.tenants[strings.ToLower(tid)]; !ok {
-		return fmt.Errorf("%w: tid %q is not an allowed tenant", ErrTenant, tid)
+		return fmt.Errorf("%w: tid %.64q is not an allowed tenant", ErrTenant, tid)
 	}
 	return nil
 }
