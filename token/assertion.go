@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,9 +86,12 @@ type ClientAssertion struct {
 // have not been checked. Use its header ([MatchCertificate]) and iss/sub to
 // find the client's registered certificate, then call
 // [UnverifiedAssertion.Verify]. Nothing in it may be trusted before that.
+// Verify checks the assertion as parsed; changing the embedded fields does
+// not affect it.
 type UnverifiedAssertion struct {
 	ClientAssertion
-	jws compactJWS
+	parsed ClientAssertion // what Verify checks and returns, out of the caller's reach
+	jws    compactJWS
 }
 
 // AssertionRules are the checks [UnverifiedAssertion.Verify] applies.
@@ -141,7 +145,7 @@ func ParseClientAssertion(raw string) (*UnverifiedAssertion, error) {
 		return nil, err
 	}
 	u := &UnverifiedAssertion{jws: p}
-	u.ClientAssertion = ClientAssertion{
+	u.parsed = ClientAssertion{
 		Issuer:    c.Issuer,
 		Subject:   c.Subject,
 		Audience:  c.Audience,
@@ -157,6 +161,7 @@ func ParseClientAssertion(raw string) (*UnverifiedAssertion, error) {
 			X5c:     p.header.x5c,
 		},
 	}
+	u.ClientAssertion = u.parsed.clone()
 	return u, nil
 }
 
@@ -193,8 +198,9 @@ func (u *UnverifiedAssertion) Verify(key crypto.PublicKey, rules AssertionRules)
 	if now.IsZero() {
 		now = time.Now()
 	}
+	a := &u.parsed
 	if !assertionAlgs.has(u.jws.alg) {
-		return nil, fmt.Errorf("%w: client assertions must use RS256 or PS256, not %q", ErrAlgorithm, safeForError(u.Header.Alg))
+		return nil, fmt.Errorf("%w: client assertions must use RS256 or PS256, not %q", ErrAlgorithm, safeForError(a.Header.Alg))
 	}
 	if cert, ok := key.(*x509.Certificate); ok {
 		if cert == nil {
@@ -209,20 +215,27 @@ func (u *UnverifiedAssertion) Verify(key crypto.PublicKey, rules AssertionRules)
 	if _, ok := key.(*rsa.PublicKey); !ok {
 		return nil, fmt.Errorf("%w: client assertions need an RSA key, not %T", ErrAlgorithm, key)
 	}
-	if err := verifySignature(&algSpecs[u.jws.alg], key, u.jws.signed, u.jws.sig); err != nil {
+	if err := verifySignature(u.jws.alg, key, u.jws.signed, u.jws.sig); err != nil {
 		return nil, err
 	}
-	if u.Issuer != rules.ClientID || u.Subject != rules.ClientID {
+	if a.Issuer != rules.ClientID || a.Subject != rules.ClientID {
 		return nil, fmt.Errorf("%w: iss and sub must both be the client id", ErrIssuer)
 	}
-	if !anyAudienceIn(u.Audience, rules.Audiences) {
-		return nil, fmt.Errorf("%w: aud %.128q", ErrAudience, u.Audience)
+	if !anyAudienceIn(a.Audience, rules.Audiences) {
+		return nil, fmt.Errorf("%w: aud %.128q", ErrAudience, a.Audience)
 	}
-	if err := checkAssertionTimes(u.NotBefore, u.Expiry, u.IssuedAt, now, rules.Skew, rules.MaxLifetime); err != nil {
+	if err := checkAssertionTimes(a.NotBefore, a.Expiry, a.IssuedAt, now, rules.Skew, rules.MaxLifetime); err != nil {
 		return nil, err
 	}
-	ca := u.ClientAssertion
+	ca := a.clone()
 	return &ca, nil
+}
+
+// clone copies a with its slices.
+func (a ClientAssertion) clone() ClientAssertion {
+	a.Audience = slices.Clone(a.Audience)
+	a.Header.X5c = slices.Clone(a.Header.X5c)
+	return a
 }
 
 // checkAssertionTimes applies the lifetime rules shared by client assertions

@@ -111,6 +111,11 @@ func TestClientAssertionMSALStyle(t *testing.T) {
 	if _, err := vtJoseVerify(raw, cert.PublicKey); err != nil {
 		t.Errorf("go-jose rejects the assertion: %v", err)
 	}
+	// Verify checks what was parsed, not the caller-editable copy.
+	u.Issuer, u.Subject, u.Audience[0] = "forged", "forged", "forged"
+	if got, err := u.Verify(cert, vtRules()); err != nil || got.Issuer != vtClientID || got.Audience[0] != vtTokenEndpointV2 {
+		t.Errorf("Verify after editing the unverified copy = %+v, %v", got, err)
+	}
 }
 
 func TestClientAssertionRS256WithKid(t *testing.T) {

@@ -159,12 +159,17 @@ func (r *RemoteKeySet) slowPath(ctx context.Context, kid string, now time.Time) 
 	r.mu.Unlock()
 
 	if call != nil {
-		if err := r.wait(ctx, call); err != nil {
-			lastErr = err
-		} else {
-			lastErr = nil
-		}
+		err := r.wait(ctx, call)
 		s = r.cache.Load()
+		if err != nil && ctx.Err() != nil {
+			// The caller gave up: answer from the cache if it can, else
+			// with the context's error rather than "unknown key".
+			if k, lerr := r.lookup(s, kid, now, err); lerr == nil {
+				return k, nil
+			}
+			return PublicKey{}, err
+		}
+		lastErr = err
 	}
 	return r.lookup(s, kid, now, lastErr)
 }
@@ -312,23 +317,6 @@ func parseJWK(raw json.RawMessage) (PublicKey, bool) {
 		return PublicKey{}, false
 	}
 	return PublicKey{ID: jwk.KeyID, Algorithm: alg, Key: pub}, true
-}
-
-// keyFits reports whether the algorithm algSpecs[i] can verify with pub.
-func keyFits(i int, pub any) bool {
-	if i < 0 {
-		return false
-	}
-	spec := &algSpecs[i]
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return spec.kind == kindRSAPKCS1 || spec.kind == kindRSAPSS
-	case *ecdsa.PublicKey:
-		return spec.kind == kindECDSA && k.Curve != nil && (k.Curve.Params().BitSize+7)/8 == spec.size
-	case ed25519.PublicKey:
-		return spec.kind == kindEd25519
-	}
-	return false
 }
 
 // StaticKeySet returns a [KeySource] serving keys by their ID, for tests and

@@ -7,12 +7,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -80,9 +83,10 @@ const (
 // [ValidatorConfig.ClockSkew] is zero, as in go-oidc.
 const DefaultClockSkew = 5 * time.Minute
 
-// MaxTokenSize bounds the length of a token accepted by the parser. Entra
-// access tokens with 200 group ids stay well below 16 KiB.
-const MaxTokenSize = 256 << 10
+// MaxTokenSize bounds the length of a token (or client assertion) accepted by
+// the parser. Entra access tokens, even with 200 group ids, stay well below
+// 16 KiB.
+const MaxTokenSize = 64 << 10
 
 // ValidatorConfig configures a [Validator]. Zero values select the documented
 // defaults; Keys, and unless skipped Issuers and Audiences, are required.
@@ -476,7 +480,7 @@ type jwsHeader struct {
 type compactJWS struct {
 	header  jwsHeader
 	alg     int    // index into algSpecs; -1 when unsupported
-	signed  []byte // ASCII of header "." payload: the JWS signing input
+	signed  string // ASCII of header "." payload: the JWS signing input
 	payload []byte // decoded payload
 	sig     []byte // decoded signature
 }
@@ -485,11 +489,11 @@ type compactJWS struct {
 // trailing bits.
 var jwsB64 = base64.RawURLEncoding.Strict()
 
-// parseCompact splits and decodes a compact JWS strictly: exactly three
-// parts (header and payload non-empty) of unpadded base64url (no whitespace, no line breaks, no
-// non-zero trailing bits), and a header that is a strict JSON object (see
-// parseHeader). It is stricter than go-jose on every point and accepts every
-// token go-jose's signers produce.
+// parseCompact splits and decodes a compact JWS strictly: exactly three parts
+// (header and payload non-empty) of unpadded base64url — no padding, no
+// whitespace or line breaks, no non-zero trailing bits — and a header that is
+// a strict JSON object (see parseHeader). It is stricter than go-jose on
+// every point and accepts every token go-jose's signers produce.
 func parseCompact(raw string, allowX5c bool) (compactJWS, error) {
 	var p compactJWS
 	if len(raw) == 0 {
@@ -516,30 +520,27 @@ func parseCompact(raw string, allowX5c bool) (compactJWS, error) {
 		return p, fmt.Errorf("%w: line break in token", ErrMalformed)
 	}
 
-	// One buffer: a copy of the token (its first j bytes are the signing
-	// input), then the decoded header, payload and signature.
+	// One buffer for the decoded header, payload and signature. The
+	// conversions of the string parts are not copied by the compiler.
 	hLen := jwsB64.DecodedLen(i)
 	pLen := jwsB64.DecodedLen(j - i - 1)
 	sLen := jwsB64.DecodedLen(len(raw) - j - 1)
-	buf := make([]byte, len(raw)+hLen+pLen+sLen)
-	copy(buf, raw)
-	p.signed = buf[:j:j]
-	sigText := buf[j+1 : len(raw)]
-	out := buf[len(raw):]
+	out := make([]byte, hLen+pLen+sLen)
+	p.signed = raw[:j]
 
-	n, err := jwsB64.Decode(out[:hLen], p.signed[:i])
+	n, err := jwsB64.Decode(out[:hLen], []byte(raw[:i]))
 	if err != nil || n != hLen {
 		return p, fmt.Errorf("%w: header is not unpadded base64url", ErrMalformed)
 	}
 	hdr := out[:n:n]
 	out = out[hLen:]
-	n, err = jwsB64.Decode(out[:pLen], p.signed[i+1:])
+	n, err = jwsB64.Decode(out[:pLen], []byte(raw[i+1:j]))
 	if err != nil || n != pLen {
 		return p, fmt.Errorf("%w: payload is not unpadded base64url", ErrMalformed)
 	}
 	p.payload = out[:n:n]
 	out = out[pLen:]
-	n, err = jwsB64.Decode(out, sigText)
+	n, err = jwsB64.Decode(out, []byte(raw[j+1:]))
 	if err != nil || n != sLen {
 		return p, fmt.Errorf("%w: signature is not unpadded base64url", ErrMalformed)
 	}
@@ -777,69 +778,86 @@ func verifyCompact(ctx context.Context, raw string, keys KeySource, allowed algS
 	if key.Algorithm != "" && string(key.Algorithm) != p.header.alg {
 		return nil, fmt.Errorf("%w: alg %s does not match the key's %s", ErrAlgorithm, p.header.alg, key.Algorithm)
 	}
-	if err := verifySignature(&algSpecs[p.alg], key.Key, p.signed, p.sig); err != nil {
+	if err := verifySignature(p.alg, key.Key, p.signed, p.sig); err != nil {
 		return nil, err
 	}
 	return p.payload, nil
 }
 
-// verifySignature checks sig over signed with key, using spec. A key whose type
-// does not fit spec is ErrAlgorithm; a bad signature is ErrSignature.
-func verifySignature(spec *algSpec, key crypto.PublicKey, signed, sig []byte) error {
-	switch spec.kind {
-	case kindRSAPKCS1, kindRSAPSS:
-		pub, ok := key.(*rsa.PublicKey)
-		if !ok || pub == nil || pub.N == nil {
-			return fmt.Errorf("%w: %s needs an RSA key", ErrAlgorithm, spec.alg)
-		}
-		h := spec.hash.New()
-		h.Write(signed)
-		var sum [64]byte
-		digest := h.Sum(sum[:0])
-		var err error
-		if spec.kind == kindRSAPKCS1 {
-			err = rsa.VerifyPKCS1v15(pub, spec.hash, digest, sig)
-		} else {
-			// Salt length auto-detected, as go-jose and golang-jwt verify;
-			// RFC 7518 signers use the hash length.
-			err = rsa.VerifyPSS(pub, spec.hash, digest, sig, nil)
-		}
-		if err != nil {
-			return ErrSignature
-		}
-		return nil
-	case kindECDSA:
-		pub, ok := key.(*ecdsa.PublicKey)
-		if !ok || pub == nil || pub.Curve == nil {
-			return fmt.Errorf("%w: %s needs an ECDSA key", ErrAlgorithm, spec.alg)
-		}
-		if (pub.Curve.Params().BitSize+7)/8 != spec.size {
-			return fmt.Errorf("%w: %s does not fit the key's curve", ErrAlgorithm, spec.alg)
-		}
-		if len(sig) != 2*spec.size {
-			return ErrSignature
-		}
-		h := spec.hash.New()
-		h.Write(signed)
-		var sum [64]byte
-		digest := h.Sum(sum[:0])
-		r := new(big.Int).SetBytes(sig[:spec.size])
-		s := new(big.Int).SetBytes(sig[spec.size:])
-		if !ecdsa.Verify(pub, digest, r, s) {
-			return ErrSignature
-		}
-		return nil
-	case kindEd25519:
-		pub, ok := key.(ed25519.PublicKey)
-		if !ok || len(pub) != ed25519.PublicKeySize {
-			return fmt.Errorf("%w: EdDSA needs an Ed25519 key", ErrAlgorithm)
-		}
-		if !ed25519.Verify(pub, signed, sig) {
-			return ErrSignature
-		}
-		return nil
+// keyFits reports whether the algorithm algSpecs[i] can verify with pub: RSA
+// for RS*/PS*, ECDSA on the matching curve for ES*, Ed25519 for EdDSA.
+func keyFits(i int, pub crypto.PublicKey) bool {
+	if i < 0 || i >= len(algSpecs) {
+		return false
 	}
-	return ErrAlgorithm
+	spec := &algSpecs[i]
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return (spec.kind == kindRSAPKCS1 || spec.kind == kindRSAPSS) && k != nil && k.N != nil
+	case *ecdsa.PublicKey:
+		return spec.kind == kindECDSA && k != nil && k.Curve != nil && (k.Curve.Params().BitSize+7)/8 == spec.size
+	case ed25519.PublicKey:
+		return spec.kind == kindEd25519 && len(k) == ed25519.PublicKeySize
+	}
+	return false
+}
+
+// signingInputPool recycles the byte copies of signing inputs that hashing
+// and Ed25519 need, so that validation allocates only what it returns.
+var signingInputPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// verifySignature checks sig over signed with key, using algSpecs[alg]. A key
+// whose type or size does not fit the algorithm is ErrAlgorithm; a bad
+// signature is ErrSignature.
+func verifySignature(alg int, key crypto.PublicKey, signed string, sig []byte) error {
+	if !keyFits(alg, key) {
+		return fmt.Errorf("%w: %s does not fit the key (%T)", ErrAlgorithm, algSpecs[alg].alg, key)
+	}
+	spec := &algSpecs[alg]
+	bp := signingInputPool.Get().(*[]byte)
+	msg := append((*bp)[:0], signed...)
+	defer func() {
+		if cap(msg) <= 64<<10 {
+			*bp = msg[:0]
+			signingInputPool.Put(bp)
+		}
+	}()
+
+	var sum [sha512.Size]byte
+	var digest []byte
+	switch spec.hash {
+	case crypto.SHA256:
+		d := sha256.Sum256(msg)
+		digest = append(sum[:0], d[:]...)
+	case crypto.SHA384:
+		d := sha512.Sum384(msg)
+		digest = append(sum[:0], d[:]...)
+	case crypto.SHA512:
+		d := sha512.Sum512(msg)
+		digest = append(sum[:0], d[:]...)
+	}
+
+	ok := false
+	switch spec.kind {
+	case kindRSAPKCS1:
+		ok = rsa.VerifyPKCS1v15(key.(*rsa.PublicKey), spec.hash, digest, sig) == nil
+	case kindRSAPSS:
+		// Salt length auto-detected, as go-jose and golang-jwt verify;
+		// RFC 7518 signers use the hash length.
+		ok = rsa.VerifyPSS(key.(*rsa.PublicKey), spec.hash, digest, sig, nil) == nil
+	case kindECDSA:
+		if len(sig) == 2*spec.size {
+			r := new(big.Int).SetBytes(sig[:spec.size])
+			s := new(big.Int).SetBytes(sig[spec.size:])
+			ok = ecdsa.Verify(key.(*ecdsa.PublicKey), digest, r, s)
+		}
+	case kindEd25519:
+		ok = ed25519.Verify(key.(ed25519.PublicKey), msg, sig)
+	}
+	if !ok {
+		return ErrSignature
+	}
+	return nil
 }
 
 // safeForError shortens and sanitizes an untrusted header value for an error text.
