@@ -517,6 +517,11 @@ func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*Toke
 		if req.ClientID != cd.Grant.ClientAppID {
 			return tokenErr(OAuthBadVerificationCode, 70018, "The device code was issued to a different client.")
 		}
+		if cd.Grant.TenantID != "" {
+			if err := checkSegment(o.tx, req.Tenant, cd.Grant.TenantID); err != nil {
+				return err
+			}
+		}
 		if c.RedeemedAt != nil {
 			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already redeemed.")
 		}

@@ -317,6 +317,9 @@ func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (applica
 func optionalAccessClaims(res application.Application, resSP serviceprincipal.ServicePrincipal, u *tenant.User) map[string]any {
 	var extra map[string]any
 	set := func(k string, v any) {
+		if token.IsStandardAccessClaim(k) {
+			return // standard claims come from the directory, never from mappings
+		}
 		if extra == nil {
 			extra = map[string]any{}
 		}
@@ -329,8 +332,6 @@ func optionalAccessClaims(res application.Application, resSP serviceprincipal.Se
 				if u.Mail != "" {
 					set("email", u.Mail)
 				}
-			case "upn":
-				set("upn", u.UserPrincipalName)
 			case "given_name":
 				if u.GivenName != "" {
 					set("given_name", u.GivenName)

@@ -263,6 +263,9 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), IssuedAt: now,
 		Lifetime: cfg.AccessTokenLifetime, Extra: optionalAccessClaims(uc.res, uc.resSP, &uc.u),
 	})
+	if hasOptionalClaim(uc.res, "upn") {
+		pt.access.UPN = uc.u.UserPrincipalName
+	}
 	var scopes []string
 	for _, v := range uc.granted {
 		scopes = append(scopes, uc.req.resource+"/"+v)
@@ -302,6 +305,18 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		pt.refresh = rs
 	}
 	return pt, nil
+}
+
+func hasOptionalClaim(res application.Application, name string) bool {
+	if res.OptionalClaims == nil {
+		return false
+	}
+	for _, oc := range res.OptionalClaims.AccessToken {
+		if oc.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func includeUserIDType(res application.Application) bool {
@@ -407,7 +422,7 @@ func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
 	if !strings.HasPrefix(raw, refreshPrefix) {
 		return nil, bad
 	}
-	b, err := base64.RawURLEncoding.DecodeString(raw[len(refreshPrefix):])
+	b, err := base64.RawURLEncoding.Strict().DecodeString(raw[len(refreshPrefix):])
 	n := s.rtAEAD.NonceSize()
 	if err != nil || len(b) < n {
 		return nil, bad

@@ -522,6 +522,11 @@ func TokenHash(alg jose.SignatureAlgorithm, value string) (string, error) {
 // JSON encoding.
 
 var accessStandard = standardClaims(AccessClaims{})
+
+// IsStandardAccessClaim reports whether name is a claim AccessClaims carries
+// in a field of its own (aud, iss, scp, roles, upn, ...). Such names cannot
+// be used in AccessClaims.Extra.
+func IsStandardAccessClaim(name string) bool { return accessStandard[name] }
 var idStandard = standardClaims(IDClaims{})
 
 // standardClaims lists the JSON names of a claims struct's members.
