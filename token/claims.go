@@ -527,6 +527,7 @@ var accessStandard = standardClaims(AccessClaims{})
 // in a field of its own (aud, iss, scp, roles, upn, ...). Such names cannot
 // be used in AccessClaims.Extra.
 func IsStandardAccessClaim(name string) bool { return accessStandard[name] }
+
 var idStandard = standardClaims(IDClaims{})
 
 // standardClaims lists the JSON names of a claims struct's members.

@@ -191,4 +191,3 @@ func selfSigned(now time.Time) (*rsa.PrivateKey, *x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(der)
 	return key, cert, err
 }
-

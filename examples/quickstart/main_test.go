@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
-	"context"
 	"regexp"
 	"testing"
 	"time"
@@ -43,4 +43,3 @@ func TestQuickstartOutput(t *testing.T) {
 		t.Errorf("quickstart output (-want +got):\n%s", diff)
 	}
 }
-

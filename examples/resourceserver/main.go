@@ -175,4 +175,3 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	fmt.Fprintf(w, "user consent recorded; token scope: %s\n", strings.ReplaceAll(resp.Scope, api.AppID, "{api}"))
 	return call("user token with scope", resp.AccessToken)
 }
-
