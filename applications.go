@@ -43,6 +43,13 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		}
 		if a.AppID == "" {
 			a.AppID = d.newID()
+		} else if o.actor != System {
+			return &tenant.FieldError{Field: "appId", Reason: "is assigned by the directory"}
+		} else if err := appIDFree(o.tx, a.AppID); err != nil {
+			return err
+		}
+		if o.actor != System {
+			a.VerifiedPublisher = nil
 		}
 		a.TenantID = tenantID
 		if a.SignInAudience == "" {
@@ -90,6 +97,20 @@ func (d *Directory) validateApp(tx store.ReadTx, t tenant.Tenant, a application.
 	return nil
 }
 
+// appIDFree refuses an appId that service principals (orphans of a purged
+// application) still reference: reusing it would hand their grants and
+// role assignments to a new application.
+func appIDFree(tx store.ReadTx, appID string) error {
+	sps, err := store.ServicePrincipals.Lookup(tx, store.SPByAppID, appID)
+	if err != nil {
+		return err
+	}
+	if len(sps) > 0 {
+		return fmt.Errorf("%w: appId %s is still referenced by %d service principal(s); delete them first", store.ErrAlreadyExists, appID, len(sps))
+	}
+	return nil
+}
+
 // liveApp loads an application that is not deleted.
 func liveApp(tx store.ReadTx, objectID string) (application.Application, error) {
 	a, err := store.Applications.Get(tx, objectID)
@@ -119,6 +140,9 @@ func (d *Directory) changeApp(ctx context.Context, actor Actor, objectID, action
 		if err := fn(o, &a); err != nil {
 			return err
 		}
+		// Server-managed properties: publisher verification has its own
+		// operation, deletion too.
+		a.VerifiedPublisher, a.PublisherDomain, a.DeletedDateTime = before.VerifiedPublisher, before.PublisherDomain, before.DeletedDateTime
 		if err := application.ValidateChange(before, a); err != nil {
 			return err
 		}
@@ -309,6 +333,34 @@ func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, owne
 		a.Owners = slices.Delete(a.Owners, i, i+1)
 		return nil
 	})
+}
+
+// SetVerifiedPublisher records (or, with nil, clears) the application's
+// verified publisher, the outcome of publisher verification. Only System
+// may call it: the low-risk user consent policy trusts it.
+func (d *Directory) SetVerifiedPublisher(ctx context.Context, actor Actor, objectID string, vp *application.VerifiedPublisher) (application.Application, error) {
+	if actor != System {
+		return application.Application{}, &tenant.ForbiddenError{Reason: "only the system records publisher verification"}
+	}
+	var out application.Application
+	err := d.mutate(ctx, actor, func(o *op) error {
+		before, err := liveApp(o.tx, objectID)
+		if err != nil {
+			return err
+		}
+		a := before.Clone()
+		a.VerifiedPublisher = nil
+		if vp != nil {
+			v := *vp
+			a.VerifiedPublisher = &v
+		}
+		if err := store.Applications.Put(o.tx, a); err != nil {
+			return err
+		}
+		out = a
+		return o.audit(a.TenantID, "application.setVerifiedPublisher", store.Applications, a.ID, before, a)
+	})
+	return out, err
 }
 
 // homeSP returns the application's service principal in its home tenant.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantry/tenantry/application"
@@ -129,6 +130,9 @@ func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*Autho
 		if err != nil {
 			return err
 		}
+		if err := purgeExpiredCodes(o); err != nil {
+			return err
+		}
 		c := store.Code{ID: hashCode(codeKindAuth, code), Kind: codeKindAuth, TenantID: t.ID, ExpiresAt: o.now.Add(d.tokens.cfg.CodeLifetime), Data: data}
 		if err := store.Codes.Create(o.tx, c); err != nil {
 			return err
@@ -158,6 +162,29 @@ type codeData struct {
 	DeviceHash string `json:"device,omitempty"`
 	Status     string `json:"status,omitempty"` // pending, approved, declined
 }
+
+// purgeExpiredCodes deletes a bounded number of codes that expired on an
+// earlier day, so that codes do not accumulate; each issuing operation
+// removes up to codePurgeBatch of them.
+func purgeExpiredCodes(o *op) error {
+	left := codePurgeBatch
+	for back := 14; back >= 1 && left > 0; back-- {
+		day := o.now.AddDate(0, 0, -back).Format("2006-01-02")
+		old, _, err := store.Codes.List(o.tx, store.CodeByExpiry, day, store.Page{Limit: left})
+		if err != nil {
+			return err
+		}
+		for _, c := range old {
+			if err := store.Codes.Delete(o.tx, c.ID); err != nil {
+				return err
+			}
+			left--
+		}
+	}
+	return nil
+}
+
+const codePurgeBatch = 64
 
 // signInTenant resolves the authority segment for user u: a named tenant
 // must be u's tenant (guests sign in at the resource tenant); common and
@@ -204,7 +231,7 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
 		// Scopes the resource pre-authorizes for this client need no
 		// prompt; they are recorded as the user's grant.
-		if consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll()) {
+		if consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll()) && allUserType(uc.res, uc.missingOrAll()) {
 			clientSP, _, err := d.ensureSP(o, uc.client, uc.t.ID)
 			if err != nil {
 				return false, err
@@ -238,6 +265,19 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 		return false, tokenErr(OAuthConsentRequired, code, "Consent could not be recorded for application '%s' (%s): %v", uc.client.AppID, uc.client.DisplayName, err).with(err)
 	}
 	return true, nil
+}
+
+// allUserType reports whether every scope is published by res with type
+// User: pre-authorization never lets a user's own grant hold an Admin-type
+// scope.
+func allUserType(res application.Application, scopes []string) bool {
+	for _, v := range scopes {
+		s, ok := res.ScopeByValue(v)
+		if !ok || s.Type != application.ScopeTypeUser {
+			return false
+		}
+	}
+	return true
 }
 
 func (uc *userContext) missingOrAll() []string {
@@ -294,6 +334,7 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		if err != nil {
 			return err
 		}
+		cd.Grant.Confidential = auth != token.ClientAuthPublic
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
 			return err
 		}
@@ -323,21 +364,41 @@ func (d *Directory) SignIn(ctx context.Context, tenantSegment, userPrincipalName
 	err := d.st.View(ctx, func(tx store.ReadTx) error {
 		var err error
 		u, err = store.Users.One(tx, store.UserByUPN, strings.ToLower(userPrincipalName))
-		if err != nil {
-			return err
-		}
-		_, err = signInTenant(tx, tenantSegment, u)
 		return err
 	})
 	bad := tokenErr(OAuthInvalidGrant, 50126, "Error validating credentials due to invalid username or password.")
-	var te *TokenError
-	if errors.As(err, &te) && te.Code != 50020 {
-		return tenant.User{}, te
+	// Hash even when the user is unknown or has no password, so that the
+	// answer's timing does not reveal which accounts exist.
+	hash := dummyPasswordHash()
+	if err == nil && u.PasswordHash != nil {
+		hash = *u.PasswordHash
 	}
-	if err != nil || u.PasswordHash == nil || !u.PasswordHash.Verify(password) {
+	if !hash.Verify(password) || err != nil || u.PasswordHash == nil {
+		return tenant.User{}, bad
+	}
+	if err := d.st.View(ctx, func(tx store.ReadTx) error {
+		_, err := signInTenant(tx, tenantSegment, u)
+		return err
+	}); err != nil {
+		var te *TokenError
+		if errors.As(err, &te) {
+			return tenant.User{}, te
+		}
 		return tenant.User{}, bad
 	}
 	return u, nil
+}
+
+var (
+	dummyOnce sync.Once
+	dummyHash tenant.PasswordHash
+)
+
+func dummyPasswordHash() tenant.PasswordHash {
+	dummyOnce.Do(func() {
+		dummyHash, _ = tenant.HashPassword("tenantry-dummy-password", tenant.DefaultPasswordParams)
+	})
+	return dummyHash
 }
 
 // DeviceAuthorization is the response of the device authorization
@@ -393,6 +454,9 @@ func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, sco
 				return err
 			}
 			tid = t.ID
+		}
+		if err := purgeExpiredCodes(o); err != nil {
+			return err
 		}
 		exp := o.now.Add(d.tokens.cfg.DeviceCodeLifetime)
 		dh := hashCode(codeKindDevice, deviceCode)
@@ -459,7 +523,7 @@ func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode stri
 		}
 		u, err := store.Users.Get(o.tx, userID)
 		if err != nil {
-			return err
+			return tokenErr(OAuthInvalidGrant, 50034, "The user account does not exist.").with(err)
 		}
 		t, err := signInTenant(o.tx, cd.RedirectURI, u)
 		if err != nil {
@@ -471,8 +535,8 @@ func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode stri
 		cd.Grant.TenantID, cd.Grant.UserID, cd.Grant.AuthTime = t.ID, u.ID, o.now
 		if approve {
 			client, err := store.Applications.One(o.tx, store.AppByAppID, cd.Grant.ClientAppID)
-			if err != nil {
-				return err
+			if err != nil || client.IsDeleted() {
+				return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", cd.Grant.ClientAppID).with(err)
 			}
 			if err := audienceGate(client, t, cd.RedirectURI); err != nil {
 				return err
@@ -538,6 +602,7 @@ func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*Toke
 		if err != nil {
 			return err
 		}
+		cd.Grant.Confidential = auth != token.ClientAuthPublic
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
 			return err
 		}
@@ -604,7 +669,7 @@ func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenRes
 		if err != nil {
 			return err
 		}
-		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
+		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
 		u, err := store.Users.Get(tx, p.ObjectID)
 		if err == nil && !u.SessionValid(g.AuthTime) {
 			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked.").sub("bad_token")

@@ -222,6 +222,9 @@ func loadCaller(tx store.ReadTx, actor Actor, tenantID string) (tenant.Caller, e
 	if u.TenantID != tenantID {
 		return tenant.Caller{}, &tenant.ForbiddenError{Reason: "the actor is not a user of tenant " + tenantID}
 	}
+	if !u.AccountEnabled {
+		return tenant.Caller{}, &tenant.ForbiddenError{Reason: "the actor's account is disabled"}
+	}
 	ras, err := store.DirectoryRoles.Lookup(tx, store.RoleByPrincipal, u.ID)
 	if err != nil {
 		return tenant.Caller{}, err

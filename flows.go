@@ -259,6 +259,8 @@ func audienceGate(app application.Application, t tenant.Tenant, segment string) 
 		return nil
 	}
 	switch {
+	case t.IsConsumers() && seg == "common":
+		return tokenErr(OAuthInvalidRequest, 500200, "User account is a personal Microsoft account. Personal Microsoft accounts are not supported for application '%s'(%s).", app.AppID, app.DisplayName)
 	case app.SignInAudience == application.PersonalMicrosoftAccount:
 		return tokenErr(OAuthInvalidRequest, 9002346, "Application '%s'(%s) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.", app.AppID, app.DisplayName)
 	case t.IsConsumers():

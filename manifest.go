@@ -256,11 +256,14 @@ func (d *Directory) applyApp(o *op, tenantID string, app application.Application
 	}
 	cur, err := store.Applications.One(o.tx, store.AppByAppID, app.AppID)
 	if errors.Is(err, store.ErrNotFound) {
+		if err := appIDFree(o.tx, app.AppID); err != nil {
+			return err
+		}
 		a := app.Clone()
 		if a.ID == "" {
 			a.ID = d.newID()
 		}
-		a.TenantID, a.PublisherDomain, a.CreatedDateTime = tenantID, t.DefaultDomain(), o.now
+		a.TenantID, a.PublisherDomain, a.CreatedDateTime, a.DeletedDateTime = tenantID, t.DefaultDomain(), o.now, nil
 		if a.SignInAudience == "" {
 			a.SignInAudience = application.AzureADMyOrg
 		}
@@ -297,6 +300,13 @@ func (d *Directory) applyApp(o *op, tenantID string, app application.Application
 	if a.Owners == nil {
 		a.Owners = cur.Owners
 	}
+	if a.KeyCredentials == nil {
+		a.KeyCredentials = cur.KeyCredentials
+	}
+	if a.FederatedIdentityCredentials == nil {
+		a.FederatedIdentityCredentials = cur.FederatedIdentityCredentials
+	}
+	a.DeletedDateTime = cur.DeletedDateTime
 	if cmp.Equal(cur, a) {
 		return nil
 	}

@@ -140,6 +140,37 @@ func (d *Directory) changeSP(ctx context.Context, actor Actor, spID, action stri
 	return out, err
 }
 
+// DeleteServicePrincipal removes a service principal from its tenant with
+// the grants and app role assignments that involve it (as Entra's "delete
+// enterprise application"). The home-tenant service principal of a live
+// application cannot be deleted this way; delete the application instead.
+// Orphans of purged applications are removed with it. Requires an
+// application administrator of the tenant.
+func (d *Directory) DeleteServicePrincipal(ctx context.Context, actor Actor, spID string) error {
+	return d.mutate(ctx, actor, func(o *op) error {
+		sp, err := store.ServicePrincipals.Get(o.tx, spID)
+		if err != nil {
+			return err
+		}
+		c, err := o.caller(sp.TenantID)
+		if err != nil {
+			return err
+		}
+		if c.User.ID != "" && !c.Roles.IsAppAdmin() {
+			return &tenant.ForbiddenError{Reason: "deleting a service principal requires an application administrator"}
+		}
+		if app, err := store.Applications.One(o.tx, store.AppByAppID, sp.AppID); err == nil && app.TenantID == sp.TenantID {
+			return invalid("the home service principal follows its application; delete the application")
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := deleteSPAndLinks(o.tx, sp.ID); err != nil {
+			return err
+		}
+		return o.audit(sp.TenantID, "servicePrincipal.delete", store.ServicePrincipals, sp.ID, sp, nil)
+	})
+}
+
 // ServicePrincipal returns the service principal with object id spID.
 func (d *Directory) ServicePrincipal(ctx context.Context, spID string) (serviceprincipal.ServicePrincipal, error) {
 	var out serviceprincipal.ServicePrincipal

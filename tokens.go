@@ -63,8 +63,8 @@ type TokenConfig struct {
 	// federated identity credentials. Nil means OpenID Connect discovery
 	// at {issuer}/.well-known/openid-configuration with HTTPClient.
 	FederatedKeys func(ctx context.Context, issuer string) (token.KeySource, error)
-	// HTTPClient is used for federated issuers' discovery; nil means
-	// http.DefaultClient.
+	// HTTPClient is used for federated issuers' discovery; nil means a
+	// client with a 10-second timeout.
 	HTTPClient *http.Client
 	// Random is the source of key material and token ids; nil means
 	// crypto/rand.
@@ -116,7 +116,7 @@ func newTokenService(ctx context.Context, d *Directory, cfg TokenConfig) (*token
 		cfg.VerificationURI = "https://microsoft.com/devicelogin"
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	kek := cfg.KeyEncryptionKey
 	if len(kek) == 0 {

@@ -27,6 +27,9 @@ type userGrant struct {
 	ClientAppID string                          `json:"cid"`
 	Scope       string                          `json:"scp"`
 	Platform    application.RedirectURIPlatform `json:"plt,omitempty"`
+	// Confidential: the grant was obtained by an authenticated client, so
+	// every redemption must authenticate it again.
+	Confidential bool `json:"conf,omitempty"`
 	AuthTime    time.Time                       `json:"auth"`
 	Nonce       string                          `json:"nonce,omitempty"`
 	Endpoint    int                             `json:"ep,omitempty"`
@@ -450,8 +453,8 @@ func (d *Directory) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGr
 	if err != nil {
 		return 0, err
 	}
-	public := g.Platform == application.PlatformSPA || g.Platform == application.PlatformPublic ||
-		(g.Platform == "" && app.IsFallbackPublicClient && req.ClientSecret == "" && req.ClientAssertion == "")
+	public := !g.Confidential && (g.Platform == application.PlatformSPA || g.Platform == application.PlatformPublic ||
+		(g.Platform == "" && app.IsFallbackPublicClient && req.ClientSecret == "" && req.ClientAssertion == ""))
 	return d.tokens.authenticate(ctx, app, t, req, now, public)
 }
 
