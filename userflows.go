@@ -29,10 +29,10 @@ type userGrant struct {
 	Platform    application.RedirectURIPlatform `json:"plt,omitempty"`
 	// Confidential: the grant was obtained by an authenticated client, so
 	// every redemption must authenticate it again.
-	Confidential bool `json:"conf,omitempty"`
-	AuthTime    time.Time                       `json:"auth"`
-	Nonce       string                          `json:"nonce,omitempty"`
-	Endpoint    int                             `json:"ep,omitempty"`
+	Confidential bool      `json:"conf,omitempty"`
+	AuthTime     time.Time `json:"auth"`
+	Nonce        string    `json:"nonce,omitempty"`
+	Endpoint     int       `json:"ep,omitempty"`
 	// RefreshExpiry is the fixed end of SPA refresh tokens.
 	RefreshExpiry time.Time `json:"rexp,omitzero"`
 }
