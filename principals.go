@@ -10,6 +10,7 @@ import (
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
 )
 
 // CreateServicePrincipal adds the application with appID to tenantID (an
@@ -121,6 +122,11 @@ func (d *Directory) changeSP(ctx context.Context, actor Actor, spID, action stri
 		sp := before.Clone()
 		if err := fn(&sp); err != nil {
 			return err
+		}
+		for claim := range sp.ClaimsMapping {
+			if token.IsStandardAccessClaim(claim) {
+				return &tenant.FieldError{Field: "x-claimsMapping." + claim, Reason: "a claims mapping cannot replace a standard claim"}
+			}
 		}
 		sp.ID, sp.TenantID, sp.AppID, sp.AppOwnerOrganizationID = before.ID, before.TenantID, before.AppID, before.AppOwnerOrganizationID
 		sp.ServicePrincipalType, sp.CreatedDateTime, sp.DeletedDateTime = before.ServicePrincipalType, before.CreatedDateTime, before.DeletedDateTime
