@@ -295,7 +295,11 @@ func (a Application) RedirectURIsOf(p RedirectURIPlatform) []string {
 
 // Clone returns a deep copy of a.
 func (a Application) Clone() Application {
-	a.VerifiedPublisher = clonePtr(a.VerifiedPublisher)
+	if a.VerifiedPublisher != nil {
+		vp := *a.VerifiedPublisher
+		vp.AddedDateTime = clonePtr(vp.AddedDateTime)
+		a.VerifiedPublisher = &vp
+	}
 	a.Info = clonePtr(a.Info)
 	a.Tags = cloneSlice(a.Tags)
 	a.IdentifierURIs = cloneSlice(a.IdentifierURIs)

@@ -38,22 +38,27 @@ type Index struct {
 // kind with NewCollection; the kinds of the domain model are in kinds.go.
 type Collection[T any] struct {
 	name    string
-	id      func(*T) string
+	id      func(T) string
 	clone   func(T) T
 	indexes []Index
-	keys    map[string]func(*T) []string
+	keys    map[string]func(T) []string
 }
 
 // IndexDef defines a secondary index of a Collection.
 type IndexDef[T any] struct {
 	Name   string
 	Unique bool
-	Keys   func(*T) []string
+	// Keys returns the keys of a value (none when it is not indexed). It
+	// takes the value itself, not a pointer: a pointer into the interface
+	// value a backend holds would force a heap copy of the record on every
+	// call.
+	Keys func(T) []string
 }
 
-// NewCollection defines a kind.
-func NewCollection[T any](name string, id func(*T) string, clone func(T) T, indexes ...IndexDef[T]) *Collection[T] {
-	c := &Collection[T]{name: name, id: id, clone: clone, keys: map[string]func(*T) []string{}}
+// NewCollection defines a kind: its name, the function returning a value's
+// id, the deep copy of a value and the secondary indexes.
+func NewCollection[T any](name string, id func(T) string, clone func(T) T, indexes ...IndexDef[T]) *Collection[T] {
+	c := &Collection[T]{name: name, id: id, clone: clone, keys: map[string]func(T) []string{}}
 	for _, ix := range indexes {
 		c.indexes = append(c.indexes, Index{Name: ix.Name, Unique: ix.Unique})
 		c.keys[ix.Name] = ix.Keys
@@ -68,10 +73,7 @@ func (c *Collection[T]) Name() string { return c.name }
 func (c *Collection[T]) Indexes() []Index { return c.indexes }
 
 // ID implements Kind.
-func (c *Collection[T]) ID(v any) string {
-	t := v.(T)
-	return c.id(&t)
-}
+func (c *Collection[T]) ID(v any) string { return c.id(v.(T)) }
 
 // Keys implements Kind.
 func (c *Collection[T]) Keys(index string, v any) []string {
@@ -79,8 +81,7 @@ func (c *Collection[T]) Keys(index string, v any) []string {
 	if !ok {
 		return nil
 	}
-	t := v.(T)
-	return f(&t)
+	return f(v.(T))
 }
 
 // Clone implements Kind.
@@ -92,7 +93,7 @@ func (c *Collection[T]) Check(v any) error {
 	if !ok {
 		return fmt.Errorf("store: %s: value of type %T", c.name, v)
 	}
-	if c.id(&t) == "" {
+	if c.id(t) == "" {
 		return fmt.Errorf("store: %s: empty id", c.name)
 	}
 	return nil

@@ -49,8 +49,8 @@ func one(s string) []string {
 
 // The record kinds of the domain model.
 var (
-	Tenants = NewCollection("tenant", func(t *tenant.Tenant) string { return t.ID }, tenant.Tenant.Clone,
-		IndexDef[tenant.Tenant]{Name: TenantByDomain, Unique: true, Keys: func(t *tenant.Tenant) []string {
+	Tenants = NewCollection("tenant", func(t tenant.Tenant) string { return t.ID }, tenant.Tenant.Clone,
+		IndexDef[tenant.Tenant]{Name: TenantByDomain, Unique: true, Keys: func(t tenant.Tenant) []string {
 			keys := make([]string, 0, len(t.VerifiedDomains))
 			for _, d := range t.VerifiedDomains {
 				keys = append(keys, strings.ToLower(d.Name))
@@ -58,63 +58,63 @@ var (
 			return SortedKeys(keys...)
 		}})
 
-	Users = NewCollection("user", func(u *tenant.User) string { return u.ID }, tenant.User.Clone,
-		IndexDef[tenant.User]{Name: ByTenant, Keys: func(u *tenant.User) []string { return one(u.TenantID) }},
-		IndexDef[tenant.User]{Name: UserByUPN, Unique: true, Keys: func(u *tenant.User) []string { return one(strings.ToLower(u.UserPrincipalName)) }})
+	Users = NewCollection("user", func(u tenant.User) string { return u.ID }, tenant.User.Clone,
+		IndexDef[tenant.User]{Name: ByTenant, Keys: func(u tenant.User) []string { return one(u.TenantID) }},
+		IndexDef[tenant.User]{Name: UserByUPN, Unique: true, Keys: func(u tenant.User) []string { return one(strings.ToLower(u.UserPrincipalName)) }})
 
-	Groups = NewCollection("group", func(g *tenant.Group) string { return g.ID }, tenant.Group.Clone,
-		IndexDef[tenant.Group]{Name: ByTenant, Keys: func(g *tenant.Group) []string { return one(g.TenantID) }},
-		IndexDef[tenant.Group]{Name: GroupByMember, Keys: func(g *tenant.Group) []string { return SortedKeys(g.MemberIDs()...) }})
+	Groups = NewCollection("group", func(g tenant.Group) string { return g.ID }, tenant.Group.Clone,
+		IndexDef[tenant.Group]{Name: ByTenant, Keys: func(g tenant.Group) []string { return one(g.TenantID) }},
+		IndexDef[tenant.Group]{Name: GroupByMember, Keys: func(g tenant.Group) []string { return SortedKeys(g.MemberIDs()...) }})
 
-	DirectoryRoles = NewCollection("roleAssignment", func(a *tenant.RoleAssignment) string { return a.ID }, tenant.RoleAssignment.Clone,
-		IndexDef[tenant.RoleAssignment]{Name: ByTenant, Keys: func(a *tenant.RoleAssignment) []string { return one(a.TenantID) }},
-		IndexDef[tenant.RoleAssignment]{Name: RoleByPrincipal, Keys: func(a *tenant.RoleAssignment) []string { return one(a.PrincipalID) }})
+	DirectoryRoles = NewCollection("roleAssignment", func(a tenant.RoleAssignment) string { return a.ID }, tenant.RoleAssignment.Clone,
+		IndexDef[tenant.RoleAssignment]{Name: ByTenant, Keys: func(a tenant.RoleAssignment) []string { return one(a.TenantID) }},
+		IndexDef[tenant.RoleAssignment]{Name: RoleByPrincipal, Keys: func(a tenant.RoleAssignment) []string { return one(a.PrincipalID) }})
 
-	Applications = NewCollection("application", func(a *application.Application) string { return a.ID }, application.Application.Clone,
-		IndexDef[application.Application]{Name: ByTenant, Keys: func(a *application.Application) []string { return one(a.TenantID) }},
-		IndexDef[application.Application]{Name: AppByAppID, Unique: true, Keys: func(a *application.Application) []string { return one(a.AppID) }},
-		IndexDef[application.Application]{Name: AppByIdentifierURI, Unique: true, Keys: func(a *application.Application) []string {
+	Applications = NewCollection("application", func(a application.Application) string { return a.ID }, application.Application.Clone,
+		IndexDef[application.Application]{Name: ByTenant, Keys: func(a application.Application) []string { return one(a.TenantID) }},
+		IndexDef[application.Application]{Name: AppByAppID, Unique: true, Keys: func(a application.Application) []string { return one(a.AppID) }},
+		IndexDef[application.Application]{Name: AppByIdentifierURI, Unique: true, Keys: func(a application.Application) []string {
 			return SortedKeys(append([]string(nil), a.IdentifierURIs...)...)
 		}},
-		IndexDef[application.Application]{Name: DeletedApplicationsIndex, Keys: func(a *application.Application) []string {
+		IndexDef[application.Application]{Name: DeletedApplicationsIndex, Keys: func(a application.Application) []string {
 			if a.IsDeleted() {
 				return []string{"deleted"}
 			}
 			return nil
 		}})
 
-	ServicePrincipals = NewCollection("servicePrincipal", func(s *serviceprincipal.ServicePrincipal) string { return s.ID }, serviceprincipal.ServicePrincipal.Clone,
-		IndexDef[serviceprincipal.ServicePrincipal]{Name: ByTenant, Keys: func(s *serviceprincipal.ServicePrincipal) []string { return one(s.TenantID) }},
-		IndexDef[serviceprincipal.ServicePrincipal]{Name: SPByAppTenant, Unique: true, Keys: func(s *serviceprincipal.ServicePrincipal) []string {
+	ServicePrincipals = NewCollection("servicePrincipal", func(s serviceprincipal.ServicePrincipal) string { return s.ID }, serviceprincipal.ServicePrincipal.Clone,
+		IndexDef[serviceprincipal.ServicePrincipal]{Name: ByTenant, Keys: func(s serviceprincipal.ServicePrincipal) []string { return one(s.TenantID) }},
+		IndexDef[serviceprincipal.ServicePrincipal]{Name: SPByAppTenant, Unique: true, Keys: func(s serviceprincipal.ServicePrincipal) []string {
 			if s.AppID == "" {
 				return nil
 			}
 			return []string{AppTenantKey(s.AppID, s.TenantID)}
 		}},
-		IndexDef[serviceprincipal.ServicePrincipal]{Name: SPByAppID, Keys: func(s *serviceprincipal.ServicePrincipal) []string { return one(s.AppID) }})
+		IndexDef[serviceprincipal.ServicePrincipal]{Name: SPByAppID, Keys: func(s serviceprincipal.ServicePrincipal) []string { return one(s.AppID) }})
 
-	Grants = NewCollection("oauth2PermissionGrant", func(g *consent.Grant) string { return g.ID }, consent.Grant.Clone,
-		IndexDef[consent.Grant]{Name: ByTenant, Keys: func(g *consent.Grant) []string { return one(g.TenantID) }},
-		IndexDef[consent.Grant]{Name: GrantByClient, Keys: func(g *consent.Grant) []string { return one(g.ClientID) }},
-		IndexDef[consent.Grant]{Name: GrantByResource, Keys: func(g *consent.Grant) []string { return one(g.ResourceID) }},
-		IndexDef[consent.Grant]{Name: GrantByPrincipal, Keys: func(g *consent.Grant) []string { return one(g.PrincipalID) }},
-		IndexDef[consent.Grant]{Name: GrantUnique, Unique: true, Keys: func(g *consent.Grant) []string {
+	Grants = NewCollection("oauth2PermissionGrant", func(g consent.Grant) string { return g.ID }, consent.Grant.Clone,
+		IndexDef[consent.Grant]{Name: ByTenant, Keys: func(g consent.Grant) []string { return one(g.TenantID) }},
+		IndexDef[consent.Grant]{Name: GrantByClient, Keys: func(g consent.Grant) []string { return one(g.ClientID) }},
+		IndexDef[consent.Grant]{Name: GrantByResource, Keys: func(g consent.Grant) []string { return one(g.ResourceID) }},
+		IndexDef[consent.Grant]{Name: GrantByPrincipal, Keys: func(g consent.Grant) []string { return one(g.PrincipalID) }},
+		IndexDef[consent.Grant]{Name: GrantUnique, Unique: true, Keys: func(g consent.Grant) []string {
 			return []string{GrantKey(g.ClientID, g.ConsentType, g.PrincipalID, g.ResourceID)}
 		}})
 
-	Assignments = NewCollection("appRoleAssignment", func(a *serviceprincipal.AppRoleAssignment) string { return a.ID }, serviceprincipal.AppRoleAssignment.Clone,
-		IndexDef[serviceprincipal.AppRoleAssignment]{Name: ByTenant, Keys: func(a *serviceprincipal.AppRoleAssignment) []string { return one(a.TenantID) }},
-		IndexDef[serviceprincipal.AppRoleAssignment]{Name: AssignmentByPrincipal, Keys: func(a *serviceprincipal.AppRoleAssignment) []string { return one(a.PrincipalID) }},
-		IndexDef[serviceprincipal.AppRoleAssignment]{Name: AssignmentByResource, Keys: func(a *serviceprincipal.AppRoleAssignment) []string { return one(a.ResourceID) }},
-		IndexDef[serviceprincipal.AppRoleAssignment]{Name: AssignmentUnique, Unique: true, Keys: func(a *serviceprincipal.AppRoleAssignment) []string {
+	Assignments = NewCollection("appRoleAssignment", func(a serviceprincipal.AppRoleAssignment) string { return a.ID }, serviceprincipal.AppRoleAssignment.Clone,
+		IndexDef[serviceprincipal.AppRoleAssignment]{Name: ByTenant, Keys: func(a serviceprincipal.AppRoleAssignment) []string { return one(a.TenantID) }},
+		IndexDef[serviceprincipal.AppRoleAssignment]{Name: AssignmentByPrincipal, Keys: func(a serviceprincipal.AppRoleAssignment) []string { return one(a.PrincipalID) }},
+		IndexDef[serviceprincipal.AppRoleAssignment]{Name: AssignmentByResource, Keys: func(a serviceprincipal.AppRoleAssignment) []string { return one(a.ResourceID) }},
+		IndexDef[serviceprincipal.AppRoleAssignment]{Name: AssignmentUnique, Unique: true, Keys: func(a serviceprincipal.AppRoleAssignment) []string {
 			return []string{a.PrincipalID + "/" + a.ResourceID + "/" + a.AppRoleID}
 		}})
 
-	SigningKeys = NewCollection("signingKey", func(k *SigningKey) string { return k.ID }, SigningKey.Clone,
-		IndexDef[SigningKey]{Name: KeyByState, Keys: func(k *SigningKey) []string { return one(k.State) }})
+	SigningKeys = NewCollection("signingKey", func(k SigningKey) string { return k.ID }, SigningKey.Clone,
+		IndexDef[SigningKey]{Name: KeyByState, Keys: func(k SigningKey) []string { return one(k.State) }})
 
-	Codes = NewCollection("code", func(c *Code) string { return c.ID }, Code.Clone,
-		IndexDef[Code]{Name: CodeByExpiry, Keys: func(c *Code) []string { return one(c.ExpiresAt.UTC().Format("2006-01-02")) }})
+	Codes = NewCollection("code", func(c Code) string { return c.ID }, Code.Clone,
+		IndexDef[Code]{Name: CodeByExpiry, Keys: func(c Code) []string { return one(c.ExpiresAt.UTC().Format("2006-01-02")) }})
 )
 
 // GrantKey is the key of GrantUnique.

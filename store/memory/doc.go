@@ -2,26 +2,39 @@
 // backend of tenantry, for tests, development and single-process use. Its
 // data lives in Go maps and is lost when the process exits.
 //
+//	s := memory.New()
+//	defer s.Close()
+//
 // # Layout
 //
-// Each kind is a table map[id]{value, revision}. Each index maps a key to
-// the sorted set of ids that have it; the ids of a kind are kept in another
-// sorted set, the listing of index "". Small sets are sorted slices; large
-// ones are lists of sorted blocks of at most 512 ids, so an insert moves at
-// most 512 strings and a page of a listing costs a binary search, not a
-// sort, even with a million records. Get, Lookup on a key and the first page
-// of a List are O(1) in the number of records (O(log n) with a cursor).
+// Each kind is a table map[id]{value, revision}. A unique index maps a key
+// to the record holding it, value included, so that a lookup by unique key
+// (a service principal by appId and tenant) is one map access. A
+// non-unique index maps a key to the sorted set of ids that have it, and
+// the ids of a kind are kept in another sorted set, the listing of index "".
+// A set of one id is stored inline, a small set is a sorted slice, and a
+// large one is a list of sorted blocks of at most 512 ids: an insert moves
+// at most 512 strings, and a page of a listing costs a binary search rather
+// than a sort (sorting a million ids takes about 0.3 s per call; keeping
+// them sorted adds a few microseconds to a create or delete at that size,
+// and 16 bytes per id per set).
+//
+// Get, a lookup by key and the first page of a List cost the same whatever
+// the number of records, apart from cache misses; a page after a cursor
+// adds a binary search.
 //
 // # Transactions
 //
 // [Store.Update] calls are serialised by a writer mutex, so the function
 // runs once and never sees a conflict. Its writes are buffered in an
-// overlay, per kind a map of pending values and deletions with its own
-// index; reads in the transaction see the committed state overlaid with
-// them, index lookups and listings included. Unique indexes are checked at
-// each Put and Create against that combined view. Commit computes the index
-// changes first and then applies them while holding the store's
-// RWMutex in write mode: readers wait for no more than the apply.
+// overlay, per kind a map of pending values and deletions; reads in the
+// transaction see the committed state overlaid with them, index lookups and
+// listings included. Unique indexes are checked at each Put and Create
+// against that combined view. A transaction with many writes to a kind
+// indexes their keys as needed, so bulk loads in one transaction stay
+// linear. Commit computes the index changes first and then applies them
+// while holding the store's RWMutex in write mode: readers wait for no more
+// than the apply.
 //
 // [Store.View] holds the RWMutex in read mode while its function runs,
 // which makes its reads a consistent snapshot. View functions must be
@@ -30,7 +43,8 @@
 // Update inside Update.
 //
 // A panic in an Update function propagates after the transaction is
-// discarded; nothing of it is written.
+// discarded; nothing of it is written. A transaction used after its View or
+// Update returned fails with an error matching [store.ErrClosed].
 //
 // # Values
 //
@@ -45,5 +59,6 @@
 // the transaction wrote returns the revision it will have after commit
 // (the memory store knows it, because writers are serialised). Audit events
 // get Seqs 1, 2, 3, … in commit order with no gaps; the events of one
-// transaction are consecutive.
+// transaction are consecutive. The audit log is kept in chunks, so that an
+// append never copies it.
 package memory

@@ -78,8 +78,10 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 		return fmt.Errorf("memory: update: %w", err)
 	}
 	t := &tx{s: s, rev: s.rev + 1, seq: s.audit.n}
-	defer t.done.Store(true)
-	if err := fn(t); err != nil {
+	defer t.done.Store(true) // also when fn panics
+	err := fn(t)
+	t.done.Store(true) // before commit: a kept tx must not write during it
+	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -173,22 +175,18 @@ func lookup(t *table, o *overlay, k store.Kind, index, key string) ([]any, error
 	if err != nil {
 		return nil, err
 	}
-	var committed idSet
-	if t != nil {
-		committed = t.idx[pos][key]
-	}
+	var out []any
 	if o == nil || len(o.writes) == 0 {
-		if committed.len() == 0 {
-			return nil, nil
-		}
-		out := make([]any, 0, committed.len())
-		for id := range committed.after("") {
-			out = append(out, t.rows[id].v)
+		if n := t.count(pos, key); n > 0 {
+			out = make([]any, 0, n)
+			t.ascend(pos, key, "", func(_ string, v any) bool {
+				out = append(out, v)
+				return true
+			})
 		}
 		return out, nil
 	}
-	var out []any
-	merge(t, o, committed, o.pendingIDs(pos, key, ""), "", func(_ string, v any) bool {
+	merge(t, pos, key, "", o, o.pendingIDs(pos, key, ""), func(_ string, v any) bool {
 		out = append(out, v)
 		return true
 	})
@@ -210,14 +208,6 @@ func list(t *table, o *overlay, k store.Kind, index, key string, p store.Page) (
 	if limit <= 0 {
 		limit = store.DefaultPageSize
 	}
-	var committed idSet
-	if t != nil {
-		if pos < 0 {
-			committed = t.all
-		} else {
-			committed = t.idx[pos][key]
-		}
-	}
 	var pending []string
 	if o != nil && len(o.writes) > 0 {
 		pending = o.pendingIDs(pos, key, p.After)
@@ -227,7 +217,10 @@ func list(t *table, o *overlay, k store.Kind, index, key string, p store.Page) (
 		last string
 		more bool
 	)
-	merge(t, o, committed, pending, p.After, func(id string, v any) bool {
+	if limit <= 1024 {
+		out = make([]any, 0, limit)
+	}
+	merge(t, pos, key, p.After, o, pending, func(id string, v any) bool {
 		if len(out) == limit {
 			more = true
 			return false
@@ -242,25 +235,33 @@ func list(t *table, o *overlay, k store.Kind, index, key string, p store.Page) (
 	return out, last, nil
 }
 
-// merge yields, in id order, the records after `after` of the committed set
-// (skipping ids with a pending write in o) and of the sorted pending ids,
+// merge calls yield, in id order, with the committed records of t after
+// `after` that have key in index pos (skipping ids with a pending write in
+// o, which may be nil) and the pending records with the sorted ids pending,
 // until yield returns false.
-func merge(t *table, o *overlay, committed idSet, pending []string, after string, yield func(id string, v any) bool) {
-	for id := range committed.after(after) {
+func merge(t *table, pos int, key, after string, o *overlay, pending []string, yield func(id string, v any) bool) {
+	stopped := false
+	t.ascend(pos, key, after, func(id string, v any) bool {
 		if o != nil {
 			if _, ok := o.writes[id]; ok {
-				continue
+				return true
 			}
 		}
 		for len(pending) > 0 && pending[0] < id {
 			if !yield(pending[0], o.writes[pending[0]].v) {
-				return
+				stopped = true
+				return false
 			}
 			pending = pending[1:]
 		}
-		if !yield(id, t.rows[id].v) {
-			return
+		if !yield(id, v) {
+			stopped = true
+			return false
 		}
+		return true
+	})
+	if stopped {
+		return
 	}
 	for _, id := range pending {
 		if !yield(id, o.writes[id].v) {

@@ -14,21 +14,29 @@ import (
 // state without taking the read lock.
 type tx struct {
 	s        *Store
-	rev      store.Rev // revision of this transaction's writes
-	seq      int64     // Seq of the last committed audit event at start
-	overlays map[string]*overlay
+	rev      store.Rev  // revision of this transaction's writes
+	seq      int64      // Seq of the last committed audit event at start
+	overlays []*overlay // one per kind written; transactions touch few kinds
 	audit    []store.AuditEvent
 	done     atomic.Bool
 }
 
+// pendingIndexAt is the number of pending writes to a kind from which its
+// overlay keeps an index of their keys. Below it, unique checks and index
+// reads scan the pending writes, which is cheaper than maintaining maps.
+const pendingIndexAt = 16
+
 // overlay holds a transaction's pending writes to one kind.
 type overlay struct {
 	k      store.Kind
+	name   string
 	base   *table // committed records; nil if the kind has none yet
-	writes map[string]*write
-	// idx[i][key] is the set of pending, not deleted records that have key
-	// in index i.
-	idx []map[string]map[string]struct{}
+	writes map[string]write
+	// idx[i][key] lists the pending, not deleted records that have key in
+	// index i. idx is nil until the overlay has pendingIndexAt writes and a
+	// read or a unique check needs it; then idx[i] is built on the first
+	// demand for index i and kept up to date.
+	idx []map[string][]string
 }
 
 // write is a pending write: the cloned value and its index keys, or a
@@ -49,23 +57,29 @@ func (t *tx) check() error {
 // create is false.
 func (t *tx) overlay(k store.Kind, create bool) *overlay {
 	name := k.Name()
-	if o, ok := t.overlays[name]; ok || !create {
-		return o
+	for _, o := range t.overlays {
+		if o.name == name {
+			return o
+		}
 	}
-	o := &overlay{
-		k:      k,
-		base:   t.s.tables[name],
-		writes: map[string]*write{},
-		idx:    make([]map[string]map[string]struct{}, len(k.Indexes())),
+	if !create {
+		return nil
 	}
-	for i := range o.idx {
-		o.idx[i] = map[string]map[string]struct{}{}
-	}
-	if t.overlays == nil {
-		t.overlays = map[string]*overlay{}
-	}
-	t.overlays[name] = o
+	o := &overlay{k: k, name: name, base: t.s.tables[name], writes: map[string]write{}}
+	t.overlays = append(t.overlays, o)
 	return o
+}
+
+// exists reports whether record id of k exists as the transaction sees it,
+// and its revision.
+func (t *tx) exists(k store.Kind, id string) (store.Rev, bool) {
+	if o := t.overlay(k, false); o != nil {
+		if w, ok := o.writes[id]; ok {
+			return t.rev, w.v != nil
+		}
+	}
+	e, ok := t.s.tables[k.Name()].row(id)
+	return e.rev, ok
 }
 
 // Get implements store.ReadTx. A record written by this transaction has the
@@ -129,11 +143,14 @@ func (t *tx) Put(k store.Kind, v any, rev store.Rev) error {
 	}
 	id := k.ID(v)
 	if rev != 0 {
-		if _, cur, err := t.Get(k, id); err != nil || cur != rev {
+		if cur, ok := t.exists(k, id); !ok || cur != rev {
+			if !ok {
+				cur = 0
+			}
 			return fmt.Errorf("memory: put %s %q: revision %d, want %d: %w", k.Name(), id, cur, rev, store.ErrConflict)
 		}
 	}
-	return t.overlay(k, true).put(id, v, t.rev)
+	return t.overlay(k, true).put(id, v)
 }
 
 // Create implements store.Tx.
@@ -145,10 +162,10 @@ func (t *tx) Create(k store.Kind, v any) error {
 		return fmt.Errorf("memory: create: %w", err)
 	}
 	id := k.ID(v)
-	if _, _, err := t.Get(k, id); err == nil {
+	if _, ok := t.exists(k, id); ok {
 		return fmt.Errorf("memory: create %s %q: %w", k.Name(), id, store.ErrAlreadyExists)
 	}
-	return t.overlay(k, true).put(id, v, t.rev)
+	return t.overlay(k, true).put(id, v)
 }
 
 // Delete implements store.Tx.
@@ -156,13 +173,13 @@ func (t *tx) Delete(k store.Kind, id string) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if _, _, err := t.Get(k, id); err != nil {
-		return fmt.Errorf("memory: delete: %w", err)
+	if _, ok := t.exists(k, id); !ok {
+		return fmt.Errorf("memory: delete %s %q: %w", k.Name(), id, store.ErrNotFound)
 	}
 	o := t.overlay(k, true)
 	o.unindex(id)
 	if _, committed := o.base.row(id); committed {
-		o.writes[id] = &write{}
+		o.writes[id] = write{}
 	} else {
 		delete(o.writes, id) // created by this transaction: forget it
 	}
@@ -193,7 +210,7 @@ func (t *table) row(id string) (entry, bool) {
 
 // put checks the unique indexes for a write of v as record id and, if they
 // allow it, records the write with a clone of v.
-func (o *overlay) put(id string, v any, rev store.Rev) error {
+func (o *overlay) put(id string, v any) error {
 	keys := keysOf(o.k, v)
 	for i, ix := range o.k.Indexes() {
 		if !ix.Unique {
@@ -207,37 +224,73 @@ func (o *overlay) put(id string, v any, rev store.Rev) error {
 		}
 	}
 	o.unindex(id)
-	o.writes[id] = &write{v: o.k.Clone(v), keys: keys}
-	for i, ks := range keys {
-		for _, key := range ks {
-			ids := o.idx[i][key]
-			if ids == nil {
-				ids = map[string]struct{}{}
-				o.idx[i][key] = ids
+	w := write{v: o.k.Clone(v), keys: keys}
+	o.writes[id] = w
+	for i, ids := range o.idx {
+		if ids != nil {
+			for _, key := range keys[i] {
+				ids[key] = append(ids[key], id)
 			}
-			ids[id] = struct{}{}
 		}
 	}
 	return nil
 }
 
+// pending calls yield with the ids of the pending, not deleted records that
+// have key in index i, in no order, until yield returns false. With few
+// pending writes it scans them; from pendingIndexAt on it builds (once) and
+// uses an index of their keys in i.
+func (o *overlay) pending(i int, key string, yield func(id string) bool) {
+	if o.idx == nil && len(o.writes) >= pendingIndexAt {
+		o.idx = make([]map[string][]string, len(o.k.Indexes()))
+	}
+	if o.idx != nil && o.idx[i] == nil {
+		ids := map[string][]string{}
+		for id, w := range o.writes {
+			if w.v != nil {
+				for _, k := range w.keys[i] {
+					ids[k] = append(ids[k], id)
+				}
+			}
+		}
+		o.idx[i] = ids
+	}
+	if o.idx != nil {
+		for _, id := range o.idx[i][key] {
+			if !yield(id) {
+				return
+			}
+		}
+		return
+	}
+	for id, w := range o.writes {
+		if w.v != nil && slices.Contains(w.keys[i], key) && !yield(id) {
+			return
+		}
+	}
+}
+
 // holder returns a record other than id that has key in index i, as the
 // transaction sees the records.
 func (o *overlay) holder(i int, key, id string) (string, bool) {
-	for other := range o.idx[i][key] {
+	var holder string
+	o.pending(i, key, func(other string) bool {
 		if other != id {
-			return other, true
+			holder = other
 		}
+		return holder == ""
+	})
+	if holder != "" {
+		return holder, true
 	}
-	if o.base == nil {
-		return "", false
-	}
-	for other := range o.base.idx[i][key].after("") {
+	o.base.ascend(i, key, "", func(other string, _ any) bool {
 		if _, pending := o.writes[other]; other != id && !pending {
-			return other, true
+			holder = other
+			return false
 		}
-	}
-	return "", false
+		return true
+	})
+	return holder, holder != ""
 }
 
 // unindex removes the pending write of id, if any, from the pending index.
@@ -246,12 +299,16 @@ func (o *overlay) unindex(id string) {
 	if !ok || w.v == nil {
 		return
 	}
-	for i, ks := range w.keys {
-		for _, key := range ks {
-			ids := o.idx[i][key]
-			delete(ids, id)
-			if len(ids) == 0 {
-				delete(o.idx[i], key)
+	for i, ids := range o.idx {
+		if ids == nil {
+			continue
+		}
+		for _, key := range w.keys[i] {
+			rest := slices.DeleteFunc(ids[key], func(x string) bool { return x == id })
+			if len(rest) == 0 {
+				delete(ids, key)
+			} else {
+				ids[key] = rest
 			}
 		}
 	}
@@ -261,21 +318,19 @@ func (o *overlay) unindex(id string) {
 // not deleted records that have key in index pos (every one if pos < 0).
 func (o *overlay) pendingIDs(pos int, key, after string) []string {
 	var ids []string
-	add := func(id string) {
-		if after == "" || id > after {
-			ids = append(ids, id)
-		}
-	}
 	if pos < 0 {
 		for id, w := range o.writes {
-			if w.v != nil {
-				add(id)
+			if w.v != nil && id > after {
+				ids = append(ids, id)
 			}
 		}
 	} else {
-		for id := range o.idx[pos][key] {
-			add(id)
-		}
+		o.pending(pos, key, func(id string) bool {
+			if id > after {
+				ids = append(ids, id)
+			}
+			return true
+		})
 	}
 	slices.Sort(ids)
 	return ids
@@ -287,8 +342,12 @@ func (t *tx) commit() {
 	if len(t.overlays) == 0 && len(t.audit) == 0 {
 		return
 	}
+	n := 0
+	for _, o := range t.overlays {
+		n += len(o.writes)
+	}
 	var (
-		changes []change
+		changes = make([]change, 0, n)
 		created []*table
 	)
 	for _, o := range t.overlays {

@@ -1,0 +1,26 @@
+// Package storetest is the conformance suite of [store.Store]: a backend
+// that passes it is correct. Every backend's tests call it with one line,
+// as io/fs implementations call testing/fstest.TestFS:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return memory.New() })
+//	}
+//
+// The suite uses the real kinds of package store and realistic values built
+// with the domain packages (nested slices, maps, pointers, byte strings and
+// UTC times with microsecond precision, which a SQL timestamp keeps).
+// Stored values are compared with go-cmp, strictly: no slice or map in the
+// suite's values is empty but non-nil.
+//
+// It checks, each in a subtest named after it: round trips of every kind
+// and copying of written values; refusal of invalid values; ErrNotFound and
+// ErrAlreadyExists; unique index enforcement across committed and pending
+// writes; index maintenance on change and delete; revisions and optimistic
+// concurrency (PutIf); that reads in a transaction see its own writes; that
+// a failed write has no effect; atomicity of failed, panicking and
+// cancelled updates; read-only views; paging; the audit log; isolation of
+// concurrent readers and writers and the absence of lost updates; a rapid
+// state machine against a map model; and Close.
+//
+// The concurrency subtests start goroutines: run the suite with -race.
+package storetest
