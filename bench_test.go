@@ -25,14 +25,13 @@ import (
 // an admin-consented application permission, a user with a delegated
 // grant, and returns what the benchmarks need.
 type benchEnv struct {
-	d              *Directory
-	clock          *testutil.Clock
-	tenantID       string
-	api            application.Application
-	client         application.Application
-	secret         string
-	userID         string
-	publicClientID string
+	d        *Directory
+	clock    *testutil.Clock
+	tenantID string
+	api      application.Application
+	client   application.Application
+	secret   string
+	userID   string
 }
 
 func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {

@@ -236,7 +236,7 @@ func ExampleDirectory_JWKS() {
 	if err := json.Unmarshal(doc, &set); err != nil {
 		log.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(tr.AccessToken, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -2464,7 +2464,7 @@ func ftVerifyWithJWKS(t ftTB, jwks []byte, raw string, alg jose.SignatureAlgorit
 	if err := json.Unmarshal(jwks, &set); err != nil {
 		t.Fatalf("JWKS does not parse with go-jose: %v", err)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		return nil, err
 	}
@@ -2525,7 +2525,7 @@ func TestFlowKeyRotation(t *testing.T) {
 	e := newFT(t)
 	scope := ftURI(ftOrdersApp) + "/.default"
 	old := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
-	oldKid := ftOK(jose.ParseSigned(old, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
+	oldKid := ftOK(jose.ParseSignedCompact(old, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
 	kids := func() []string {
 		var set jose.JSONWebKeySet
 		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
@@ -2545,7 +2545,7 @@ func TestFlowKeyRotation(t *testing.T) {
 		t.Fatal("forced rotation reported no change")
 	}
 	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
-	newKid := ftOK(jose.ParseSigned(fresh, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
+	newKid := ftOK(jose.ParseSignedCompact(fresh, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
 	if newKid == oldKid {
 		t.Fatal("rotation did not change the signing key")
 	}

@@ -47,7 +47,7 @@ func ExampleKeyring_Sign() {
 	}
 
 	// A resource server verifies with the published key.
-	parsed, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.ES256})
+	parsed, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		log.Fatal(err)
 	}

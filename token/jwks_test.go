@@ -187,7 +187,7 @@ func TestJWKSVerifiesTokens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{alg})
+			jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{alg})
 			if err != nil {
 				t.Fatal(err)
 			}

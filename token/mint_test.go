@@ -127,7 +127,7 @@ func TestSignInteropGoJose(t *testing.T) {
 						t.Fatalf("Sign: %v", err)
 					}
 
-					jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{alg})
+					jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{alg})
 					if err != nil {
 						t.Fatalf("go-jose ParseSigned: %v", err)
 					}
@@ -195,7 +195,7 @@ func TestSignWrongKeyFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{alg})
+			jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{alg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +210,7 @@ func TestSignWrongKeyFails(t *testing.T) {
 			claims := []byte(parts[1])
 			claims[3] ^= 1
 			tampered := parts[0] + "." + string(claims) + "." + parts[2]
-			if jws, err := jose.ParseSigned(tampered, []jose.SignatureAlgorithm{alg}); err == nil {
+			if jws, err := jose.ParseSignedCompact(tampered, []jose.SignatureAlgorithm{alg}); err == nil {
 				if _, err := jws.Verify(signer.Public().Key); err == nil {
 					t.Fatal("tampered token verified")
 				}
@@ -314,7 +314,7 @@ func TestSignOpaqueSigner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{alg})
+			jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{alg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -418,7 +418,7 @@ func TestSignConcurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
+				jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.ES256})
 				if err != nil {
 					errs <- err
 					return
