@@ -212,7 +212,7 @@ type PasswordSpec struct {
 
 // AddPassword adds a client secret to the application and returns the
 // credential with SecretText set: the only time the secret is visible. It
-// is stored as a salted HMAC-SHA-256 digest. Requires an owner or an
+// is stored as a salted SHA-256 digest. Requires an owner or an
 // application administrator.
 func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID string, spec PasswordSpec) (application.PasswordCredential, error) {
 	start := spec.Start

@@ -274,8 +274,8 @@ func audienceGate(app application.Application, t tenant.Tenant, segment string) 
 func resourceApp(tx store.ReadTx, resource string, t tenant.Tenant) (application.Application, error) {
 	var app application.Application
 	var err error
-	if id, perr := uuid.Parse(resource); perr == nil {
-		app, err = store.Applications.One(tx, store.AppByAppID, id.String())
+	if id, ok := canonicalGUID(resource); ok {
+		app, err = store.Applications.One(tx, store.AppByAppID, id)
 	} else if strings.EqualFold(resource, consent.GraphResource) {
 		app, err = store.Applications.One(tx, store.AppByAppID, application.MicrosoftGraphAppID)
 	} else {

@@ -650,7 +650,7 @@ func (v *validator) passwordCredentials() {
 			v.add(f+".hint", "has more than %d characters", maxHint)
 		}
 		if h := p.SecretHash; h != nil && (len(h.Salt) == 0 || len(h.Digest) != 32) {
-			v.add(f+".secretHash", "must have a salt and a 32-byte HMAC-SHA-256 digest")
+			v.add(f+".secretHash", "must have a salt and a 32-byte SHA-256 digest")
 		}
 	}
 }

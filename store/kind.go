@@ -142,8 +142,15 @@ func (c *Collection[T]) Lookup(tx ReadTx, index, key string) ([]T, error) {
 
 // One returns the single record with key in a unique index, or ErrNotFound.
 func (c *Collection[T]) One(tx ReadTx, index, key string) (T, error) {
-	vs, err := tx.Lookup(c, index, key)
 	var zero T
+	if u, ok := tx.(UniqueReader); ok {
+		v, err := u.One(c, index, key)
+		if err != nil {
+			return zero, err
+		}
+		return v.(T), nil
+	}
+	vs, err := tx.Lookup(c, index, key)
 	if err != nil {
 		return zero, err
 	}

@@ -67,6 +67,15 @@ type ReadTx interface {
 	Audit(after int64, limit int) ([]AuditEvent, error)
 }
 
+// UniqueReader is an optional capability of a ReadTx: the record holding a
+// key of a unique index, read without building a slice. It returns
+// ErrNotFound when no record holds the key. Collection.One uses it when the
+// transaction provides it; backends gain speed on the token path by doing
+// so.
+type UniqueReader interface {
+	One(k Kind, index, key string) (any, error)
+}
+
 // Tx reads and writes records in one transaction. A write that fails
 // (ErrConflict, ErrAlreadyExists, ErrNotFound, a value of the wrong kind)
 // has no effect, and the transaction may go on: fn decides whether to

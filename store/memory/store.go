@@ -139,6 +139,34 @@ func (rt *readTx) Lookup(k store.Kind, index, key string) ([]any, error) {
 	return lookup(rt.s.tables[k.Name()], nil, k, index, key)
 }
 
+// One implements store.UniqueReader: one map access for a unique key.
+func (rt *readTx) One(k store.Kind, index, key string) (any, error) {
+	if err := rt.check(); err != nil {
+		return nil, err
+	}
+	t := rt.s.tables[k.Name()]
+	pos, err := indexPos(k, index)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil && t.uniq[pos] != nil {
+		if h, ok := t.uniq[pos][key]; ok {
+			return h.v, nil
+		}
+		return nil, fmt.Errorf("%w: %s with %s %q", store.ErrNotFound, k.Name(), index, key)
+	}
+	vs, err := lookup(t, nil, k, index, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%w: %s with %s %q", store.ErrNotFound, k.Name(), index, key)
+	}
+	return vs[0], nil
+}
+
+var _ store.UniqueReader = (*readTx)(nil)
+
 // List implements store.ReadTx.
 func (rt *readTx) List(k store.Kind, index, key string, p store.Page) ([]any, string, error) {
 	if err := rt.check(); err != nil {
