@@ -241,12 +241,7 @@ func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID strin
 // or an application administrator.
 func (d *Directory) RemovePassword(ctx context.Context, actor Actor, objectID, keyID string) error {
 	_, err := d.changeApp(ctx, actor, objectID, "application.removePassword", func(o *op, a *application.Application) error {
-		i := slices.IndexFunc(a.PasswordCredentials, func(p application.PasswordCredential) bool { return p.KeyID == keyID })
-		if i < 0 {
-			return fmt.Errorf("%w: password credential %s", store.ErrNotFound, keyID)
-		}
-		a.PasswordCredentials = slices.Delete(a.PasswordCredentials, i, i+1)
-		return nil
+		return removeFirst(&a.PasswordCredentials, func(p application.PasswordCredential) bool { return p.KeyID == keyID }, "password credential "+keyID)
 	})
 	return err
 }
@@ -274,12 +269,7 @@ func (d *Directory) AddCertificate(ctx context.Context, actor Actor, objectID, d
 // application administrator.
 func (d *Directory) RemoveKey(ctx context.Context, actor Actor, objectID, keyID string) error {
 	_, err := d.changeApp(ctx, actor, objectID, "application.removeKey", func(o *op, a *application.Application) error {
-		i := slices.IndexFunc(a.KeyCredentials, func(k application.KeyCredential) bool { return k.KeyID == keyID })
-		if i < 0 {
-			return fmt.Errorf("%w: key credential %s", store.ErrNotFound, keyID)
-		}
-		a.KeyCredentials = slices.Delete(a.KeyCredentials, i, i+1)
-		return nil
+		return removeFirst(&a.KeyCredentials, func(k application.KeyCredential) bool { return k.KeyID == keyID }, "key credential "+keyID)
 	})
 	return err
 }
@@ -302,14 +292,20 @@ func (d *Directory) AddFederatedCredential(ctx context.Context, actor Actor, obj
 // RemoveFederatedCredential removes the federated credential with id.
 func (d *Directory) RemoveFederatedCredential(ctx context.Context, actor Actor, objectID, id string) error {
 	_, err := d.changeApp(ctx, actor, objectID, "application.removeFederatedCredential", func(o *op, a *application.Application) error {
-		i := slices.IndexFunc(a.FederatedIdentityCredentials, func(f application.FederatedIdentityCredential) bool { return f.ID == id })
-		if i < 0 {
-			return fmt.Errorf("%w: federated credential %s", store.ErrNotFound, id)
-		}
-		a.FederatedIdentityCredentials = slices.Delete(a.FederatedIdentityCredentials, i, i+1)
-		return nil
+		return removeFirst(&a.FederatedIdentityCredentials, func(f application.FederatedIdentityCredential) bool { return f.ID == id }, "federated credential "+id)
 	})
 	return err
+}
+
+// removeFirst deletes the first element of *s that matches, or reports
+// ErrNotFound naming what.
+func removeFirst[T any](s *[]T, match func(T) bool, what string) error {
+	i := slices.IndexFunc(*s, match)
+	if i < 0 {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	*s = slices.Delete(*s, i, i+1)
+	return nil
 }
 
 // AddOwner adds a user (or service principal) of the home tenant as owner.
@@ -326,12 +322,7 @@ func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID
 // RemoveOwner removes an owner.
 func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.removeOwner", func(o *op, a *application.Application) error {
-		i := slices.Index(a.Owners, ownerID)
-		if i < 0 {
-			return fmt.Errorf("%w: not an owner", store.ErrNotFound)
-		}
-		a.Owners = slices.Delete(a.Owners, i, i+1)
-		return nil
+		return removeFirst(&a.Owners, func(id string) bool { return id == ownerID }, "owner "+ownerID)
 	})
 }
 

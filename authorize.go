@@ -300,14 +300,8 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 	}
 	var pt *pendingTokens
 	err := d.mutate(ctx, System, func(o *op) error {
-		c, err := store.Codes.Get(o.tx, hashCode(codeKindAuth, req.Code))
-		if errors.Is(err, store.ErrNotFound) {
-			return tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid.")
-		} else if err != nil {
-			return err
-		}
-		var cd codeData
-		if err := json.Unmarshal(c.Data, &cd); err != nil {
+		c, cd, err := loadCode(o.tx, codeKindAuth, req.Code, tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid."))
+		if err != nil {
 			return err
 		}
 		if c.RedeemedAt != nil {
@@ -351,6 +345,19 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		return nil, err
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// loadCode reads the stored code of kind for the code value, or answers
+// notFound.
+func loadCode(tx store.ReadTx, kind, code string, notFound *TokenError) (store.Code, codeData, error) {
+	var cd codeData
+	c, err := store.Codes.Get(tx, hashCode(kind, code))
+	if errors.Is(err, store.ErrNotFound) {
+		return c, cd, notFound
+	} else if err != nil {
+		return c, cd, err
+	}
+	return c, cd, json.Unmarshal(c.Data, &cd)
 }
 
 func codeSummary(c store.Code) map[string]any {
@@ -568,14 +575,8 @@ func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode stri
 func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	var pt *pendingTokens
 	err := d.mutate(ctx, System, func(o *op) error {
-		c, err := store.Codes.Get(o.tx, hashCode(codeKindDevice, req.DeviceCode))
-		if errors.Is(err, store.ErrNotFound) {
-			return tokenErr(OAuthBadVerificationCode, 70018, "The device code is invalid.")
-		} else if err != nil {
-			return err
-		}
-		var cd codeData
-		if err := json.Unmarshal(c.Data, &cd); err != nil {
+		c, cd, err := loadCode(o.tx, codeKindDevice, req.DeviceCode, tokenErr(OAuthBadVerificationCode, 70018, "The device code is invalid."))
+		if err != nil {
 			return err
 		}
 		if req.ClientID != cd.Grant.ClientAppID {
