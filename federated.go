@@ -9,16 +9,75 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/token"
 )
 
+// federatedResult is an external token verified before the token
+// request's store transaction, so that no network I/O (discovery, JWKS)
+// happens inside it.
+type federatedResult struct {
+	issuer string
+	ext    *token.ExternalClaims
+	err    error
+}
+
+// prepareFederated verifies a federated client assertion ahead of the
+// request's transaction: when the assertion is not self-signed (its issuer
+// is not the client) and the client has a federated identity credential
+// for that issuer, the issuer's keys are fetched and the external token's
+// signature and lifetime checked. Issuers no credential names are never
+// contacted.
+func (d *Directory) prepareFederated(ctx context.Context, req *TokenRequest) {
+	if req.federated != nil || req.ClientAssertion == "" || req.ClientAssertionType != token.ClientAssertionType {
+		return
+	}
+	ua, err := token.ParseClientAssertion(req.ClientAssertion)
+	if err != nil || ua.Issuer == req.ClientID || d.tokens.ownIssuer(ua.Issuer) {
+		return
+	}
+	trusted := false
+	_ = d.st.View(ctx, func(tx store.ReadTx) error {
+		app, err := store.Applications.One(tx, store.AppByAppID, req.ClientID)
+		if err != nil {
+			return err
+		}
+		for _, f := range app.FederatedIdentityCredentials {
+			trusted = trusted || f.Issuer == ua.Issuer
+		}
+		return nil
+	})
+	if !trusted {
+		return
+	}
+	res := &federatedResult{issuer: ua.Issuer}
+	req.federated = res
+	keys, err := d.tokens.federatedKeys(ctx, ua.Issuer)
+	if err != nil {
+		res.err = tokenErr(OAuthInvalidClient, 70021, "The keys of the federated issuer could not be obtained.").with(err)
+		return
+	}
+	res.ext, err = token.VerifyExternalToken(ctx, req.ClientAssertion, keys, token.ExternalTokenRules{Now: d.clock()})
+	switch {
+	case err != nil && isTimeErr(err):
+		res.err = tokenErr(OAuthInvalidClient, 700024, "Client assertion is not within its valid time range.").with(err)
+	case err != nil:
+		res.err = tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.").with(err)
+	}
+}
+
+// ownIssuer reports whether iss is an issuer of this token service.
+func (s *tokenService) ownIssuer(iss string) bool {
+	return iss != "" && (strings.HasPrefix(iss, cmpOr(s.cfg.Authority.V2Base, "https://login.microsoftonline.com")) ||
+		strings.HasPrefix(iss, cmpOr(s.cfg.Authority.V1Base, "https://sts.windows.net")))
+}
+
 // authenticateFederated authenticates a client with an external identity
-// provider's token matched against the app's federated identity
-// credentials (workload identity federation).
-func (s *tokenService) authenticateFederated(ctx context.Context, app application.Application, ua *token.UnverifiedAssertion, raw string, now time.Time) (token.ClientAuth, error) {
+// provider's token, verified by prepareFederated, matched against the app's
+// federated identity credentials (workload identity federation).
+func (s *tokenService) authenticateFederated(app application.Application, ua *token.UnverifiedAssertion, pre *federatedResult) (token.ClientAuth, error) {
 	var candidates []application.FederatedIdentityCredential
 	for _, f := range app.FederatedIdentityCredentials {
 		if f.Issuer == ua.Issuer {
@@ -31,20 +90,16 @@ func (s *tokenService) authenticateFederated(ctx context.Context, app applicatio
 		}
 		return 0, tokenErr(OAuthInvalidClient, 700211, "No matching federated identity record found for presented assertion issuer '%s'.", safe(ua.Issuer))
 	}
-	if base := s.cfg.Authority.V2Base; ua.Issuer != "" && (strings.HasPrefix(ua.Issuer, cmpOr(base, "https://login.microsoftonline.com")) || strings.HasPrefix(ua.Issuer, cmpOr(s.cfg.Authority.V1Base, "https://sts.windows.net"))) {
+	if s.ownIssuer(ua.Issuer) {
 		return 0, tokenErr(OAuthInvalidClient, 700229, "Tokens issued by this service cannot be used as federated credential assertions.")
 	}
-	keys, err := s.federatedKeys(ctx, ua.Issuer)
-	if err != nil {
-		return 0, tokenErr(OAuthInvalidClient, 70021, "The keys of the federated issuer could not be obtained.").with(err)
+	if pre == nil || pre.issuer != ua.Issuer {
+		return 0, tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.")
 	}
-	ext, err := token.VerifyExternalToken(ctx, raw, keys, token.ExternalTokenRules{Now: now})
-	switch {
-	case err != nil && isTimeErr(err):
-		return 0, tokenErr(OAuthInvalidClient, 700024, "Client assertion is not within its valid time range.").with(err)
-	case err != nil:
-		return 0, tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.").with(err)
+	if pre.err != nil {
+		return 0, pre.err
 	}
+	ext := pre.ext
 	audOK := false
 	for _, f := range candidates {
 		if f.Matches(ext.Issuer, ext.Subject, ext.Audience) {

@@ -57,6 +57,8 @@ type TokenRequest struct {
 	DeviceCode string
 	// ClientInfo asks for the client_info field (client_info=1).
 	ClientInfo bool
+
+	federated *federatedResult // set by prepareFederated
 }
 
 // TokenResponse is a successful token response.
@@ -73,6 +75,7 @@ type TokenResponse struct {
 
 // Token runs the grant named by req.GrantType.
 func (d *Directory) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	d.prepareFederated(ctx, &req)
 	switch req.GrantType {
 	case GrantClientCredentials:
 		return d.ClientCredentials(ctx, req)
@@ -114,6 +117,7 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 	if err != nil {
 		return nil, err
 	}
+	d.prepareFederated(ctx, &req)
 	var claims token.AccessClaims
 	var v1 bool
 	now := d.clock()
@@ -469,5 +473,5 @@ func (s *tokenService) authenticateAssertion(ctx context.Context, app applicatio
 		}
 		return token.ClientAuthCertificate, nil
 	}
-	return s.authenticateFederated(ctx, app, ua, req.ClientAssertion, now)
+	return s.authenticateFederated(app, ua, req.federated)
 }

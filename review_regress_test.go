@@ -1,19 +1,27 @@
 package tenantry
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
 )
 
 // A purged application's appId cannot be registered again while service
@@ -251,5 +259,48 @@ func TestOBORefreshNeedsCredential(t *testing.T) {
 	ftWantErr(t, err, 7000218, OAuthInvalidClient)
 	if _, err := e.refresh(ftOrdersApp, tr.RefreshToken, ""); err != nil {
 		t.Fatalf("with the secret: %v", err)
+	}
+}
+
+// The keys of a federated issuer are fetched outside the store
+// transaction, and only for an issuer one of the client's federated
+// credentials names: an assertion claiming any other issuer never makes
+// the directory contact it.
+func TestFederatedIssuerContactedOnlyWhenTrusted(t *testing.T) {
+	calls := 0
+	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	d, err := New(context.Background(), Config{Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256,
+		FederatedKeys: func(ctx context.Context, issuer string) (token.KeySource, error) {
+			calls++
+			return token.StaticKeySet(), nil
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, ctx: context.Background(), d: d, clock: clock}
+	tn := f.tenant("Contoso")
+	api := f.app(tn.ID, apiApp())
+	app := f.app(tn.ID, application.Application{DisplayName: "Workload"})
+	if _, err := d.AddFederatedCredential(f.ctx, System, app.ID, application.FederatedIdentityCredential{Name: "ci-job", Issuer: "https://issuer.example.com", Subject: "job"}); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	assertion := func(iss string) string {
+		signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		claims, _ := json.Marshal(map[string]any{"iss": iss, "sub": "job", "aud": "api://AzureADTokenExchange", "exp": clock.Now().Add(time.Hour).Unix(), "iat": clock.Now().Unix()})
+		jws, _ := signer.Sign(claims)
+		s, _ := jws.CompactSerialize()
+		return s
+	}
+	req := TokenRequest{GrantType: GrantClientCredentials, Tenant: tn.ID, ClientID: app.AppID, ClientAssertionType: token.ClientAssertionType, Scope: api.AppID + "/.default"}
+	req.ClientAssertion = assertion("https://evil.example.com")
+	_, err = d.Token(f.ctx, req)
+	if !errors.Is(err, &TokenError{Code: 700211}) || calls != 0 {
+		t.Fatalf("untrusted issuer: err = %v, key fetches = %d; want 700211 and none", err, calls)
+	}
+	req.ClientAssertion = assertion("https://issuer.example.com")
+	_, err = d.Token(f.ctx, req)
+	if !errors.Is(err, &TokenError{Code: 70021}) || calls != 1 {
+		t.Fatalf("trusted issuer, unknown key: err = %v, key fetches = %d; want 70021 and one", err, calls)
 	}
 }
