@@ -130,13 +130,10 @@ func (d *Directory) changeSP(ctx context.Context, actor Actor, spID, action stri
 		}
 		sp.ID, sp.TenantID, sp.AppID, sp.AppOwnerOrganizationID = before.ID, before.TenantID, before.AppID, before.AppOwnerOrganizationID
 		sp.ServicePrincipalType, sp.CreatedDateTime, sp.DeletedDateTime = before.ServicePrincipalType, before.CreatedDateTime, before.DeletedDateTime
-		if app, err := store.Applications.One(o.tx, store.AppByAppID, sp.AppID); err == nil {
-			sp.Sync(app)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		} else {
-			sp.AppRoles, sp.OAuth2PermissionScopes = before.AppRoles, before.OAuth2PermissionScopes
-		}
+		// The copies of the application's data stay as the application
+		// last synchronised them.
+		sp.AppDisplayName, sp.SignInAudience, sp.ServicePrincipalNames, sp.ReplyURLs = before.AppDisplayName, before.SignInAudience, before.ServicePrincipalNames, before.ReplyURLs
+		sp.AppRoles, sp.OAuth2PermissionScopes = before.AppRoles, before.OAuth2PermissionScopes
 		if err := store.ServicePrincipals.Put(o.tx, sp); err != nil {
 			return err
 		}
