@@ -47,15 +47,13 @@ type AdminScopeGrant struct {
 func (d *Directory) Report(ctx context.Context, tenantID string, within time.Duration) (Report, error) {
 	var r Report
 	horizon := d.clock().Add(within)
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		index, key := "", ""
-		if tenantID != "" {
-			index, key = store.ByTenant, tenantID
-		}
-		apps, err := store.Applications.All(tx, index, key)
-		if err != nil {
-			return err
-		}
+	index, key := "", ""
+	if tenantID != "" {
+		index, key = store.ByTenant, tenantID
+	}
+	// A page per View: a report over a large directory must not hold the
+	// store's read side for long.
+	err := eachPage(ctx, d.st, store.Applications, index, key, func(_ store.ReadTx, apps []application.Application) error {
 		for _, a := range apps {
 			if a.IsDeleted() {
 				continue
@@ -74,13 +72,13 @@ func (d *Directory) Report(ctx context.Context, tenantID string, within time.Dur
 				}
 			}
 		}
-		sps, err := store.ServicePrincipals.All(tx, index, key)
-		if err != nil {
-			return err
-		}
-		byID := map[string]serviceprincipal.ServicePrincipal{}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	err = eachPage(ctx, d.st, store.ServicePrincipals, index, key, func(tx store.ReadTx, sps []serviceprincipal.ServicePrincipal) error {
 		for _, sp := range sps {
-			byID[sp.ID] = sp
 			if sp.AppID == "" || sp.ServicePrincipalType != serviceprincipal.TypeApplication {
 				continue
 			}
@@ -91,16 +89,16 @@ func (d *Directory) Report(ctx context.Context, tenantID string, within time.Dur
 				return err
 			}
 		}
-		grants, err := store.Grants.All(tx, index, key)
-		if err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	err = eachPage(ctx, d.st, store.Grants, index, key, func(tx store.ReadTx, grants []consent.Grant) error {
 		for _, g := range grants {
-			res, ok := byID[g.ResourceID]
-			if !ok {
-				if res, err = store.ServicePrincipals.Get(tx, g.ResourceID); err != nil {
-					continue
-				}
+			res, err := store.ServicePrincipals.Get(tx, g.ResourceID)
+			if err != nil {
+				continue // resource deleted since: nothing to report
 			}
 			var admin []string
 			for _, s := range g.Scopes() {
@@ -116,4 +114,25 @@ func (d *Directory) Report(ctx context.Context, tenantID string, within time.Dur
 	})
 	slices.SortFunc(r.ExpiringCredentials, func(a, b ExpiringCredential) int { return a.EndDateTime.Compare(b.EndDateTime) })
 	return r, err
+}
+
+// eachPage calls fn with every page of the listing, each page read in a
+// View of its own.
+func eachPage[T any](ctx context.Context, st store.Store, c *store.Collection[T], index, key string, fn func(tx store.ReadTx, items []T) error) error {
+	p := store.Page{Limit: 500}
+	for {
+		var next string
+		err := st.View(ctx, func(tx store.ReadTx) error {
+			items, n, err := c.List(tx, index, key, p)
+			if err != nil {
+				return err
+			}
+			next = n
+			return fn(tx, items)
+		})
+		if err != nil || next == "" {
+			return err
+		}
+		p.After = next
+	}
 }

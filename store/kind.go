@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -16,7 +17,8 @@ type Kind interface {
 	// ID returns the id of v, a value of the kind.
 	ID(v any) string
 	// Keys returns v's keys in the named index (several for multi-valued
-	// indexes, none when v is not indexed there).
+	// indexes, none when v is not indexed there), without duplicates. It
+	// must not modify v nor return memory that aliases it.
 	Keys(index string, v any) []string
 	// Clone returns a deep copy of v.
 	Clone(v any) any
@@ -203,8 +205,11 @@ func (c *Collection[T]) Create(tx Tx, v T) error { return tx.Create(c, v) }
 // Delete removes the record with id.
 func (c *Collection[T]) Delete(tx Tx, id string) error { return tx.Delete(c, id) }
 
-// SortedKeys is a helper for index key functions: it de-duplicates keys.
+// SortedKeys is a helper for index key functions: it returns the non-empty
+// keys sorted and de-duplicated, in a new slice (the argument, which may
+// alias a record's field, is not modified).
 func SortedKeys(keys ...string) []string {
+	keys = slices.Clone(keys)
 	sort.Strings(keys)
 	out := keys[:0]
 	for i, k := range keys {

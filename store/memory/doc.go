@@ -39,12 +39,16 @@
 // [Store.View] holds the RWMutex in read mode while its function runs,
 // which makes its reads a consistent snapshot. View functions must be
 // short: a commit waits for running Views, and new Views wait behind a
-// waiting commit. Do not call Update inside View (it would deadlock) nor
-// Update inside Update.
+// waiting commit, so one long View delays the token path of every other
+// goroutine until it ends. Do not call View or Update inside View (a
+// nested View deadlocks as soon as a commit is waiting) nor Update inside
+// Update; read large listings a page per View.
 //
 // A panic in an Update function propagates after the transaction is
 // discarded; nothing of it is written. A transaction used after its View or
-// Update returned fails with an error matching [store.ErrClosed].
+// Update returned fails with an error matching [store.ErrClosed] on the
+// goroutine that ran it (a best-effort check, not a synchronisation: never
+// hand a transaction to another goroutine).
 //
 // # Values
 //

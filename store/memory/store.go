@@ -14,7 +14,7 @@ import (
 type Store struct {
 	// wmu serialises Update calls: one read-write transaction runs at a
 	// time, so a transaction never conflicts and is never retried.
-	wmu sync.Mutex
+	wmu chan struct{} // capacity 1: a mutex whose Lock can give up on ctx
 	// mu guards the committed state below. View holds it in read mode for
 	// the whole of its function; a commit holds it in write mode only while
 	// applying a transaction's prepared writes. The goroutine holding wmu
@@ -30,7 +30,7 @@ var _ store.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{tables: map[string]*table{}}
+	return &Store{tables: map[string]*table{}, wmu: make(chan struct{}, 1)}
 }
 
 // View runs fn with a read transaction on the committed state. The store's
@@ -69,8 +69,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	select {
+	case s.wmu <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("memory: update: %w", ctx.Err())
+	}
+	defer func() { <-s.wmu }()
 	if s.closed {
 		return fmt.Errorf("memory: update: %w", store.ErrClosed)
 	}
@@ -94,8 +98,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 // Close empties the store and makes later calls of View, Update and Close
 // return store.ErrClosed. It waits for running transactions to end.
 func (s *Store) Close() error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.wmu <- struct{}{}
+	defer func() { <-s.wmu }()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

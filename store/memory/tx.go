@@ -36,7 +36,14 @@ type overlay struct {
 	// index i. idx is nil until the overlay has pendingIndexAt writes and a
 	// read or a unique check needs it; then idx[i] is built on the first
 	// demand for index i and kept up to date.
-	idx []map[string][]string
+	idx []map[string]map[string]struct{}
+	// sorted caches pendingIDs per (index, key) until the next write.
+	sorted map[sortKey][]string
+}
+
+type sortKey struct {
+	pos int
+	key string
 }
 
 // write is a pending write: the cloned value and its index keys, or a
@@ -229,7 +236,7 @@ func (o *overlay) put(id string, v any) error {
 	for i, ids := range o.idx {
 		if ids != nil {
 			for _, key := range keys[i] {
-				ids[key] = append(ids[key], id)
+				addID(ids, key, id)
 			}
 		}
 	}
@@ -242,21 +249,21 @@ func (o *overlay) put(id string, v any) error {
 // uses an index of their keys in i.
 func (o *overlay) pending(i int, key string, yield func(id string) bool) {
 	if o.idx == nil && len(o.writes) >= pendingIndexAt {
-		o.idx = make([]map[string][]string, len(o.k.Indexes()))
+		o.idx = make([]map[string]map[string]struct{}, len(o.k.Indexes()))
 	}
 	if o.idx != nil && o.idx[i] == nil {
-		ids := map[string][]string{}
+		ids := map[string]map[string]struct{}{}
 		for id, w := range o.writes {
 			if w.v != nil {
 				for _, k := range w.keys[i] {
-					ids[k] = append(ids[k], id)
+					addID(ids, k, id)
 				}
 			}
 		}
 		o.idx[i] = ids
 	}
 	if o.idx != nil {
-		for _, id := range o.idx[i][key] {
+		for id := range o.idx[i][key] {
 			if !yield(id) {
 				return
 			}
@@ -295,6 +302,7 @@ func (o *overlay) holder(i int, key, id string) (string, bool) {
 
 // unindex removes the pending write of id, if any, from the pending index.
 func (o *overlay) unindex(id string) {
+	o.sorted = nil // every write goes through here
 	w, ok := o.writes[id]
 	if !ok || w.v == nil {
 		return
@@ -304,19 +312,42 @@ func (o *overlay) unindex(id string) {
 			continue
 		}
 		for _, key := range w.keys[i] {
-			rest := slices.DeleteFunc(ids[key], func(x string) bool { return x == id })
-			if len(rest) == 0 {
+			delete(ids[key], id)
+			if len(ids[key]) == 0 {
 				delete(ids, key)
-			} else {
-				ids[key] = rest
 			}
 		}
 	}
 }
 
+func addID(ids map[string]map[string]struct{}, key, id string) {
+	set := ids[key]
+	if set == nil {
+		set = map[string]struct{}{}
+		ids[key] = set
+	}
+	set[id] = struct{}{}
+}
+
 // pendingIDs returns, sorted, the ids greater than after of the pending,
 // not deleted records that have key in index pos (every one if pos < 0).
 func (o *overlay) pendingIDs(pos int, key, after string) []string {
+	sk := sortKey{pos, key}
+	ids, ok := o.sorted[sk]
+	if !ok {
+		ids = o.collectIDs(pos, key)
+		if o.sorted == nil {
+			o.sorted = map[sortKey][]string{}
+		}
+		o.sorted[sk] = ids
+	}
+	return ids[firstAfter(ids, after):]
+}
+
+// collectIDs returns, sorted, the ids of the pending, not deleted records
+// that have key in index pos (every one if pos < 0).
+func (o *overlay) collectIDs(pos int, key string) []string {
+	after := ""
 	var ids []string
 	if pos < 0 {
 		for id, w := range o.writes {
