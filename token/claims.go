@@ -526,7 +526,18 @@ var accessStandard = standardClaims(AccessClaims{})
 // IsStandardAccessClaim reports whether name is a claim AccessClaims carries
 // in a field of its own (aud, iss, scp, roles, upn, ...). Such names cannot
 // be used in AccessClaims.Extra.
-func IsStandardAccessClaim(name string) bool { return accessStandard[name] }
+func IsStandardAccessClaim(name string) bool { return foldsTo(name, accessStandard) }
+
+// foldsTo reports whether name equals a standard claim under Unicode simple
+// case folding, as encoding/json matches struct fields.
+func foldsTo(name string, standard map[string]bool) bool {
+	for std := range standard {
+		if strings.EqualFold(name, std) {
+			return true
+		}
+	}
+	return false
+}
 
 var idStandard = standardClaims(IDClaims{})
 
@@ -737,7 +748,7 @@ func (w *objWriter) extra(m map[string]any, standard map[string]bool) error {
 		return nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if standard[k] {
+		if foldsTo(k, standard) {
 			return fmt.Errorf("%w: extra claim %q collides with a standard claim", ErrInvalidClaims, k)
 		}
 		v, err := json.Marshal(m[k])
@@ -926,6 +937,9 @@ func (c *AccessClaims) UnmarshalJSON(data []byte) error {
 			d.once(32)
 			out.ClientCapabilities = d.strs()
 		default:
+			if foldsTo(string(d.key), accessStandard) {
+				d.fail("claim %.64q differs from a standard claim only by case", d.key)
+			}
 			d.extra(&out.Extra)
 		}
 	}
@@ -1028,6 +1042,9 @@ func (c *IDClaims) UnmarshalJSON(data []byte) error {
 			d.once(26)
 			out.Version = d.str()
 		default:
+			if foldsTo(string(d.key), idStandard) {
+				d.fail("claim %.64q differs from a standard claim only by case", d.key)
+			}
 			d.extra(&out.Extra)
 		}
 	}

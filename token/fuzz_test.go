@@ -31,7 +31,7 @@ func fuzzSign(header, payload []byte) string {
 }
 
 var fuzzClaims = []byte(`{"aud":"` + vtAPIAppID + `","iss":"` + vtIssuerV2 + `","tid":"` + vtTenant +
-	`","ver":"2.0","exp":` + strconv.FormatInt(vtNow.Add(time.Hour).Unix(), 10) + `,"scp":"Orders.Read","oid":"o","sub":"s"}`)
+	`","ver":"2.0","azp":"c","exp":` + strconv.FormatInt(vtNow.Add(time.Hour).Unix(), 10) + `,"scp":"Orders.Read","oid":"o","sub":"s"}`)
 
 // FuzzValidate feeds arbitrary strings to the validator. It must never panic,
 // and whatever it accepts — at the JWS layer or fully — go-jose must accept

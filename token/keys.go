@@ -119,6 +119,9 @@ type PublicKey struct {
 	Algorithm jose.SignatureAlgorithm
 	// Key is *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
 	Key crypto.PublicKey
+	// Issuer, when set (the JWK "issuer" member), is the only issuer, possibly
+	// templated with {tenantid}, whose tokens this key may verify.
+	Issuer string
 }
 
 // Public returns the public half of k.

@@ -50,6 +50,11 @@ type RemoteOptions struct {
 	MaxAge time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// AllowInsecureHTTP lets the key set be fetched over plain http and
+	// follow redirects to http URLs. Keys fetched without TLS can be
+	// replaced by anyone on the path, who can then mint accepted tokens: it
+	// MUST NOT be set in production.
+	AllowInsecureHTTP bool
 }
 
 // RemoteKeySet is a [KeySource] backed by a JWKS endpoint such as Entra's
@@ -65,6 +70,7 @@ type RemoteOptions struct {
 type RemoteKeySet struct {
 	url        string
 	client     *http.Client
+	insecure   bool
 	minRefresh time.Duration
 	maxAge     time.Duration
 	now        func() time.Time
@@ -103,8 +109,27 @@ func NewRemoteKeySet(jwksURL string, opts RemoteOptions) *RemoteKeySet {
 		maxAge:     opts.MaxAge,
 		now:        opts.Now,
 	}
+	r.insecure = opts.AllowInsecureHTTP
 	if r.client == nil {
 		r.client = http.DefaultClient
+	}
+	if !r.insecure {
+		// Redirects may not leave https.
+		c := *r.client
+		next := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if req.URL.Scheme != "https" {
+				return fmt.Errorf("token: JWKS redirect to a non-https URL refused")
+			}
+			if next != nil {
+				return next(req, via)
+			}
+			if len(via) >= 10 {
+				return fmt.Errorf("token: JWKS: too many redirects")
+			}
+			return nil
+		}
+		r.client = &c
 	}
 	if r.minRefresh <= 0 {
 		r.minRefresh = DefaultMinRefreshInterval
@@ -241,6 +266,9 @@ func (r *RemoteKeySet) fetch(ctx context.Context) (map[string]PublicKey, error) 
 	if err != nil {
 		return nil, fmt.Errorf("token: JWKS request: %w", err)
 	}
+	if req.URL.Scheme != "https" && !r.insecure {
+		return nil, fmt.Errorf("token: JWKS URL %.128q is not https (see RemoteOptions.AllowInsecureHTTP)", r.url)
+	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
 	if err != nil {
@@ -295,6 +323,7 @@ func parseKeySet(doc []byte) (map[string]PublicKey, error) {
 func parseJWK(raw json.RawMessage) (PublicKey, bool) {
 	var ops struct {
 		KeyOps []string `json:"key_ops"`
+		Issuer string   `json:"issuer"`
 	}
 	if json.Unmarshal(raw, &ops) != nil || (ops.KeyOps != nil && !slices.Contains(ops.KeyOps, "verify")) {
 		return PublicKey{}, false
@@ -316,7 +345,7 @@ func parseJWK(raw json.RawMessage) (PublicKey, bool) {
 	if alg != "" && !keyFits(lookupAlg(string(alg)), pub) {
 		return PublicKey{}, false
 	}
-	return PublicKey{ID: jwk.KeyID, Algorithm: alg, Key: pub}, true
+	return PublicKey{ID: jwk.KeyID, Algorithm: alg, Key: pub, Issuer: ops.Issuer}, true
 }
 
 // StaticKeySet returns a [KeySource] serving keys by their ID, for tests and

@@ -47,7 +47,7 @@ type vtJWKSServer struct {
 
 func vtNewJWKSServer(t *testing.T, doc []byte) *vtJWKSServer {
 	s := &vtJWKSServer{doc: doc, status: http.StatusOK}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
 		s.mu.Lock()
 		doc, status, block := s.doc, s.status, s.block

@@ -154,9 +154,18 @@ type ValidatorConfig struct {
 // audience, version and lifetime. It accepts tokens minted by this package and
 // tokens shaped like Entra's v1 and v2 access tokens. A Validator is immutable
 // and safe for concurrent use.
+//
+// Tokens without azp or appid (ID tokens) are refused, a key whose JWKS entry
+// names an issuer verifies only tokens of that issuer, and claims that differ
+// from a standard claim only by case are refused, so that no consumer
+// decoding the payload with encoding/json reads a different claim.
+//
+// ECDSA signatures are malleable: (r, N−s) verifies like (r, s), so one token
+// has two valid encodings. Key replay caches and deny lists on the uti claim,
+// never on the token text or its hash.
 type Validator struct {
 	keys      KeySource
-	exact     map[string]struct{}
+	exact     map[string]string // exact issuer → the tenant GUID in its path, or ""
 	templates []issuerTemplate
 	tenants   map[string]struct{}
 	audiences map[string]struct{}
@@ -181,7 +190,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	}
 	v := &Validator{
 		keys:    cfg.Keys,
-		exact:   make(map[string]struct{}),
+		exact:   make(map[string]string),
 		skew:    cfg.ClockSkew,
 		now:     cfg.Now,
 		skipAud: cfg.SkipAudienceCheck,
@@ -206,7 +215,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		}
 		switch strings.Count(iss, TenantIDPlaceholder) {
 		case 0:
-			v.exact[iss] = struct{}{}
+			v.exact[iss] = issuerTenant(iss)
 		case 1:
 			p, s, _ := strings.Cut(iss, TenantIDPlaceholder)
 			v.templates = append(v.templates, issuerTemplate{prefix: p, suffix: s})
@@ -267,7 +276,7 @@ func (v *Validator) Validate(ctx context.Context, raw string) (*Principal, error
 // ValidateClaims is [Validator.Validate] returning the full claim set instead
 // of a [Principal].
 func (v *Validator) ValidateClaims(ctx context.Context, raw string) (*AccessClaims, error) {
-	payload, err := verifyCompact(ctx, raw, v.keys, v.algs)
+	payload, key, err := verifyCompactKey(ctx, raw, v.keys, v.algs)
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +292,9 @@ func (v *Validator) ValidateClaims(ctx context.Context, raw string) (*AccessClai
 	if err := v.checkClaims(c); err != nil {
 		return nil, err
 	}
+	if key.Issuer != "" && strings.ReplaceAll(key.Issuer, TenantIDPlaceholder, c.TenantID) != c.Issuer {
+		return nil, fmt.Errorf("%w: signing key is not scoped to this issuer", ErrIssuer)
+	}
 	return c, nil
 }
 
@@ -292,6 +304,9 @@ func (v *Validator) checkClaims(c *AccessClaims) error {
 		if err := v.checkIssuer(c.Issuer, c.TenantID); err != nil {
 			return err
 		}
+	}
+	if c.AuthorizedParty == "" && c.AppID == "" {
+		return fmt.Errorf("%w: no azp/appid claim (not an access token)", ErrMalformed)
 	}
 	if !v.skipAud && !v.audienceOK(c.Audience) {
 		return fmt.Errorf("%w: aud %.128q", ErrAudience, []string(c.Audience))
@@ -309,7 +324,11 @@ func (v *Validator) checkClaims(c *AccessClaims) error {
 // checkIssuer matches iss against the exact issuers, then the templates, and
 // applies AllowedTenants.
 func (v *Validator) checkIssuer(iss, tid string) error {
-	if _, ok := v.exact[iss]; ok {
+	if seg, ok := v.exact[iss]; ok {
+		// An Entra issuer names its tenant: the token's tid must be it.
+		if seg != "" && !strings.EqualFold(seg, tid) {
+			return fmt.Errorf("%w: tid is not the issuer's tenant", ErrTenant)
+		}
 		return v.checkTenant(tid)
 	}
 	tenantProblem := ""
@@ -362,11 +381,11 @@ func checkAccessTimes(now time.Time, nbf, exp int64, skew time.Duration) error {
 	if exp <= 0 {
 		return fmt.Errorf("%w: exp claim missing", ErrExpired)
 	}
-	if !now.Before(time.Unix(exp, 0)) {
+	if now.Unix() >= exp {
 		return fmt.Errorf("%w: exp %s, now %s", ErrExpired,
 			time.Unix(exp, 0).UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	if nbf != 0 && now.Add(skew).Before(time.Unix(nbf, 0)) {
+	if nbf != 0 && now.Add(skew).Unix() < nbf {
 		return fmt.Errorf("%w: nbf %s, now %s", ErrNotYetValid,
 			time.Unix(nbf, 0).UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
@@ -382,6 +401,22 @@ func trimOneSlash(s string) string {
 }
 
 // isTenantGUID reports whether s has the 8-4-4-4-12 hex form of an Entra tenant id.
+// issuerTenant returns the GUID path segment of an issuer URL
+// ("https://login.microsoftonline.com/{tid}/v2.0",
+// "https://sts.windows.net/{tid}/"), or "" when it has none.
+func issuerTenant(iss string) string {
+	rest := iss
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	for _, seg := range strings.Split(rest, "/")[1:] {
+		if isTenantGUID(seg) {
+			return seg
+		}
+	}
+	return ""
+}
+
 func isTenantGUID(s string) bool {
 	if len(s) != 36 {
 		return false
@@ -758,30 +793,35 @@ func hdrSkipString(b []byte, i int) int {
 // verifyCompact parses raw, finds the key by kid and verifies the signature
 // with an algorithm from allowed; it returns the decoded payload.
 func verifyCompact(ctx context.Context, raw string, keys KeySource, allowed algSet) ([]byte, error) {
+	b, _, err := verifyCompactKey(ctx, raw, keys, allowed)
+	return b, err
+}
+
+func verifyCompactKey(ctx context.Context, raw string, keys KeySource, allowed algSet) ([]byte, PublicKey, error) {
 	p, err := parseCompact(raw, false)
 	if err != nil {
-		return nil, err
+		return nil, PublicKey{}, err
 	}
 	if !allowed.has(p.alg) {
-		return nil, fmt.Errorf("%w: alg %q", ErrAlgorithm, safeForError(p.header.alg))
+		return nil, PublicKey{}, fmt.Errorf("%w: alg %q", ErrAlgorithm, safeForError(p.header.alg))
 	}
 	if p.header.kid == "" {
-		return nil, fmt.Errorf("%w: token has no kid", ErrUnknownKey)
+		return nil, PublicKey{}, fmt.Errorf("%w: token has no kid", ErrUnknownKey)
 	}
 	key, err := keys.PublicKey(ctx, p.header.kid)
 	if err != nil {
 		if errors.Is(err, ErrUnknownKey) {
-			return nil, err
+			return nil, PublicKey{}, err
 		}
-		return nil, fmt.Errorf("token: key lookup: %w", err)
+		return nil, PublicKey{}, fmt.Errorf("token: key lookup: %w", err)
 	}
 	if key.Algorithm != "" && string(key.Algorithm) != p.header.alg {
-		return nil, fmt.Errorf("%w: alg %s does not match the key's %s", ErrAlgorithm, p.header.alg, key.Algorithm)
+		return nil, PublicKey{}, fmt.Errorf("%w: alg %s does not match the key's %s", ErrAlgorithm, p.header.alg, key.Algorithm)
 	}
 	if err := verifySignature(p.alg, key.Key, p.signed, p.sig); err != nil {
-		return nil, err
+		return nil, PublicKey{}, err
 	}
-	return p.payload, nil
+	return p.payload, key, nil
 }
 
 // keyFits reports whether the algorithm algSpecs[i] can verify with pub: RSA

@@ -884,7 +884,7 @@ func TestValidateRejects(t *testing.T) {
 // every other candidate character and expects rejection.
 func TestValidateEverySingleByteChange(t *testing.T) {
 	claims := map[string]any{
-		"aud": vtAPIAppID, "iss": vtIssuerV2, "tid": vtTenant, "ver": "2.0",
+		"aud": vtAPIAppID, "iss": vtIssuerV2, "tid": vtTenant, "ver": "2.0", "azp": "c",
 		"exp": vtNow.Add(time.Hour).Unix(),
 	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \n\x00\xff"

@@ -1,0 +1,121 @@
+package token
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+func regressPayload(extra string) []byte {
+	return []byte(`{"aud":"` + vtAPIAppID + `","iss":"` + vtIssuerV2 + `","tid":"` + vtTenant +
+		`","ver":"2.0","exp":` + strconv.FormatInt(vtNow.Add(time.Hour).Unix(), 10) +
+		`,"azp":"` + vtClientID + `","scp":"Orders.Read","oid":"o","sub":"s"` + extra + `}`)
+}
+
+// A claim named like a standard claim up to case (or Unicode folding) would
+// be read as that claim by encoding/json, which folds case: a second "tid"
+// the validator did not check. Such tokens are refused, and such extra
+// claims are never minted.
+func TestCaseFoldedStandardClaimsRefused(t *testing.T) {
+	v, _ := fuzzValidator(t)
+	for _, extra := range []string{`,"TID":"` + vtOtherTenant + `"`, `,"ſcp":"Orders.Admin"`, `,"OID":"x"`, `,"Aud":"other"`} {
+		raw := fuzzSign([]byte(`{"alg":"EdDSA","kid":"k"}`), regressPayload(extra))
+		if _, err := v.ValidateClaims(context.Background(), raw); !errors.Is(err, ErrInvalidClaims) && !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want the token refused", extra, err)
+		}
+	}
+	for _, k := range []string{"TID", "ſcp", "Roles"} {
+		if !IsStandardAccessClaim(k) {
+			t.Errorf("IsStandardAccessClaim(%q) = false", k)
+		}
+		if _, err := (AccessClaims{TenantID: vtTenant, Extra: map[string]any{k: "x"}}).MarshalJSON(); err == nil {
+			t.Errorf("Extra %q was minted next to the standard claim", k)
+		}
+	}
+}
+
+// nbf near MaxInt64 must not wrap into the past.
+func TestHugeNotBeforeRefused(t *testing.T) {
+	v, _ := fuzzValidator(t)
+	raw := fuzzSign([]byte(`{"alg":"EdDSA","kid":"k"}`), regressPayload(`,"nbf":`+strconv.FormatInt(math.MaxInt64, 10)))
+	if _, err := v.Validate(context.Background(), raw); !errors.Is(err, ErrNotYetValid) {
+		t.Errorf("nbf=MaxInt64: err = %v, want ErrNotYetValid", err)
+	}
+}
+
+// An ID token (no azp/appid) is not an access token, even when its
+// audience is the API.
+func TestIDTokenIsNotAnAccessToken(t *testing.T) {
+	k, err := GenerateKey(jose.ES256, vtNow.Add(-time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.State = KeyActive
+	ring, err := NewKeyring([]*Key{k}, vtNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := BuildID(ID{Version: 2, TenantID: vtTenant, ClientAppID: vtAPIAppID, Subject: vtSubject, UserObjectID: vtUserOID, Roles: []string{"Orders.Admin"}, IssuedAt: vtNow})
+	raw, err := ring.Sign(jose.ES256, id, SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vtValidator(t, ValidatorConfig{Keys: ring, Issuers: []string{vtTemplateV2}, Audiences: []string{vtAPIAppID},
+		Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: func() time.Time { return vtNow }})
+	if _, err := v.Validate(context.Background(), raw); !errors.Is(err, ErrMalformed) {
+		t.Errorf("ID token as access token: err = %v, want ErrMalformed", err)
+	}
+}
+
+// A key published for one issuer (Entra's JWKS "issuer" member) does not
+// verify tokens of another; with an exact issuer, tid must be the issuer's
+// tenant.
+func TestKeyAndTenantScopedToIssuer(t *testing.T) {
+	msa := "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
+	x := base64.RawURLEncoding.EncodeToString(fuzzEdKey.Public().(ed25519.PublicKey))
+	jwks := `{"keys":[{"kty":"OKP","crv":"Ed25519","use":"sig","kid":"msa","x":"` + x + `","issuer":"` + msa + `"},` +
+		`{"kty":"OKP","crv":"Ed25519","use":"sig","kid":"org","x":"` + x + `","issuer":"https://login.microsoftonline.com/{tenantid}/v2.0"}]}`
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(jwks)) }))
+	defer srv.Close()
+	v := vtValidator(t, ValidatorConfig{
+		Keys:    NewRemoteKeySet(srv.URL, RemoteOptions{HTTPClient: srv.Client(), Now: func() time.Time { return vtNow }}),
+		Issuers: []string{vtTemplateV2}, Audiences: []string{vtAPIAppID},
+		Algorithms: []jose.SignatureAlgorithm{jose.EdDSA}, Now: func() time.Time { return vtNow },
+	})
+	ctx := context.Background()
+	if _, err := v.Validate(ctx, fuzzSign([]byte(`{"alg":"EdDSA","kid":"msa"}`), regressPayload(""))); !errors.Is(err, ErrIssuer) {
+		t.Errorf("organisation token signed with the personal-account key: err = %v, want ErrIssuer", err)
+	}
+	if _, err := v.Validate(ctx, fuzzSign([]byte(`{"alg":"EdDSA","kid":"org"}`), regressPayload(""))); err != nil {
+		t.Errorf("organisation token signed with the templated key: %v", err)
+	}
+	exact, _ := fuzzValidator(t) // exact issuer vtIssuerV2
+	wrongTid := strings.Replace(string(regressPayload("")), `"tid":"`+vtTenant, `"tid":"`+vtOtherTenant, 1)
+	if _, err := exact.Validate(ctx, fuzzSign([]byte(`{"alg":"EdDSA","kid":"k"}`), []byte(wrongTid))); !errors.Is(err, ErrTenant) {
+		t.Errorf("exact issuer with another tid: err = %v, want ErrTenant", err)
+	}
+}
+
+// Key sets are fetched over https only, unless explicitly allowed.
+func TestRemoteKeySetRequiresHTTPS(t *testing.T) {
+	x := base64.RawURLEncoding.EncodeToString(fuzzEdKey.Public().(ed25519.PublicKey))
+	jwks := `{"keys":[{"kty":"OKP","crv":"Ed25519","use":"sig","kid":"k","x":"` + x + `"}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(jwks)) }))
+	defer srv.Close()
+	if _, err := NewRemoteKeySet(srv.URL, RemoteOptions{}).PublicKey(context.Background(), "k"); err == nil {
+		t.Error("plain http JWKS was used")
+	}
+	if _, err := NewRemoteKeySet(srv.URL, RemoteOptions{AllowInsecureHTTP: true}).PublicKey(context.Background(), "k"); err != nil {
+		t.Errorf("plain http JWKS allowed explicitly: %v", err)
+	}
+}
