@@ -78,6 +78,7 @@ type Change struct {
 	Diff   string `json:"diff,omitempty"`
 }
 
+// String returns "action kind key".
 func (c Change) String() string { return c.Action + " " + c.Kind + " " + c.Key }
 
 var errNoChange = errors.New("no change")

@@ -26,6 +26,7 @@ type TokenError struct {
 	Err error
 }
 
+// Error implements error: "tenantry: {oauth}: AADSTS{code}: {description}".
 func (e *TokenError) Error() string {
 	return fmt.Sprintf("tenantry: %s: AADSTS%d: %s", e.OAuth, e.Code, e.Description)
 }

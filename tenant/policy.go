@@ -85,6 +85,7 @@ const (
 	UserConsentAll
 )
 
+// String returns none, lowRisk or all.
 func (c UserConsent) String() string {
 	switch c {
 	case UserConsentNone:

@@ -157,6 +157,7 @@ func CanManageDirectory(c Caller) error {
 // matches ErrForbidden.
 type ForbiddenError struct{ Reason string }
 
+// Error implements error.
 func (e *ForbiddenError) Error() string { return "tenant: forbidden: " + e.Reason }
 
 // Is makes ForbiddenError match ErrForbidden.

@@ -163,6 +163,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error implements error: "invalid {field}: {reason}".
 func (e *FieldError) Error() string { return "invalid " + e.Field + ": " + e.Reason }
 
 // Is makes every FieldError match ErrInvalid.
