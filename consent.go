@@ -41,6 +41,22 @@ type ConsentResult struct {
 	Assignments []serviceprincipal.AppRoleAssignment
 }
 
+// consentRecord is what the audit log keeps of a consent.
+type consentRecord struct {
+	ClientServicePrincipalID string                               `json:"clientServicePrincipalId"`
+	CreatedServicePrincipals []string                             `json:"createdServicePrincipals,omitempty"`
+	Grants                   []consent.Grant                      `json:"oauth2PermissionGrants,omitempty"`
+	Assignments              []serviceprincipal.AppRoleAssignment `json:"appRoleAssignments,omitempty"`
+}
+
+func (r ConsentResult) summary() consentRecord {
+	c := consentRecord{ClientServicePrincipalID: r.ClientServicePrincipal.ID, Grants: r.Grants, Assignments: r.Assignments}
+	for _, sp := range r.Created {
+		c.CreatedServicePrincipals = append(c.CreatedServicePrincipals, sp.ID)
+	}
+	return c
+}
+
 // Consent records a user's consent (for itself) or an administrator's
 // tenant-wide consent, as decided by consent.Decide under the tenant's
 // policy. The client's service principal (and those of multi-tenant
@@ -55,7 +71,7 @@ func (d *Directory) Consent(ctx context.Context, actor Actor, tenantID string, s
 			return err
 		}
 		out = r
-		return o.audit(tenantID, "consent.grant", store.ServicePrincipals, r.ClientServicePrincipal.ID, nil, r)
+		return o.audit(tenantID, "consent.grant", store.ServicePrincipals, r.ClientServicePrincipal.ID, nil, r.summary())
 	})
 	return out, err
 }

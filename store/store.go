@@ -106,7 +106,9 @@ type Page struct {
 const DefaultPageSize = 100
 
 // AuditEvent records one mutation: who did what to which object, when, with
-// the object before and after (secrets removed).
+// the object before and after as JSON (secrets removed). The Directory
+// records a created object whole in After, a deleted one in Before, and a
+// changed one by its modified properties only.
 type AuditEvent struct {
 	Seq        int64           `json:"seq"`
 	Time       time.Time       `json:"time"`
