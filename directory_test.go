@@ -2,6 +2,7 @@ package tenantry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -596,5 +597,26 @@ func TestAuditRedactsSecrets(t *testing.T) {
 	}
 	if _, err := f.d.SignIn(f.ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("SignIn of an unknown user: %v, want AADSTS50126 (no account enumeration)", err)
+	}
+}
+
+// A changed object is audited by its modified properties; a created one
+// whole.
+func TestAuditModifiedProperties(t *testing.T) {
+	f := newFixture(t)
+	tn := f.tenant("Contoso")
+	u := f.user(tn.ID, "m@contoso.onmicrosoft.com")
+	if _, err := f.d.SetUserEnabled(f.ctx, System, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	ev := f.events()
+	last := ev[len(ev)-1]
+	if last.Action != "user.disable" || string(last.Before) != `{"accountEnabled":true}` || string(last.After) != `{"accountEnabled":false}` {
+		t.Errorf("disable event = %s before=%s after=%s", last.Action, last.Before, last.After)
+	}
+	created := ev[len(ev)-2]
+	var whole tenant.User
+	if err := json.Unmarshal(created.After, &whole); err != nil || whole.ID != u.ID || created.Before != nil {
+		t.Errorf("create event after=%s before=%s (%v)", created.After, created.Before, err)
 	}
 }
