@@ -1,6 +1,8 @@
 package application
 
 import (
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -301,50 +303,50 @@ func (a Application) Clone() Application {
 		a.VerifiedPublisher = &vp
 	}
 	a.Info = clonePtr(a.Info)
-	a.Tags = cloneSlice(a.Tags)
-	a.IdentifierURIs = cloneSlice(a.IdentifierURIs)
+	a.Tags = slices.Clone(a.Tags)
+	a.IdentifierURIs = slices.Clone(a.IdentifierURIs)
 	if a.Web != nil {
 		w := *a.Web
-		w.RedirectURIs = cloneSlice(w.RedirectURIs)
+		w.RedirectURIs = slices.Clone(w.RedirectURIs)
 		w.ImplicitGrantSettings = clonePtr(w.ImplicitGrantSettings)
 		a.Web = &w
 	}
 	if a.SPA != nil {
-		a.SPA = &RedirectURIs{RedirectURIs: cloneSlice(a.SPA.RedirectURIs)}
+		a.SPA = &RedirectURIs{RedirectURIs: slices.Clone(a.SPA.RedirectURIs)}
 	}
 	if a.PublicClient != nil {
-		a.PublicClient = &RedirectURIs{RedirectURIs: cloneSlice(a.PublicClient.RedirectURIs)}
+		a.PublicClient = &RedirectURIs{RedirectURIs: slices.Clone(a.PublicClient.RedirectURIs)}
 	}
 	if a.API != nil {
 		api := *a.API
-		api.KnownClientApplications = cloneSlice(api.KnownClientApplications)
-		api.OAuth2PermissionScopes = cloneSlice(api.OAuth2PermissionScopes)
-		api.PreAuthorizedApplications = cloneSlice(api.PreAuthorizedApplications)
+		api.KnownClientApplications = slices.Clone(api.KnownClientApplications)
+		api.OAuth2PermissionScopes = slices.Clone(api.OAuth2PermissionScopes)
+		api.PreAuthorizedApplications = slices.Clone(api.PreAuthorizedApplications)
 		for i := range api.PreAuthorizedApplications {
-			api.PreAuthorizedApplications[i].DelegatedPermissionIDs = cloneSlice(api.PreAuthorizedApplications[i].DelegatedPermissionIDs)
+			api.PreAuthorizedApplications[i].DelegatedPermissionIDs = slices.Clone(api.PreAuthorizedApplications[i].DelegatedPermissionIDs)
 		}
 		api.RequestedAccessTokenVersion = clonePtr(api.RequestedAccessTokenVersion)
 		a.API = &api
 	}
-	a.AppRoles = cloneSlice(a.AppRoles)
+	a.AppRoles = slices.Clone(a.AppRoles)
 	for i := range a.AppRoles {
-		a.AppRoles[i].AllowedMemberTypes = cloneSlice(a.AppRoles[i].AllowedMemberTypes)
+		a.AppRoles[i].AllowedMemberTypes = slices.Clone(a.AppRoles[i].AllowedMemberTypes)
 	}
-	a.RequiredResourceAccess = cloneSlice(a.RequiredResourceAccess)
+	a.RequiredResourceAccess = slices.Clone(a.RequiredResourceAccess)
 	for i := range a.RequiredResourceAccess {
-		a.RequiredResourceAccess[i].ResourceAccess = cloneSlice(a.RequiredResourceAccess[i].ResourceAccess)
+		a.RequiredResourceAccess[i].ResourceAccess = slices.Clone(a.RequiredResourceAccess[i].ResourceAccess)
 	}
-	a.PasswordCredentials = cloneSlice(a.PasswordCredentials)
+	a.PasswordCredentials = slices.Clone(a.PasswordCredentials)
 	for i := range a.PasswordCredentials {
 		a.PasswordCredentials[i] = a.PasswordCredentials[i].clone()
 	}
-	a.KeyCredentials = cloneSlice(a.KeyCredentials)
+	a.KeyCredentials = slices.Clone(a.KeyCredentials)
 	for i := range a.KeyCredentials {
 		a.KeyCredentials[i] = a.KeyCredentials[i].clone()
 	}
-	a.FederatedIdentityCredentials = cloneSlice(a.FederatedIdentityCredentials)
+	a.FederatedIdentityCredentials = slices.Clone(a.FederatedIdentityCredentials)
 	for i := range a.FederatedIdentityCredentials {
-		a.FederatedIdentityCredentials[i].Audiences = cloneSlice(a.FederatedIdentityCredentials[i].Audiences)
+		a.FederatedIdentityCredentials[i].Audiences = slices.Clone(a.FederatedIdentityCredentials[i].Audiences)
 	}
 	if a.OptionalClaims != nil {
 		oc := OptionalClaims{
@@ -354,22 +356,22 @@ func (a Application) Clone() Application {
 		}
 		a.OptionalClaims = &oc
 	}
-	a.Owners = cloneSlice(a.Owners)
-	a.ExtensionProperties = cloneSlice(a.ExtensionProperties)
+	a.Owners = slices.Clone(a.Owners)
+	a.ExtensionProperties = slices.Clone(a.ExtensionProperties)
 	for i := range a.ExtensionProperties {
-		a.ExtensionProperties[i].TargetObjects = cloneSlice(a.ExtensionProperties[i].TargetObjects)
+		a.ExtensionProperties[i].TargetObjects = slices.Clone(a.ExtensionProperties[i].TargetObjects)
 	}
-	a.SingleSignOn = cloneMap(a.SingleSignOn)
-	a.Provisioning = cloneMap(a.Provisioning)
-	a.Proxy = cloneMap(a.Proxy)
+	a.SingleSignOn = maps.Clone(a.SingleSignOn)
+	a.Provisioning = maps.Clone(a.Provisioning)
+	a.Proxy = maps.Clone(a.Proxy)
 	a.DeletedDateTime = clonePtr(a.DeletedDateTime)
 	return a
 }
 
 func cloneClaims(c []OptionalClaim) []OptionalClaim {
-	c = cloneSlice(c)
+	c = slices.Clone(c)
 	for i := range c {
-		c[i].AdditionalProperties = cloneSlice(c[i].AdditionalProperties)
+		c[i].AdditionalProperties = slices.Clone(c[i].AdditionalProperties)
 	}
 	return c
 }
@@ -387,15 +389,4 @@ func clonePtr[T any](p *T) *T {
 	}
 	v := *p
 	return &v
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }

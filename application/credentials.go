@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,9 +37,9 @@ type SecretHash struct {
 }
 
 func (p PasswordCredential) clone() PasswordCredential {
-	p.CustomKeyIdentifier = cloneSlice(p.CustomKeyIdentifier)
+	p.CustomKeyIdentifier = slices.Clone(p.CustomKeyIdentifier)
 	if p.SecretHash != nil {
-		h := SecretHash{Salt: cloneSlice(p.SecretHash.Salt), Digest: cloneSlice(p.SecretHash.Digest)}
+		h := SecretHash{Salt: slices.Clone(p.SecretHash.Salt), Digest: slices.Clone(p.SecretHash.Digest)}
 		p.SecretHash = &h
 	}
 	return p
@@ -163,8 +164,8 @@ type KeyCredential struct {
 }
 
 func (k KeyCredential) clone() KeyCredential {
-	k.Key = cloneSlice(k.Key)
-	k.CustomKeyIdentifier = cloneSlice(k.CustomKeyIdentifier)
+	k.Key = slices.Clone(k.Key)
+	k.CustomKeyIdentifier = slices.Clone(k.CustomKeyIdentifier)
 	return k
 }
 
@@ -200,7 +201,7 @@ func NewCertificateCredential(keyID, displayName string, cert *x509.Certificate)
 		DisplayName:         displayName,
 		Type:                KeyTypeX509,
 		Usage:               KeyUsageVerify,
-		Key:                 cloneSlice(cert.Raw),
+		Key:                 slices.Clone(cert.Raw),
 		CustomKeyIdentifier: thumb[:],
 		StartDateTime:       cert.NotBefore.UTC(),
 		EndDateTime:         cert.NotAfter.UTC(),

@@ -1,6 +1,8 @@
 package serviceprincipal
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/tenantry/tenantry/application"
@@ -157,19 +159,19 @@ func (sp ServicePrincipal) Clone() ServicePrincipal {
 		info := *sp.Info
 		sp.Info = &info
 	}
-	sp.ServicePrincipalNames = cloneSlice(sp.ServicePrincipalNames)
-	sp.Tags = cloneSlice(sp.Tags)
-	sp.ReplyURLs = cloneSlice(sp.ReplyURLs)
-	sp.AppRoles = cloneSlice(sp.AppRoles)
+	sp.ServicePrincipalNames = slices.Clone(sp.ServicePrincipalNames)
+	sp.Tags = slices.Clone(sp.Tags)
+	sp.ReplyURLs = slices.Clone(sp.ReplyURLs)
+	sp.AppRoles = slices.Clone(sp.AppRoles)
 	for i := range sp.AppRoles {
-		sp.AppRoles[i].AllowedMemberTypes = cloneSlice(sp.AppRoles[i].AllowedMemberTypes)
+		sp.AppRoles[i].AllowedMemberTypes = slices.Clone(sp.AppRoles[i].AllowedMemberTypes)
 	}
-	sp.OAuth2PermissionScopes = cloneSlice(sp.OAuth2PermissionScopes)
-	sp.NotificationEmails = cloneSlice(sp.NotificationEmails)
-	sp.Classifications = cloneSlice(sp.Classifications)
-	sp.ClaimsMapping = cloneMap(sp.ClaimsMapping)
-	sp.ProvisioningMapping = cloneMap(sp.ProvisioningMapping)
-	sp.Owners = cloneSlice(sp.Owners)
+	sp.OAuth2PermissionScopes = slices.Clone(sp.OAuth2PermissionScopes)
+	sp.NotificationEmails = slices.Clone(sp.NotificationEmails)
+	sp.Classifications = slices.Clone(sp.Classifications)
+	sp.ClaimsMapping = maps.Clone(sp.ClaimsMapping)
+	sp.ProvisioningMapping = maps.Clone(sp.ProvisioningMapping)
+	sp.Owners = slices.Clone(sp.Owners)
 	if sp.DeletedDateTime != nil {
 		t := *sp.DeletedDateTime
 		sp.DeletedDateTime = &t
@@ -182,15 +184,4 @@ func cloneSlice[T any](s []T) []T {
 		return nil
 	}
 	return append(make([]T, 0, len(s)), s...)
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
