@@ -23,7 +23,7 @@ import (
 )
 
 // dirMachine drives random sequences of Directory operations and checks the
-// invariants of DESIGN.md (1–4, 6 for assignments, 8, 9, 10) after every
+// invariants listed in the README (1–4, 6 for assignments, 8, 9, 10) after every
 // step, against a small model of what the operations promised.
 type dirMachine struct {
 	ctx   context.Context

@@ -21,7 +21,7 @@ import (
 	"github.com/tenantry/tenantry/token"
 )
 
-// Property tests of the token flows against the invariants of DESIGN.md.
+// Property tests of the token flows against the invariants listed in the README.
 // Each property builds the flow fixture (newFT) and compares every issued
 // token with an oracle computed here from what the store holds, not with
 // the Directory's own decision code.

@@ -2758,7 +2758,7 @@ func TestFlowOptionalClaims(t *testing.T) {
 }
 
 func TestFlowOptionalClaimUPN(t *testing.T) {
-	// upn is an optional access-token claim of v2 (REFERENCE.md §4.3); asking
+	// upn is an optional access-token claim of v2 (Entra access-token claims reference); asking
 	// for it must put the user's UPN in the token, not break issuance.
 	e := newFT(t)
 	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
@@ -2834,7 +2834,7 @@ func TestFlowRefreshTokenCanonicalEncoding(t *testing.T) {
 
 func TestFlowAuthorizationCodeGuest(t *testing.T) {
 	// A guest signs in at the resource tenant: tid is that tenant, oid the
-	// guest object there, and idp names the home tenant (REFERENCE.md §3).
+	// guest object there, and idp names the home tenant (Entra B2B guest sign-in).
 	e := newFT(t)
 	g := ftOK(e.d.AddUser(e.ctx, System, e.conID, UserSpec{UserPrincipalName: "carol_fabrikam.com#EXT#@contoso.com", DisplayName: "Carol (guest)", Guest: true, HomeTenantID: e.fabID}))(t)
 	tr := e.signIn(t, e.authz(ftWebApp, ftWebRedirect, g.ID, ftURI(ftOrdersApp)+"/Orders.Read openid"))

@@ -66,7 +66,7 @@ func (h AssertionHeader) Certificates() ([]*x509.Certificate, error) {
 // azidentity's WorkloadIdentityCredential and ClientAssertionCredential reuse
 // one assertion for many token requests, CI tools replay a federated token
 // until it expires, and Entra documents no jti replay check. This package
-// therefore applies no single-use rule to jti (REFERENCE.md §6.2, §9); a
+// therefore applies no single-use rule to jti (Entra documents none; workload identity clients rely on reuse); a
 // caller wanting one must keep its own jti store, at the cost of breaking
 // those clients.
 type ClientAssertion struct {
@@ -176,7 +176,7 @@ func VerifyClientAssertion(raw string, key crypto.PublicKey, rules AssertionRule
 }
 
 // Verify checks the assertion as Entra does for private_key_jwt client
-// authentication (RFC 7523, REFERENCE.md §6.2) and returns it on success:
+// authentication (RFC 7523; Microsoft identity platform certificate credentials) and returns it on success:
 //
 //   - alg is RS256 or PS256, and key is RSA; anything else (EC keys
 //     included) is [ErrAlgorithm], Entra's AADSTS700027;
