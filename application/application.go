@@ -376,12 +376,6 @@ func cloneClaims(c []OptionalClaim) []OptionalClaim {
 	return c
 }
 
-func cloneSlice[T any](s []T) []T {
-	if s == nil {
-		return nil
-	}
-	return append(make([]T, 0, len(s)), s...)
-}
 
 func clonePtr[T any](p *T) *T {
 	if p == nil {

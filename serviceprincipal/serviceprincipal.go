@@ -179,9 +179,3 @@ func (sp ServicePrincipal) Clone() ServicePrincipal {
 	return sp
 }
 
-func cloneSlice[T any](s []T) []T {
-	if s == nil {
-		return nil
-	}
-	return append(make([]T, 0, len(s)), s...)
-}
