@@ -376,7 +376,6 @@ func cloneClaims(c []OptionalClaim) []OptionalClaim {
 	return c
 }
 
-
 func clonePtr[T any](p *T) *T {
 	if p == nil {
 		return nil

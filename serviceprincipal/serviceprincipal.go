@@ -178,4 +178,3 @@ func (sp ServicePrincipal) Clone() ServicePrincipal {
 	}
 	return sp
 }
-
