@@ -16,6 +16,11 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
+// MaxObjectsPerUser is how many applications a user without an
+// administrator role (a member, or an Application Developer) may own
+// through registration; soft-deleted applications count until purged.
+const MaxObjectsPerUser = 250
+
 // RegisterApplication registers app in tenantID, its home tenant. It is
 // refused when the tenant forbids users to register applications and the
 // actor holds no role that overrides it. Empty id and appId are generated;
@@ -58,8 +63,19 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		a.PublisherDomain = t.DefaultDomain()
 		a.CreatedDateTime = o.now
 		a.DeletedDateTime = nil
-		if tenant.OwnerOnRegister(c) && !slices.Contains(a.Owners, c.User.ID) {
-			a.Owners = append(a.Owners, c.User.ID)
+		if tenant.OwnerOnRegister(c) {
+			// Non-administrators may create at most MaxObjectsPerUser
+			// applications; soft-deleted ones count until purged.
+			owned, err := store.Applications.Lookup(o.tx, store.AppByOwner, c.User.ID)
+			if err != nil {
+				return err
+			}
+			if len(owned) >= MaxObjectsPerUser {
+				return &tenant.ForbiddenError{Reason: fmt.Sprintf("a user without an administrator role may create at most %d applications", MaxObjectsPerUser)}
+			}
+			if !slices.Contains(a.Owners, c.User.ID) {
+				a.Owners = append(a.Owners, c.User.ID)
+			}
 		}
 		if err := d.validateApp(o.tx, t, a); err != nil {
 			return err

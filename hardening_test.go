@@ -304,3 +304,23 @@ func TestFederatedIssuerContactedOnlyWhenTrusted(t *testing.T) {
 		t.Fatalf("trusted issuer, unknown key: err = %v, key fetches = %d; want 70021 and one", err, calls)
 	}
 }
+
+// A user without an administrator role may own at most MaxObjectsPerUser
+// applications through registration.
+func TestRegistrationCapForNonAdmins(t *testing.T) {
+	f := newFixture(t)
+	tn := f.tenant("Contoso")
+	u := f.user(tn.ID, "prolific@contoso.onmicrosoft.com")
+	admin := f.user(tn.ID, "admin@contoso.onmicrosoft.com", tenant.RoleApplicationAdministrator)
+	for i := 0; i < MaxObjectsPerUser; i++ {
+		if _, err := f.d.RegisterApplication(f.ctx, UserActor(u.ID), tn.ID, application.Application{DisplayName: "App"}); err != nil {
+			t.Fatalf("registration %d: %v", i+1, err)
+		}
+	}
+	if _, err := f.d.RegisterApplication(f.ctx, UserActor(u.ID), tn.ID, application.Application{DisplayName: "One too many"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("registration %d: err = %v, want ErrForbidden", MaxObjectsPerUser+1, err)
+	}
+	if _, err := f.d.RegisterApplication(f.ctx, UserActor(admin.ID), tn.ID, application.Application{DisplayName: "Admin's"}); err != nil {
+		t.Fatalf("an administrator is not capped: %v", err)
+	}
+}

@@ -23,6 +23,7 @@ const (
 	RoleByPrincipal          = "principal"     // directory role assignments of a principal
 	AppByAppID               = "appId"         // unique
 	AppByIdentifierURI       = "identifierUri" // unique, exact URI
+	AppByOwner               = "owner"         // applications of an owner
 	SPByAppTenant            = "appTenant"     // unique, key AppTenantKey(appId, tenantId)
 	SPByAppID                = "appId"         // service principals of an app in every tenant
 	GrantByClient            = "client"        // grants held by a client SP
@@ -76,6 +77,7 @@ var (
 		IndexDef[application.Application]{Name: AppByIdentifierURI, Unique: true, Keys: func(a application.Application) []string {
 			return SortedKeys(append([]string(nil), a.IdentifierURIs...)...)
 		}},
+		IndexDef[application.Application]{Name: AppByOwner, Keys: func(a application.Application) []string { return SortedKeys(a.Owners...) }},
 		IndexDef[application.Application]{Name: DeletedApplicationsIndex, Keys: func(a application.Application) []string {
 			if a.IsDeleted() {
 				return []string{"deleted"}
