@@ -24,7 +24,12 @@ const blockSize = 512
 // The zero idSet is empty and ready to use. idSet is a value type: callers
 // that keep it in a map store it back after a change. Ids are never "".
 type idSet struct {
-	one  string   // the id of a set of one; flat and big are then nil
+	one string // the id of a set of one; flat and big are then nil
+	// oneV is the committed value of record one when known (nil
+	// otherwise): table.apply refreshes it on every write of the record,
+	// so that a lookup by a key held by a single record needs no second
+	// map access. Any change of one clears it.
+	oneV any
 	flat []string // the ids, sorted, of a set of 2..blockSize
 	big  *blocks  // a larger set
 }
@@ -52,10 +57,10 @@ func (s *idSet) add(id string) bool {
 		return false
 	case s.one != "":
 		s.flat = []string{min(s.one, id), max(s.one, id)}
-		s.one = ""
+		s.one, s.oneV = "", nil
 		return true
 	case s.big == nil && len(s.flat) == 0:
-		s.one, s.flat = id, nil
+		s.one, s.oneV, s.flat = id, nil, nil
 		return true
 	}
 	if s.big == nil {
@@ -78,7 +83,7 @@ func (s *idSet) remove(id string) bool {
 		if s.one != id {
 			return false
 		}
-		s.one = ""
+		s.one, s.oneV = "", nil
 		return true
 	}
 	if s.big == nil {
@@ -88,7 +93,7 @@ func (s *idSet) remove(id string) bool {
 		}
 		s.flat = slices.Delete(s.flat, i, i+1)
 		if len(s.flat) == 1 {
-			s.one, s.flat = s.flat[0], nil
+			s.one, s.oneV, s.flat = s.flat[0], nil, nil
 		}
 		return true
 	}
@@ -125,7 +130,7 @@ func (s *idSet) demote() {
 	case 0:
 		s.flat = nil
 	case 1:
-		s.one, s.flat = flat[0], nil
+		s.one, s.oneV, s.flat = flat[0], nil, nil
 	}
 }
 

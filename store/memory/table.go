@@ -64,6 +64,12 @@ func (t *table) ascend(pos int, key, after string, yield func(id string, v any) 
 		return
 	default:
 		set = t.idx[pos][key]
+		if set.one != "" && set.oneV != nil {
+			if set.one > after {
+				yield(set.one, set.oneV)
+			}
+			return
+		}
 	}
 	set.ascend(after, func(id string) bool { return yield(id, t.rows[id].v) })
 }
@@ -225,6 +231,18 @@ func (c *change) apply(rev store.Rev) {
 			set := t.idx[i][key]
 			set.add(c.id)
 			t.idx[i][key] = set
+		}
+	}
+	// Refresh the value kept by single-record sets (see idSet.oneV).
+	for i, keys := range c.keys {
+		if t.idx[i] == nil {
+			continue
+		}
+		for _, key := range keys {
+			if set := t.idx[i][key]; set.one == c.id {
+				set.oneV = c.v
+				t.idx[i][key] = set
+			}
 		}
 	}
 }
