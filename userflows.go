@@ -251,7 +251,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 	username := uc.u.UserPrincipalName
 	idp := ""
 	if uc.u.IsGuest() {
-		idp = cfg.Authority.Issuer(2, uc.u.HomeTenantID)
+		idp = cfg.Authority.Issuer(1, uc.u.HomeTenantID) // Entra names a guest's home tenant by its v1 issuer
 		if uc.u.HomeTenantID == tenant.ConsumersID {
 			idp = "live.com"
 		}
