@@ -31,7 +31,11 @@ type federatedResult struct {
 // signature and lifetime checked. Issuers no credential names are never
 // contacted.
 func (d *Directory) prepareFederated(ctx context.Context, req *TokenRequest) {
-	if req.federated != nil || req.ClientAssertion == "" || req.ClientAssertionType != token.ClientAssertionType {
+	if req.prepared {
+		return
+	}
+	req.prepared = true
+	if req.ClientAssertion == "" || req.ClientAssertionType != token.ClientAssertionType {
 		return
 	}
 	ua, err := token.ParseClientAssertion(req.ClientAssertion)

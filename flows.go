@@ -59,6 +59,7 @@ type TokenRequest struct {
 	ClientInfo bool
 
 	federated *federatedResult // set by prepareFederated
+	prepared  bool             // prepareFederated has run
 }
 
 // TokenResponse is a successful token response.
