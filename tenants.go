@@ -238,7 +238,7 @@ func (d *Directory) AddGroup(ctx context.Context, actor Actor, tenantID string, 
 
 // AddGroupMember adds a member to a group. Requires Global Administrator.
 func (d *Directory) AddGroupMember(ctx context.Context, actor Actor, groupID string, m tenant.Ref) (tenant.Group, error) {
-	return d.changeGroup(ctx, actor, groupID, "group.addMember", func(o *op, g *tenant.Group) error {
+	return d.changeGroup(ctx, actor, groupID, "group.addMember", m, false, func(o *op, g *tenant.Group) error {
 		if g.HasMember(m.ID) {
 			return fmt.Errorf("%w: %s is already a member", store.ErrAlreadyExists, m.ID)
 		}
@@ -263,7 +263,7 @@ func (d *Directory) AddGroupMember(ctx context.Context, actor Actor, groupID str
 // RemoveGroupMember removes a member from a group. Requires Global
 // Administrator.
 func (d *Directory) RemoveGroupMember(ctx context.Context, actor Actor, groupID, memberID string) (tenant.Group, error) {
-	return d.changeGroup(ctx, actor, groupID, "group.removeMember", func(o *op, g *tenant.Group) error {
+	return d.changeGroup(ctx, actor, groupID, "group.removeMember", tenant.Ref{ID: memberID}, true, func(o *op, g *tenant.Group) error {
 		for i, m := range g.Members {
 			if m.ID == memberID {
 				g.Members = append(g.Members[:i:i], g.Members[i+1:]...)
@@ -274,7 +274,17 @@ func (d *Directory) RemoveGroupMember(ctx context.Context, actor Actor, groupID,
 	})
 }
 
-func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, action string, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
+// memberChange is the audit record of a group membership change: the
+// member added (in after) or removed (in before), as Entra's "Add member
+// to group" and "Remove member from group" events name the member rather
+// than the group's whole member list.
+type memberChange struct {
+	Member tenant.Ref `json:"member"`
+}
+
+// changeGroup changes a group's members with fn and audits the one member
+// m that was added or, with removed, removed.
+func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, action string, m tenant.Ref, removed bool, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
 	var out tenant.Group
 	err := d.mutate(ctx, actor, func(o *op) error {
 		g, err := store.Groups.Get(o.tx, groupID)
@@ -296,7 +306,16 @@ func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, actio
 			return err
 		}
 		out = g
-		return o.audit(g.TenantID, action, store.Groups, g.ID, before, g)
+		if removed {
+			rec := m
+			for _, r := range before.Members {
+				if r.ID == m.ID {
+					rec = r
+				}
+			}
+			return o.audit(g.TenantID, action, store.Groups, g.ID, memberChange{Member: rec}, nil)
+		}
+		return o.audit(g.TenantID, action, store.Groups, g.ID, nil, memberChange{Member: m})
 	})
 	return out, err
 }
