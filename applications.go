@@ -27,7 +27,11 @@ const MaxObjectsPerUser = 250
 // signInAudience defaults to AzureADMyOrg (Graph's default since 2024). The
 // actor becomes an owner unless it is an administrator. As the Entra admin
 // center does, the home-tenant service principal is created with it.
-// Client secrets are added with AddPassword, never here.
+// Credentials are added with AddPassword, AddCertificate and
+// AddFederatedCredential, each audited: a user's registration carrying
+// passwordCredentials, keyCredentials or federatedIdentityCredentials is
+// refused with a FieldError naming the property (only System may import
+// them).
 func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenantID string, app application.Application) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
@@ -55,6 +59,9 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		}
 		if o.actor != System {
 			a.VerifiedPublisher = nil
+			if err := noCallerCredentials(a); err != nil {
+				return err
+			}
 		}
 		a.TenantID = tenantID
 		if a.SignInAudience == "" {
@@ -92,6 +99,24 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		return o.audit(tenantID, "application.create", store.Applications, a.ID, nil, a)
 	})
 	return out, err
+}
+
+// noCallerCredentials refuses credentials built by the caller: a user's
+// registration starts without any, and secrets, certificates and federated
+// credentials are added through AddPassword, AddCertificate and
+// AddFederatedCredential, which generate or check them and audit each one.
+func noCallerCredentials(a application.Application) error {
+	var errs []error
+	if len(a.PasswordCredentials) > 0 {
+		errs = append(errs, &tenant.FieldError{Field: "passwordCredentials", Reason: "client secrets are added with AddPassword"})
+	}
+	if len(a.KeyCredentials) > 0 {
+		errs = append(errs, &tenant.FieldError{Field: "keyCredentials", Reason: "certificates are added with AddCertificate"})
+	}
+	if len(a.FederatedIdentityCredentials) > 0 {
+		errs = append(errs, &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: "federated credentials are added with AddFederatedCredential"})
+	}
+	return errors.Join(errs...)
 }
 
 func (d *Directory) validateApp(tx store.ReadTx, t tenant.Tenant, a application.Application) error {
@@ -205,12 +230,20 @@ func syncServicePrincipals(tx store.Tx, a application.Application) error {
 // administrator.
 func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID string, fn func(a *application.Application) error) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.update", func(o *op, a *application.Application) error {
-		pw, keys, fics := slices.Clone(a.PasswordCredentials), slices.Clone(a.KeyCredentials), slices.Clone(a.FederatedIdentityCredentials)
+		// A deep copy: fn may write through the credentials' slices and
+		// pointers (a secret's digest, a certificate's key bytes).
+		orig := a.Clone()
 		if err := fn(a); err != nil {
 			return err
 		}
-		if !cmp.Equal(pw, a.PasswordCredentials) || !cmp.Equal(keys, a.KeyCredentials) || !cmp.Equal(fics, a.FederatedIdentityCredentials) {
-			return &tenant.FieldError{Field: "passwordCredentials", Reason: "credentials change only through AddPassword, AddCertificate, AddFederatedCredential and their Remove operations"}
+		const reason = "credentials change only through AddPassword, AddCertificate, AddFederatedCredential and their Remove operations"
+		switch {
+		case !cmp.Equal(orig.PasswordCredentials, a.PasswordCredentials):
+			return &tenant.FieldError{Field: "passwordCredentials", Reason: reason}
+		case !cmp.Equal(orig.KeyCredentials, a.KeyCredentials):
+			return &tenant.FieldError{Field: "keyCredentials", Reason: reason}
+		case !cmp.Equal(orig.FederatedIdentityCredentials, a.FederatedIdentityCredentials):
+			return &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: reason}
 		}
 		return nil
 	})
