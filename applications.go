@@ -206,6 +206,11 @@ func (d *Directory) changeApp(ctx context.Context, actor Actor, objectID, action
 	return out, err
 }
 
+// syncServicePrincipals refreshes the copies of a's data its service
+// principals keep. The home-tenant service principal's owners are the
+// application's: tenantry keeps the two lists Entra keeps in step, so that
+// an owner removed from the application no longer manages its service
+// principal nor assigns its app roles.
 func syncServicePrincipals(tx store.Tx, a application.Application) error {
 	sps, err := store.ServicePrincipals.Lookup(tx, store.SPByAppID, a.AppID)
 	if err != nil {
@@ -214,6 +219,9 @@ func syncServicePrincipals(tx store.Tx, a application.Application) error {
 	for _, sp := range sps {
 		sp = sp.Clone()
 		sp.Sync(a)
+		if sp.TenantID == a.TenantID {
+			sp.Owners = slices.Clone(a.Owners)
+		}
 		if err := store.ServicePrincipals.Put(tx, sp); err != nil {
 			return err
 		}
@@ -357,7 +365,8 @@ func removeFirst[T any](s *[]T, match func(T) bool, what string) error {
 	return nil
 }
 
-// AddOwner adds a user (or service principal) of the home tenant as owner.
+// AddOwner adds a user (or service principal) of the home tenant as owner
+// of the application and of its home-tenant service principal.
 func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.addOwner", func(o *op, a *application.Application) error {
 		if slices.Contains(a.Owners, ownerID) {
@@ -368,7 +377,9 @@ func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID
 	})
 }
 
-// RemoveOwner removes an owner.
+// RemoveOwner removes an owner from the application and from its
+// home-tenant service principal: she no longer manages either, nor assigns
+// the application's app roles.
 func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.removeOwner", func(o *op, a *application.Application) error {
 		return removeFirst(&a.Owners, func(id string) bool { return id == ownerID }, "owner "+ownerID)

@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
 
@@ -131,5 +133,106 @@ func TestRegisterRefusesCallerBuiltCredentials(t *testing.T) {
 		if now, _ := f.d.Application(f.ctx, a.ID); !cmp.Equal(stored, now) {
 			t.Fatalf("refused update changed the application: %s", cmp.Diff(stored, now))
 		}
+	}
+}
+
+func TestHomeServicePrincipalOwnersFollowTheApplication(t *testing.T) {
+	f := newFixture(t)
+	tn := f.tenant("Contoso")
+	bob := f.user(tn.ID, "bob@contoso.onmicrosoft.com")
+	carol := f.user(tn.ID, "carol@contoso.onmicrosoft.com")
+	mallory := f.user(tn.ID, "mallory@contoso.onmicrosoft.com")
+	const roleID = "0e000000-0000-4000-8000-000000000001"
+	a := f.app(tn.ID, application.Application{DisplayName: "API", Owners: []string{bob.ID}, AppRoles: []application.AppRole{
+		{ID: roleID, Value: "Api.Admin", DisplayName: "Admin", Description: "Admin", AllowedMemberTypes: []string{application.MemberTypeUser}, IsEnabled: true},
+	}})
+	owners := func() []string {
+		t.Helper()
+		sp, err := f.d.ServicePrincipalByAppID(f.ctx, a.AppID, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp.Owners
+	}
+	spID := func() string {
+		sp, _ := f.d.ServicePrincipalByAppID(f.ctx, a.AppID, tn.ID)
+		return sp.ID
+	}()
+	if _, err := f.d.AddOwner(f.ctx, UserActor(bob.ID), a.ID, carol.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners(); !sameSet(got, []string{bob.ID, carol.ID}) {
+		t.Fatalf("home SP owners after AddOwner = %v", got)
+	}
+	if _, err := f.d.UpdateServicePrincipal(f.ctx, UserActor(carol.ID), spID, func(sp *serviceprincipal.ServicePrincipal) error { sp.Notes = "carol"; return nil }); err != nil {
+		t.Fatalf("an owner cannot manage the home SP: %v", err)
+	}
+	if _, err := f.d.RemoveOwner(f.ctx, UserActor(bob.ID), a.ID, carol.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners(); !sameSet(got, []string{bob.ID}) {
+		t.Fatalf("home SP owners after RemoveOwner = %v", got)
+	}
+	if _, err := f.d.UpdateServicePrincipal(f.ctx, UserActor(carol.ID), spID, func(sp *serviceprincipal.ServicePrincipal) error { sp.Notes = "still mine"; return nil }); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a removed owner manages the home SP: %v", err)
+	}
+	if _, err := f.d.AssignAppRole(f.ctx, UserActor(carol.ID), AssignmentSpec{ResourceID: spID, PrincipalID: carol.ID, AppRoleID: roleID}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a removed owner assigns herself the API's role: %v", err)
+	}
+	// The service principal's owners are not a second list an owner edits.
+	if _, err := f.d.UpdateServicePrincipal(f.ctx, UserActor(bob.ID), spID, func(sp *serviceprincipal.ServicePrincipal) error {
+		sp.Owners = append(sp.Owners, mallory.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners(); !sameSet(got, []string{bob.ID}) {
+		t.Fatalf("UpdateServicePrincipal changed the owners: %v", got)
+	}
+	// Owners changed through UpdateApplication follow too.
+	if _, err := f.d.UpdateApplication(f.ctx, UserActor(bob.ID), a.ID, func(a *application.Application) error {
+		a.Owners = append(a.Owners, mallory.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := owners(); !sameSet(got, []string{bob.ID, mallory.ID}) {
+		t.Fatalf("home SP owners after UpdateApplication = %v", got)
+	}
+	if r, err := f.d.Report(f.ctx, tn.ID, 0); err != nil || len(r.DivergentOwners) != 0 {
+		t.Fatalf("report: %v, divergent owners %v", err, r.DivergentOwners)
+	}
+	// A manifest-created application's home SP has its owners.
+	const appID = "0e000000-0000-4000-8000-0000000000aa"
+	if _, err := f.d.Apply(f.ctx, System, Manifest{Tenants: []ManifestTenant{{ID: tn.ID, DisplayName: tn.DisplayName,
+		Applications: []application.Application{{AppID: appID, DisplayName: "Declared", Owners: []string{bob.ID}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if sp, err := f.d.ServicePrincipalByAppID(f.ctx, appID, tn.ID); err != nil || !sameSet(sp.Owners, []string{bob.ID}) {
+		t.Fatalf("manifest home SP owners = %v (%v)", sp.Owners, err)
+	}
+}
+
+func TestReportListsDivergentHomeOwners(t *testing.T) {
+	f := newFixture(t)
+	tn := f.tenant("Contoso")
+	bob := f.user(tn.ID, "bob@contoso.onmicrosoft.com")
+	a := f.app(tn.ID, application.Application{DisplayName: "API", Owners: []string{bob.ID}})
+	// A record written around the Directory.
+	err := f.d.Store().Update(f.ctx, func(tx store.Tx) error {
+		sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(a.AppID, tn.ID))
+		if err != nil {
+			return err
+		}
+		sp = sp.Clone()
+		sp.Owners = nil
+		return store.ServicePrincipals.Put(tx, sp)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.d.Report(f.ctx, tn.ID, 0)
+	if err != nil || len(r.DivergentOwners) != 1 || r.DivergentOwners[0].AppID != a.AppID {
+		t.Fatalf("report: %v, divergent owners %v", err, r.DivergentOwners)
 	}
 }
