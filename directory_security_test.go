@@ -122,7 +122,9 @@ func TestRegisterRefusesCallerBuiltCredentials(t *testing.T) {
 		{"passwordCredentials", func(a *application.Application) { a.PasswordCredentials[0].SecretHash.Digest[0] ^= 1 }},
 		{"passwordCredentials", func(a *application.Application) { a.PasswordCredentials[0].EndDateTime = start.AddDate(100, 0, 0) }},
 		{"keyCredentials", func(a *application.Application) { a.KeyCredentials = append(a.KeyCredentials, key) }},
-		{"federatedIdentityCredentials", func(a *application.Application) { a.FederatedIdentityCredentials = append(a.FederatedIdentityCredentials, fic) }},
+		{"federatedIdentityCredentials", func(a *application.Application) {
+			a.FederatedIdentityCredentials = append(a.FederatedIdentityCredentials, fic)
+		}},
 	} {
 		stored, _ := f.d.Application(f.ctx, a.ID)
 		_, err := f.d.UpdateApplication(f.ctx, UserActor(member.ID), a.ID, func(a *application.Application) error { tc.fn(a); return nil })
@@ -234,5 +236,71 @@ func TestReportListsDivergentHomeOwners(t *testing.T) {
 	r, err := f.d.Report(f.ctx, tn.ID, 0)
 	if err != nil || len(r.DivergentOwners) != 1 || r.DivergentOwners[0].AppID != a.AppID {
 		t.Fatalf("report: %v, divergent owners %v", err, r.DivergentOwners)
+	}
+}
+
+func TestUserPrincipalNameNamespace(t *testing.T) {
+	f := newFixture(t)
+	contoso, err := f.d.CreateTenant(f.ctx, System, TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fabrikam, err := f.d.CreateTenant(f.ctx, System, TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fadmin := f.user(fabrikam.ID, "admin@fabrikam.com", tenant.RoleGlobalAdministrator)
+	for _, tc := range []struct {
+		actor Actor
+		upn   string
+		guest bool
+		ok    bool
+	}{
+		{UserActor(fadmin.ID), "ceo@contoso.com", false, false},                  // another organisation's domain
+		{UserActor(fadmin.ID), "ceo@CONTOSO.com", false, false},                  // in any case
+		{UserActor(fadmin.ID), "ceo@contoso.onmicrosoft.com", false, false},      // another tenant's initial domain
+		{UserActor(fadmin.ID), "x@unclaimed.example.com", false, false},          // a domain the tenant has not verified
+		{UserActor(fadmin.ID), "x#EXT#@fabrikam.com", false, false},              // a member cannot look like a guest
+		{UserActor(fadmin.ID), "ceo_contoso.com#EXT#@fabrikam.com", true, false}, // a guest lives in the initial domain
+		{UserActor(fadmin.ID), "ceo@fabrikam.onmicrosoft.com", true, false},      // a guest carries #EXT#
+		{UserActor(fadmin.ID), "#EXT#@fabrikam.onmicrosoft.com", true, false},    // with an alias before it
+		{UserActor(fadmin.ID), "ceo_contoso.com#EXT#@contoso.onmicrosoft.com", true, false},
+		{System, "ceo@contoso.com", false, false}, // not even System takes a verified domain of another tenant
+		{System, "ceo_contoso.com#EXT#@contoso.com", true, false},
+		{UserActor(fadmin.ID), "ana@fabrikam.com", false, true},
+		{UserActor(fadmin.ID), "ben@fabrikam.onmicrosoft.com", false, true},
+		{UserActor(fadmin.ID), "ceo_contoso.com#EXT#@fabrikam.onmicrosoft.com", true, true},
+		{System, "seed@unclaimed.example.com", false, true}, // System seeds a domain nobody verified
+	} {
+		spec := UserSpec{UserPrincipalName: tc.upn, Guest: tc.guest}
+		if tc.guest {
+			spec.HomeTenantID = contoso.ID
+		}
+		before := len(f.events())
+		_, err := f.d.AddUser(f.ctx, tc.actor, fabrikam.ID, spec)
+		if tc.ok {
+			if err != nil {
+				t.Fatalf("AddUser(%s by %s): %v", tc.upn, tc.actor, err)
+			}
+			continue
+		}
+		var fe *tenant.FieldError
+		if !errors.As(err, &fe) || fe.Field != "userPrincipalName" || !errors.Is(err, tenant.ErrInvalid) {
+			t.Fatalf("AddUser(%s by %s) = %v, want a FieldError naming userPrincipalName", tc.upn, tc.actor, err)
+		}
+		if len(f.events()) != before {
+			t.Fatalf("refused AddUser(%s) wrote an event", tc.upn)
+		}
+	}
+	// The real owner of the domain still creates its user.
+	if _, err := f.d.AddUser(f.ctx, System, contoso.ID, UserSpec{UserPrincipalName: "ceo@contoso.com"}); err != nil {
+		t.Fatalf("contoso cannot create its own user: %v", err)
+	}
+	// Manifests follow the same rule.
+	_, err = f.d.Apply(f.ctx, System, Manifest{Tenants: []ManifestTenant{{ID: fabrikam.ID, DisplayName: fabrikam.DisplayName,
+		Users: []ManifestUser{{UserPrincipalName: "cfo@contoso.com"}}}}})
+	var fe *tenant.FieldError
+	if !errors.As(err, &fe) || fe.Field != "userPrincipalName" {
+		t.Fatalf("manifest user in another tenant's domain: %v", err)
 	}
 }

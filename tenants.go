@@ -98,8 +98,10 @@ func (d *Directory) SetAuthorizationPolicy(ctx context.Context, actor Actor, ten
 
 // UserSpec describes a new user.
 type UserSpec struct {
-	// UserPrincipalName is alias@domain; the domain should be one of the
-	// tenant's (guests use alias_home#EXT#@tenantdomain).
+	// UserPrincipalName is alias@domain in the tenant's namespace: a
+	// member's domain is a verified domain of the tenant (its initial
+	// domain included), a guest's is "alias_home.com#EXT#@{initial
+	// domain}" (see tenant.Tenant.CheckUserPrincipalName).
 	UserPrincipalName string
 	DisplayName       string
 	Mail              string
@@ -112,7 +114,11 @@ type UserSpec struct {
 	Disabled bool
 }
 
-// AddUser creates a user in tenantID. Requires Global Administrator.
+// AddUser creates a user in tenantID. Requires Global Administrator. The
+// userPrincipalName must lie in the tenant's namespace, else a
+// *tenant.FieldError names it; System (imports, dev seeds, personal
+// accounts) may also use a domain no tenant has verified, never another
+// tenant's.
 func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {
@@ -124,7 +130,8 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 	}
 	var out tenant.User
 	err := d.mutate(ctx, actor, func(o *op) error {
-		if _, err := store.Tenants.Get(o.tx, tenantID); err != nil {
+		t, err := store.Tenants.Get(o.tx, tenantID)
+		if err != nil {
 			return err
 		}
 		if err := o.requireDirectoryAdmin(tenantID); err != nil {
@@ -142,6 +149,9 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 		if err := u.Validate(); err != nil {
 			return err
 		}
+		if err := checkUPN(o, t, u.UserPrincipalName, u.UserType); err != nil {
+			return err
+		}
 		if err := store.Users.Create(o.tx, u); err != nil {
 			return err
 		}
@@ -149,6 +159,29 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 		return o.audit(tenantID, "user.create", store.Users, u.ID, nil, u)
 	})
 	return out, err
+}
+
+// checkUPN enforces t's namespace on a new user's userPrincipalName.
+// System may also use a domain that no tenant has verified (imports, dev
+// seeds, personal accounts), but never another tenant's, and the form a
+// user type requires always holds.
+func checkUPN(o *op, t tenant.Tenant, upn, userType string) error {
+	err := t.CheckUserPrincipalName(upn, userType)
+	if err == nil || o.actor != System {
+		return err
+	}
+	if err := tenant.CheckUserPrincipalNameForm(upn, userType); err != nil {
+		return err
+	}
+	_, domain, _ := tenant.SplitUserPrincipalName(upn)
+	owner, lerr := store.Tenants.One(o.tx, store.TenantByDomain, domain)
+	switch {
+	case errors.Is(lerr, store.ErrNotFound), lerr == nil && owner.ID == t.ID:
+		return nil
+	case lerr != nil:
+		return lerr
+	}
+	return &tenant.FieldError{Field: "userPrincipalName", Reason: "the domain " + domain + " is verified by another tenant"}
 }
 
 func (d *Directory) changeUser(ctx context.Context, actor Actor, userID, action string, fn func(u *tenant.User)) (tenant.User, error) {
