@@ -106,8 +106,14 @@ type UserSpec struct {
 	DisplayName       string
 	Mail              string
 	// Guest makes the user a guest whose identity lives in HomeTenantID.
+	// The guest is PendingAcceptance until its home user redeems the
+	// invitation (RedeemInvitation), which links the two.
 	Guest        bool
 	HomeTenantID string
+	// HomeUserID links the guest to its home account at creation (then
+	// HomeTenantID may be empty). Only System may set it: anyone else
+	// invites, and the home user redeems.
+	HomeUserID string
 	// Password, when set, is hashed with argon2id for sign-in pages.
 	Password string
 	// Disabled creates the account disabled.
@@ -144,7 +150,12 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 			PasswordHash: hash,
 		}
 		if spec.Guest {
-			u.UserType, u.HomeTenantID, u.ExternalUserState = tenant.Guest, spec.HomeTenantID, "Accepted"
+			u.UserType, u.HomeTenantID, u.ExternalUserState = tenant.Guest, spec.HomeTenantID, tenant.PendingAcceptance
+		}
+		if spec.HomeUserID != "" {
+			if err := linkAtCreation(o, &u, spec.HomeUserID); err != nil {
+				return err
+			}
 		}
 		if err := u.Validate(); err != nil {
 			return err

@@ -124,6 +124,9 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	if !uc.u.AccountEnabled {
 		return nil, tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled.")
 	}
+	if err := checkGuestHome(tx, uc.u, g.AuthTime); err != nil {
+		return nil, err
+	}
 	if uc.client, err = clientApp(tx, g.ClientAppID, uc.t, uc.t.ID); err != nil {
 		return nil, err
 	}

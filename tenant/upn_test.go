@@ -38,3 +38,21 @@ func TestCheckUserPrincipalName(t *testing.T) {
 		}
 	}
 }
+
+func TestInvitedAddress(t *testing.T) {
+	for _, tc := range []struct {
+		u    tenant.User
+		want string
+	}{
+		{tenant.User{UserType: tenant.Guest, Mail: "Carol@Fabrikam.com", UserPrincipalName: "x_y.com#EXT#@c.onmicrosoft.com"}, "Carol@Fabrikam.com"},
+		{tenant.User{UserType: tenant.Guest, UserPrincipalName: "carol_fabrikam.com#EXT#@c.onmicrosoft.com"}, "carol@fabrikam.com"},
+		{tenant.User{UserType: tenant.Guest, UserPrincipalName: "c_a_rol_fabrikam.com#EXT#@c.onmicrosoft.com"}, "c_a_rol@fabrikam.com"},
+		{tenant.User{UserType: tenant.Guest, UserPrincipalName: "carol#EXT#@c.onmicrosoft.com"}, ""},
+		{tenant.User{UserType: tenant.Guest, UserPrincipalName: "_#EXT#@c.onmicrosoft.com"}, ""},
+		{tenant.User{UserType: tenant.Member, Mail: "a@b.com", UserPrincipalName: "a@b.com"}, ""},
+	} {
+		if got := tc.u.InvitedAddress(); got != tc.want {
+			t.Errorf("InvitedAddress(%+v) = %q, want %q", tc.u, got, tc.want)
+		}
+	}
+}
