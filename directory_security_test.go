@@ -102,6 +102,11 @@ func TestRegisterRefusesCallerBuiltCredentials(t *testing.T) {
 			t.Fatalf("refused registration wrote %d events", after-before)
 		}
 	}
+	// Manifests, which may carry credentials, are applied by System only.
+	if _, err := f.d.Apply(f.ctx, UserActor(member.ID), Manifest{Tenants: []ManifestTenant{{ID: tn.ID, DisplayName: tn.DisplayName,
+		Applications: []application.Application{{AppID: "0d000000-0000-4000-8000-0000000000aa", DisplayName: "M", PasswordCredentials: []application.PasswordCredential{pw.Stored()}}}}}}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("manifest by a user: %v", err)
+	}
 	// A user's app starts without credentials; AddPassword adds one, audited.
 	a, err := f.d.RegisterApplication(f.ctx, UserActor(member.ID), tn.ID, application.Application{DisplayName: "Clean"})
 	if err != nil {
