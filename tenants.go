@@ -122,9 +122,10 @@ type UserSpec struct {
 
 // AddUser creates a user in tenantID. Requires Global Administrator. The
 // userPrincipalName must lie in the tenant's namespace, else a
-// *tenant.FieldError names it; System (imports, dev seeds, personal
-// accounts) may also use a domain no tenant has verified, never another
-// tenant's.
+// *tenant.FieldError names it. System (imports, dev seeds, personal
+// accounts) may also use a domain no other tenant has verified (one no
+// tenant verified, or, for a guest, another domain of its own tenant),
+// never another tenant's; the #EXT# form of guests always holds.
 func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {
@@ -173,9 +174,9 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 }
 
 // checkUPN enforces t's namespace on a new user's userPrincipalName.
-// System may also use a domain that no tenant has verified (imports, dev
-// seeds, personal accounts), but never another tenant's, and the form a
-// user type requires always holds.
+// System may also use a domain no other tenant has verified (imports, dev
+// seeds, personal accounts), never another tenant's, and the form a user
+// type requires always holds.
 func checkUPN(o *op, t tenant.Tenant, upn, userType string) error {
 	err := t.CheckUserPrincipalName(upn, userType)
 	if err == nil || o.actor != System {
