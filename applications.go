@@ -27,7 +27,11 @@ const MaxObjectsPerUser = 250
 // signInAudience defaults to AzureADMyOrg (Graph's default since 2024). The
 // actor becomes an owner unless it is an administrator. As the Entra admin
 // center does, the home-tenant service principal is created with it.
-// Client secrets are added with AddPassword, never here.
+// Credentials are added with AddPassword, AddCertificate and
+// AddFederatedCredential, each audited: a user's registration carrying
+// passwordCredentials, keyCredentials or federatedIdentityCredentials is
+// refused with a FieldError naming the property (only System may import
+// them).
 func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenantID string, app application.Application) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
@@ -55,6 +59,9 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		}
 		if o.actor != System {
 			a.VerifiedPublisher = nil
+			if err := noCallerCredentials(a); err != nil {
+				return err
+			}
 		}
 		a.TenantID = tenantID
 		if a.SignInAudience == "" {
@@ -92,6 +99,24 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		return o.audit(tenantID, "application.create", store.Applications, a.ID, nil, a)
 	})
 	return out, err
+}
+
+// noCallerCredentials refuses credentials built by the caller: a user's
+// registration starts without any, and secrets, certificates and federated
+// credentials are added through AddPassword, AddCertificate and
+// AddFederatedCredential, which generate or check them and audit each one.
+func noCallerCredentials(a application.Application) error {
+	var errs []error
+	if len(a.PasswordCredentials) > 0 {
+		errs = append(errs, &tenant.FieldError{Field: "passwordCredentials", Reason: "client secrets are added with AddPassword"})
+	}
+	if len(a.KeyCredentials) > 0 {
+		errs = append(errs, &tenant.FieldError{Field: "keyCredentials", Reason: "certificates are added with AddCertificate"})
+	}
+	if len(a.FederatedIdentityCredentials) > 0 {
+		errs = append(errs, &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: "federated credentials are added with AddFederatedCredential"})
+	}
+	return errors.Join(errs...)
 }
 
 func (d *Directory) validateApp(tx store.ReadTx, t tenant.Tenant, a application.Application) error {
@@ -181,6 +206,11 @@ func (d *Directory) changeApp(ctx context.Context, actor Actor, objectID, action
 	return out, err
 }
 
+// syncServicePrincipals refreshes the copies of a's data its service
+// principals keep. The home-tenant service principal's owners are the
+// application's: tenantry keeps the two lists Entra keeps in step, so that
+// an owner removed from the application no longer manages its service
+// principal nor assigns its app roles.
 func syncServicePrincipals(tx store.Tx, a application.Application) error {
 	sps, err := store.ServicePrincipals.Lookup(tx, store.SPByAppID, a.AppID)
 	if err != nil {
@@ -189,6 +219,9 @@ func syncServicePrincipals(tx store.Tx, a application.Application) error {
 	for _, sp := range sps {
 		sp = sp.Clone()
 		sp.Sync(a)
+		if sp.TenantID == a.TenantID {
+			sp.Owners = slices.Clone(a.Owners)
+		}
 		if err := store.ServicePrincipals.Put(tx, sp); err != nil {
 			return err
 		}
@@ -205,12 +238,20 @@ func syncServicePrincipals(tx store.Tx, a application.Application) error {
 // administrator.
 func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID string, fn func(a *application.Application) error) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.update", func(o *op, a *application.Application) error {
-		pw, keys, fics := slices.Clone(a.PasswordCredentials), slices.Clone(a.KeyCredentials), slices.Clone(a.FederatedIdentityCredentials)
+		// A deep copy: fn may write through the credentials' slices and
+		// pointers (a secret's digest, a certificate's key bytes).
+		orig := a.Clone()
 		if err := fn(a); err != nil {
 			return err
 		}
-		if !cmp.Equal(pw, a.PasswordCredentials) || !cmp.Equal(keys, a.KeyCredentials) || !cmp.Equal(fics, a.FederatedIdentityCredentials) {
-			return &tenant.FieldError{Field: "passwordCredentials", Reason: "credentials change only through AddPassword, AddCertificate, AddFederatedCredential and their Remove operations"}
+		const reason = "credentials change only through AddPassword, AddCertificate, AddFederatedCredential and their Remove operations"
+		switch {
+		case !cmp.Equal(orig.PasswordCredentials, a.PasswordCredentials):
+			return &tenant.FieldError{Field: "passwordCredentials", Reason: reason}
+		case !cmp.Equal(orig.KeyCredentials, a.KeyCredentials):
+			return &tenant.FieldError{Field: "keyCredentials", Reason: reason}
+		case !cmp.Equal(orig.FederatedIdentityCredentials, a.FederatedIdentityCredentials):
+			return &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: reason}
 		}
 		return nil
 	})
@@ -324,7 +365,8 @@ func removeFirst[T any](s *[]T, match func(T) bool, what string) error {
 	return nil
 }
 
-// AddOwner adds a user (or service principal) of the home tenant as owner.
+// AddOwner adds a user (or service principal) of the home tenant as owner
+// of the application and of its home-tenant service principal.
 func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.addOwner", func(o *op, a *application.Application) error {
 		if slices.Contains(a.Owners, ownerID) {
@@ -335,7 +377,9 @@ func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID
 	})
 }
 
-// RemoveOwner removes an owner.
+// RemoveOwner removes an owner from the application and from its
+// home-tenant service principal: she no longer manages either, nor assigns
+// the application's app roles.
 func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
 	return d.changeApp(ctx, actor, objectID, "application.removeOwner", func(o *op, a *application.Application) error {
 		return removeFirst(&a.Owners, func(id string) bool { return id == ownerID }, "owner "+ownerID)

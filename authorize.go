@@ -365,14 +365,28 @@ func codeSummary(c store.Code) map[string]any {
 }
 
 // SignIn checks a user's password (for sign-in pages) and returns the
-// user. Failures do not say whether the account exists.
+// user. Failures do not say whether the account exists. Smart lockout
+// (Config.Lockout) counts an account's failures: once locked, the account
+// is refused with AADSTS50053, even with the right password, until the
+// lockout ends; a successful sign-in clears the count.
 func (d *Directory) SignIn(ctx context.Context, tenantSegment, userPrincipalName, password string) (tenant.User, error) {
 	var u tenant.User
+	var lock store.SignInLockout
+	now := d.clock()
 	err := d.st.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		u, err = store.Users.One(tx, store.UserByUPN, strings.ToLower(userPrincipalName))
+		if u, err = store.Users.One(tx, store.UserByUPN, strings.ToLower(userPrincipalName)); err != nil {
+			return err
+		}
+		lock, err = loadLockout(tx, u.ID)
 		return err
 	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return tenant.User{}, err
+	}
+	if err == nil && now.Before(lock.LockedUntil) {
+		return tenant.User{}, lockedOut()
+	}
 	bad := tokenErr(OAuthInvalidGrant, 50126, "Error validating credentials due to invalid username or password.")
 	// Hash even when the user is unknown or has no password, so that the
 	// answer's timing does not reveal which accounts exist.
@@ -381,7 +395,17 @@ func (d *Directory) SignIn(ctx context.Context, tenantSegment, userPrincipalName
 		hash = *u.PasswordHash
 	}
 	if !hash.Verify(password) || err != nil || u.PasswordHash == nil {
+		if err == nil {
+			if err := d.recordFailure(ctx, u); err != nil {
+				return tenant.User{}, err
+			}
+		}
 		return tenant.User{}, bad
+	}
+	if lock.Failures > 0 {
+		if err := d.clearFailures(ctx, u.ID); err != nil {
+			return tenant.User{}, err
+		}
 	}
 	if err := d.st.View(ctx, func(tx store.ReadTx) error {
 		_, err := signInTenant(tx, tenantSegment, u)

@@ -80,6 +80,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Tokens configures the token service.
 	Tokens TokenConfig
+	// Lockout configures smart lockout of password sign-in.
+	Lockout LockoutConfig
 }
 
 // Directory is the imperative shell of tenantry: it runs the pure rules of
@@ -92,12 +94,13 @@ type Directory struct {
 	newID  func() string
 	log    *slog.Logger
 	tokens *tokenService
+	locks  LockoutConfig
 }
 
 // New returns a Directory over cfg.Store and makes sure the consumers
 // tenant (personal Microsoft accounts) exists.
 func New(ctx context.Context, cfg Config) (*Directory, error) {
-	d := &Directory{st: cfg.Store, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger}
+	d := &Directory{st: cfg.Store, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, locks: cfg.Lockout.withDefaults()}
 	if d.st == nil {
 		d.st = memory.New()
 	}

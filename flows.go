@@ -168,7 +168,7 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID,
 			Roles: roles, TokenID: token.NewTokenID(d.tokens.cfg.Random), IssuedAt: now,
 			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio(),
-			Extra: optionalAccessClaims(res, resSP, nil),
+			Extra: optionalAccessClaims(res, resSP, nil, ""),
 		})
 		return nil
 	})
@@ -321,7 +321,7 @@ func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (applica
 // optionalAccessClaims returns the optional claims of the resource app and
 // the claims-mapping data of its service principal that apply to user u
 // (nil for app-only tokens).
-func optionalAccessClaims(res application.Application, resSP serviceprincipal.ServicePrincipal, u *tenant.User) map[string]any {
+func optionalAccessClaims(res application.Application, resSP serviceprincipal.ServicePrincipal, u *tenant.User, email string) map[string]any {
 	var extra map[string]any
 	set := func(k string, v any) {
 		if token.IsStandardAccessClaim(k) {
@@ -336,8 +336,17 @@ func optionalAccessClaims(res application.Application, resSP serviceprincipal.Se
 		for _, oc := range res.OptionalClaims.AccessToken {
 			switch oc.Name {
 			case "email":
-				if u.Mail != "" {
-					set("email", u.Mail)
+				// Only an address in a domain the user's home tenant
+				// verified (see verifiedEmail).
+				if email != "" {
+					set("email", email)
+				}
+			case "xms_edov":
+				// The email domain owner is verified: always so when
+				// email is present, since unverified addresses are
+				// removed.
+				if email != "" {
+					set("xms_edov", true)
 				}
 			case "given_name":
 				if u.GivenName != "" {
@@ -358,6 +367,9 @@ func optionalAccessClaims(res application.Application, resSP serviceprincipal.Se
 	}
 	if u != nil {
 		for claim, source := range resSP.ClaimsMapping {
+			if isEmailClaim(claim) {
+				continue // email and xms_edov come from verified domains only
+			}
 			if v := userAttribute(*u, source); v != "" {
 				set(claim, v)
 			}

@@ -201,6 +201,10 @@ func (d *Directory) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 			add("update", "tenant", t.ID, t, nt)
 		}
 	}
+	cur, err := store.Tenants.Get(o.tx, mt.ID)
+	if err != nil {
+		return err
+	}
 	for _, mu := range mt.Users {
 		u, err := store.Users.One(o.tx, store.UserByUPN, strings.ToLower(mu.UserPrincipalName))
 		switch {
@@ -208,6 +212,9 @@ func (d *Directory) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 			u = tenant.User{ID: d.newID(), TenantID: mt.ID, UserPrincipalName: mu.UserPrincipalName, DisplayName: mu.DisplayName,
 				AccountEnabled: true, UserType: tenant.Member, CreatedDateTime: o.now, SignInSessionsValidFromDateTime: o.now}
 			if err := u.Validate(); err != nil {
+				return err
+			}
+			if err := checkUPN(o, cur, u.UserPrincipalName, u.UserType); err != nil {
 				return err
 			}
 			if err := store.Users.Create(o.tx, u); err != nil {

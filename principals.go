@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tenantry/tenantry/application"
@@ -76,6 +77,9 @@ func (d *Directory) ensureSP(o *op, app application.Application, tenantID string
 		return sp, false, fmt.Errorf("%w: %s (%s) in tenant %s", ErrAudience, app.AppID, app.SignInAudience, tenantID)
 	}
 	sp = serviceprincipal.New(d.newID(), app, tenantID, o.now)
+	if tenantID == app.TenantID {
+		sp.Owners = slices.Clone(app.Owners)
+	}
 	if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
 		return sp, false, err
 	}
@@ -101,7 +105,9 @@ func (d *Directory) SetServicePrincipalEnabled(ctx context.Context, actor Actor,
 // principal with fn (display name, tags, appRoleAssignmentRequired,
 // permission classifications, claims mapping, ...). The copies of the
 // application's data (appId, roles, scopes, names) are restored from the
-// application afterwards, so fn cannot change them.
+// application afterwards, and so are the owners, so fn cannot change them:
+// the home service principal's owners are the application's (AddOwner,
+// RemoveOwner).
 func (d *Directory) UpdateServicePrincipal(ctx context.Context, actor Actor, spID string, fn func(sp *serviceprincipal.ServicePrincipal) error) (serviceprincipal.ServicePrincipal, error) {
 	return d.changeSP(ctx, actor, spID, "servicePrincipal.update", fn)
 }
@@ -134,6 +140,9 @@ func (d *Directory) changeSP(ctx context.Context, actor Actor, spID, action stri
 		// last synchronised them.
 		sp.AppDisplayName, sp.SignInAudience, sp.ServicePrincipalNames, sp.ReplyURLs = before.AppDisplayName, before.SignInAudience, before.ServicePrincipalNames, before.ReplyURLs
 		sp.AppRoles, sp.OAuth2PermissionScopes = before.AppRoles, before.OAuth2PermissionScopes
+		// Owners follow the application (AddOwner, RemoveOwner): an owner
+		// cannot make herself or others owners of the service principal.
+		sp.Owners = before.Owners
 		if err := store.ServicePrincipals.Put(o.tx, sp); err != nil {
 			return err
 		}

@@ -25,6 +25,12 @@ type Report struct {
 	// AdminScopeGrants are delegated grants that include a scope of type
 	// Admin on their resource.
 	AdminScopeGrants []AdminScopeGrant
+	// DivergentOwners are home-tenant service principals whose owners
+	// differ from their live application's. The Directory keeps the two
+	// lists in step; a divergence comes from records written by other
+	// means and is worth a look, since service principal owners assign its
+	// app roles.
+	DivergentOwners []serviceprincipal.ServicePrincipal
 }
 
 // ExpiringCredential names a credential close to its end date.
@@ -87,6 +93,8 @@ func (d *Directory) Report(ctx context.Context, tenantID string, within time.Dur
 				r.OrphanedServicePrincipals = append(r.OrphanedServicePrincipals, sp)
 			} else if err != nil {
 				return err
+			} else if a.TenantID == sp.TenantID && !sameSet(a.Owners, sp.Owners) {
+				r.DivergentOwners = append(r.DivergentOwners, sp)
 			}
 		}
 		return nil
@@ -135,4 +143,15 @@ func eachPage[T any](ctx context.Context, st store.Store, c *store.Collection[T]
 		}
 		p.After = next
 	}
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

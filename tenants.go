@@ -98,21 +98,34 @@ func (d *Directory) SetAuthorizationPolicy(ctx context.Context, actor Actor, ten
 
 // UserSpec describes a new user.
 type UserSpec struct {
-	// UserPrincipalName is alias@domain; the domain should be one of the
-	// tenant's (guests use alias_home#EXT#@tenantdomain).
+	// UserPrincipalName is alias@domain in the tenant's namespace: a
+	// member's domain is a verified domain of the tenant (its initial
+	// domain included), a guest's is "alias_home.com#EXT#@{initial
+	// domain}" (see tenant.Tenant.CheckUserPrincipalName).
 	UserPrincipalName string
 	DisplayName       string
 	Mail              string
 	// Guest makes the user a guest whose identity lives in HomeTenantID.
+	// The guest is PendingAcceptance until its home user redeems the
+	// invitation (RedeemInvitation), which links the two.
 	Guest        bool
 	HomeTenantID string
+	// HomeUserID links the guest to its home account at creation (then
+	// HomeTenantID may be empty). Only System may set it: anyone else
+	// invites, and the home user redeems.
+	HomeUserID string
 	// Password, when set, is hashed with argon2id for sign-in pages.
 	Password string
 	// Disabled creates the account disabled.
 	Disabled bool
 }
 
-// AddUser creates a user in tenantID. Requires Global Administrator.
+// AddUser creates a user in tenantID. Requires Global Administrator. The
+// userPrincipalName must lie in the tenant's namespace, else a
+// *tenant.FieldError names it. System (imports, dev seeds, personal
+// accounts) may also use a domain no other tenant has verified (one no
+// tenant verified, or, for a guest, another domain of its own tenant),
+// never another tenant's; the #EXT# form of guests always holds.
 func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {
@@ -124,7 +137,8 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 	}
 	var out tenant.User
 	err := d.mutate(ctx, actor, func(o *op) error {
-		if _, err := store.Tenants.Get(o.tx, tenantID); err != nil {
+		t, err := store.Tenants.Get(o.tx, tenantID)
+		if err != nil {
 			return err
 		}
 		if err := o.requireDirectoryAdmin(tenantID); err != nil {
@@ -137,9 +151,17 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 			PasswordHash: hash,
 		}
 		if spec.Guest {
-			u.UserType, u.HomeTenantID, u.ExternalUserState = tenant.Guest, spec.HomeTenantID, "Accepted"
+			u.UserType, u.HomeTenantID, u.ExternalUserState = tenant.Guest, spec.HomeTenantID, tenant.PendingAcceptance
+		}
+		if spec.HomeUserID != "" {
+			if err := linkAtCreation(o, &u, spec.HomeUserID); err != nil {
+				return err
+			}
 		}
 		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := checkUPN(o, t, u.UserPrincipalName, u.UserType); err != nil {
 			return err
 		}
 		if err := store.Users.Create(o.tx, u); err != nil {
@@ -149,6 +171,29 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 		return o.audit(tenantID, "user.create", store.Users, u.ID, nil, u)
 	})
 	return out, err
+}
+
+// checkUPN enforces t's namespace on a new user's userPrincipalName.
+// System may also use a domain no other tenant has verified (imports, dev
+// seeds, personal accounts), never another tenant's, and the form a user
+// type requires always holds.
+func checkUPN(o *op, t tenant.Tenant, upn, userType string) error {
+	err := t.CheckUserPrincipalName(upn, userType)
+	if err == nil || o.actor != System {
+		return err
+	}
+	if err := tenant.CheckUserPrincipalNameForm(upn, userType); err != nil {
+		return err
+	}
+	_, domain, _ := tenant.SplitUserPrincipalName(upn)
+	owner, lerr := store.Tenants.One(o.tx, store.TenantByDomain, domain)
+	switch {
+	case errors.Is(lerr, store.ErrNotFound), lerr == nil && owner.ID == t.ID:
+		return nil
+	case lerr != nil:
+		return lerr
+	}
+	return &tenant.FieldError{Field: "userPrincipalName", Reason: "the domain " + domain + " is verified by another tenant"}
 }
 
 func (d *Directory) changeUser(ctx context.Context, actor Actor, userID, action string, fn func(u *tenant.User)) (tenant.User, error) {
@@ -238,7 +283,7 @@ func (d *Directory) AddGroup(ctx context.Context, actor Actor, tenantID string, 
 
 // AddGroupMember adds a member to a group. Requires Global Administrator.
 func (d *Directory) AddGroupMember(ctx context.Context, actor Actor, groupID string, m tenant.Ref) (tenant.Group, error) {
-	return d.changeGroup(ctx, actor, groupID, "group.addMember", func(o *op, g *tenant.Group) error {
+	return d.changeGroup(ctx, actor, groupID, "group.addMember", m, false, func(o *op, g *tenant.Group) error {
 		if g.HasMember(m.ID) {
 			return fmt.Errorf("%w: %s is already a member", store.ErrAlreadyExists, m.ID)
 		}
@@ -263,7 +308,7 @@ func (d *Directory) AddGroupMember(ctx context.Context, actor Actor, groupID str
 // RemoveGroupMember removes a member from a group. Requires Global
 // Administrator.
 func (d *Directory) RemoveGroupMember(ctx context.Context, actor Actor, groupID, memberID string) (tenant.Group, error) {
-	return d.changeGroup(ctx, actor, groupID, "group.removeMember", func(o *op, g *tenant.Group) error {
+	return d.changeGroup(ctx, actor, groupID, "group.removeMember", tenant.Ref{ID: memberID}, true, func(o *op, g *tenant.Group) error {
 		for i, m := range g.Members {
 			if m.ID == memberID {
 				g.Members = append(g.Members[:i:i], g.Members[i+1:]...)
@@ -274,7 +319,17 @@ func (d *Directory) RemoveGroupMember(ctx context.Context, actor Actor, groupID,
 	})
 }
 
-func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, action string, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
+// memberChange is the audit record of a group membership change: the
+// member added (in after) or removed (in before), as Entra's "Add member
+// to group" and "Remove member from group" events name the member rather
+// than the group's whole member list.
+type memberChange struct {
+	Member tenant.Ref `json:"member"`
+}
+
+// changeGroup changes a group's members with fn and audits the one member
+// m that was added or, with removed, removed.
+func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, action string, m tenant.Ref, removed bool, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
 	var out tenant.Group
 	err := d.mutate(ctx, actor, func(o *op) error {
 		g, err := store.Groups.Get(o.tx, groupID)
@@ -296,7 +351,16 @@ func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, actio
 			return err
 		}
 		out = g
-		return o.audit(g.TenantID, action, store.Groups, g.ID, before, g)
+		if removed {
+			rec := m
+			for _, r := range before.Members {
+				if r.ID == m.ID {
+					rec = r
+				}
+			}
+			return o.audit(g.TenantID, action, store.Groups, g.ID, memberChange{Member: rec}, nil)
+		}
+		return o.audit(g.TenantID, action, store.Groups, g.ID, nil, memberChange{Member: m})
 	})
 	return out, err
 }

@@ -124,6 +124,9 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	if !uc.u.AccountEnabled {
 		return nil, tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled.")
 	}
+	if err := checkGuestHome(tx, uc.u, g.AuthTime); err != nil {
+		return nil, err
+	}
 	if uc.client, err = clientApp(tx, g.ClientAppID, uc.t, uc.t.ID); err != nil {
 		return nil, err
 	}
@@ -247,6 +250,12 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 	if err != nil {
 		return nil, err
 	}
+	var email string
+	if uc.req.has("openid") || hasOptionalClaim(uc.res, "email") || hasOptionalClaim(uc.res, "xms_edov") {
+		if email, err = verifiedEmail(tx, uc.t, uc.u); err != nil {
+			return nil, err
+		}
+	}
 	pt := &pendingTokens{v1: version == 1, tid: uc.t.ID, oid: uc.u.ID}
 	username := uc.u.UserPrincipalName
 	idp := ""
@@ -264,7 +273,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		Roles: serviceprincipal.RolesFor(uc.resSP, h, held, now), Groups: groups, WIDs: wids,
 		IncludeUserIDType: includeUserIDType(uc.res), IdentityProvider: idp,
 		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), IssuedAt: now,
-		Lifetime: cfg.AccessTokenLifetime, Extra: optionalAccessClaims(uc.res, uc.resSP, &uc.u),
+		Lifetime: cfg.AccessTokenLifetime, Extra: optionalAccessClaims(uc.res, uc.resSP, &uc.u, email),
 	})
 	if hasOptionalClaim(uc.res, "upn") {
 		pt.access.UPN = uc.u.UserPrincipalName
@@ -284,10 +293,14 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		if ep == 0 {
 			ep = 2
 		}
+		var idExtra map[string]any
+		if email != "" && hasIDTokenClaim(uc.client, "xms_edov") {
+			idExtra = map[string]any{"xms_edov": true}
+		}
 		id := token.BuildID(token.ID{
 			Version: ep, Authority: cfg.Authority, TenantID: uc.t.ID, ClientAppID: uc.client.AppID,
 			Nonce: g.Nonce, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.client.AppID, uc.u.ID),
-			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: uc.u.Mail,
+			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: email, Extra: idExtra,
 			Roles: serviceprincipal.RolesFor(uc.clientSP, h, held, now), Groups: idGroups, IdentityProvider: idp,
 			TokenID: token.NewTokenID(cfg.Random), IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
 		})

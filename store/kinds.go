@@ -117,7 +117,25 @@ var (
 
 	Codes = NewCollection("code", func(c Code) string { return c.ID }, Code.Clone,
 		IndexDef[Code]{Name: CodeByExpiry, Keys: func(c Code) []string { return one(c.ExpiresAt.UTC().Format("2006-01-02")) }})
+
+	Lockouts = NewCollection("signInLockout", func(l SignInLockout) string { return l.ID }, SignInLockout.Clone,
+		IndexDef[SignInLockout]{Name: ByTenant, Keys: func(l SignInLockout) []string { return one(l.TenantID) }})
 )
+
+// SignInLockout is the smart-lockout state of one account's password
+// sign-in: the failures since the last successful sign-in and the end of
+// the current lockout. It is operational state of the sign-in service, not
+// a directory object.
+type SignInLockout struct {
+	ID          string    `json:"id"` // the user's object id
+	TenantID    string    `json:"tenantId"`
+	Failures    int       `json:"failures"`
+	LastFailure time.Time `json:"lastFailure"`
+	LockedUntil time.Time `json:"lockedUntil,omitzero"`
+}
+
+// Clone returns a copy of l.
+func (l SignInLockout) Clone() SignInLockout { return l }
 
 // GrantKey is the key of GrantUnique.
 func GrantKey(clientID, consentType, principalID, resourceID string) string {
@@ -166,5 +184,5 @@ func (c Code) Clone() Code {
 // Kinds lists every kind of the domain model, for backends that create
 // their schema up front.
 func Kinds() []Kind {
-	return []Kind{Tenants, Users, Groups, DirectoryRoles, Applications, ServicePrincipals, Grants, Assignments, SigningKeys, Codes}
+	return []Kind{Tenants, Users, Groups, DirectoryRoles, Applications, ServicePrincipals, Grants, Assignments, SigningKeys, Codes, Lockouts}
 }

@@ -14,6 +14,12 @@ const (
 	Guest  = "Guest"
 )
 
+// External user states of a guest.
+const (
+	PendingAcceptance = "PendingAcceptance"
+	Accepted          = "Accepted"
+)
+
 // User is a user account in a tenant. JSON follows Graph's user resource;
 // TenantID, HomeTenantID and PasswordHash are tenantry's own.
 type User struct {
@@ -29,7 +35,16 @@ type User struct {
 	UserType string `json:"userType"`
 	// HomeTenantID is, for a guest, the tenant its identity comes from
 	// (ConsumersID for personal accounts); empty for members.
-	HomeTenantID      string `json:"homeTenantId,omitempty"`
+	HomeTenantID string `json:"homeTenantId,omitempty"`
+	// HomeUserID links a guest to its home account, the member user in
+	// HomeTenantID it stands for, as Entra's B2B guests are bound to their
+	// home identity when the invitation is redeemed. The home account's
+	// accountEnabled and signInSessionsValidFromDateTime govern the
+	// guest's tokens too. Set only by the Directory: at redemption by the
+	// home user herself, or by System at creation.
+	HomeUserID string `json:"homeUserId,omitempty"`
+	// ExternalUserState is, for a guest, PendingAcceptance until its home
+	// user redeems the invitation, then Accepted.
 	ExternalUserState string `json:"externalUserState,omitempty"`
 	// SignInSessionsValidFromDateTime: refresh tokens and sessions issued
 	// before it are invalid (set by revokeSignInSessions).
@@ -70,9 +85,17 @@ func (u User) Validate() error {
 		if u.HomeTenantID != "" {
 			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "is only set for guests"})
 		}
+		if u.HomeUserID != "" {
+			errs = append(errs, &FieldError{Field: "homeUserId", Reason: "is only set for guests"})
+		}
 	case Guest:
 		if _, err := uuid.Parse(u.HomeTenantID); err != nil {
 			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "a guest needs its home tenant id"})
+		} else if u.HomeTenantID == u.TenantID {
+			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "a guest's home is another tenant"})
+		}
+		if _, err := uuid.Parse(u.HomeUserID); u.HomeUserID != "" && err != nil {
+			errs = append(errs, &FieldError{Field: "homeUserId", Reason: "must be a GUID"})
 		}
 	default:
 		errs = append(errs, &FieldError{Field: "userType", Reason: "must be Member or Guest"})
@@ -87,4 +110,26 @@ func (u User) Validate() error {
 // issuedAt is still valid for u: issued at or after the revocation time.
 func (u User) SessionValid(issuedAt time.Time) bool {
 	return !issuedAt.Before(u.SignInSessionsValidFromDateTime)
+}
+
+// InvitedAddress returns the address a guest was invited with: its mail,
+// else the address encoded in its userPrincipalName
+// ("alias_home.com#EXT#@..." stands for alias@home.com); "" for members.
+func (u User) InvitedAddress() string {
+	if !u.IsGuest() {
+		return ""
+	}
+	if u.Mail != "" {
+		return u.Mail
+	}
+	alias, _, ok := SplitUserPrincipalName(u.UserPrincipalName)
+	if !ok || len(alias) <= len(GuestMarker) {
+		return ""
+	}
+	alias = alias[:len(alias)-len(GuestMarker)]
+	i := strings.LastIndexByte(alias, '_')
+	if i <= 0 || i == len(alias)-1 {
+		return ""
+	}
+	return alias[:i] + "@" + alias[i+1:]
 }

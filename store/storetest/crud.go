@@ -162,6 +162,11 @@ func roundTripCases() []interface {
 				*v.RedeemedAt = at(0)
 				v.Data[0] = '['
 			}},
+		roundTripCase[store.SignInLockout]{c: store.Lockouts, index: store.ByTenant,
+			build: func() store.SignInLockout {
+				return store.SignInLockout{ID: alice, TenantID: tid, Failures: 3, LastFailure: at(1), LockedUntil: at(2)}
+			},
+			mutate: func(v *store.SignInLockout) { v.Failures++ }},
 	}
 }
 
