@@ -319,10 +319,15 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		if req.RedirectURI != cd.RedirectURI {
 			return tokenErr(OAuthInvalidGrant, 70000, "The redirect_uri does not match the one of the authorization request.")
 		}
-		if cd.Challenge != "" {
+		switch {
+		case cd.Challenge != "":
 			if err := token.VerifyPKCE(cd.Method, cd.Challenge, req.CodeVerifier); err != nil {
 				return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.").with(err)
 			}
+		case req.CodeVerifier != "":
+			// A verifier for a code issued without a challenge is a PKCE
+			// downgrade (RFC 9700 §2.1.1).
+			return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier was supplied but the authorization request had no code_challenge for PKCE.")
 		}
 		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
 		if err != nil {
