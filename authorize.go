@@ -117,7 +117,11 @@ func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*Autho
 		if err := audienceGate(client, t, req.Tenant); err != nil {
 			return err
 		}
-		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: req.Scope, Platform: platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
+		sr, err := parseScope(req.Scope)
+		if err != nil {
+			return err
+		}
+		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: sr.String(), Platform: platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
 		consented, err := d.consentAtSignIn(o, g, req.Prompt)
 		if err != nil {
 			return err
@@ -138,7 +142,7 @@ func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*Autho
 			return err
 		}
 		resp = &AuthorizeResponse{RedirectURI: req.RedirectURI, Platform: platform, Code: code, State: req.State}
-		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": req.Scope, "consented": consented})
+		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": g.Scope, "consented": consented})
 	})
 	if err != nil {
 		return nil, err
@@ -163,13 +167,15 @@ type codeData struct {
 	Status     string `json:"status,omitempty"` // pending, approved, declined
 }
 
-// purgeExpiredCodes deletes a bounded number of codes that expired on an
-// earlier day, so that codes do not accumulate; each issuing operation
-// removes up to codePurgeBatch of them.
+// purgeExpiredCodes deletes a bounded number of expired codes, so that
+// codes (device codes in particular, which anyone may request) do not
+// accumulate: each issuing operation removes up to codePurgeBatch codes
+// that expired on an earlier day, then looks at up to codePurgeScan codes
+// expiring today and removes those already expired.
 func purgeExpiredCodes(o *op) error {
 	left := codePurgeBatch
 	for back := 14; back >= 1 && left > 0; back-- {
-		day := o.now.AddDate(0, 0, -back).Format("2006-01-02")
+		day := o.now.AddDate(0, 0, -back).UTC().Format("2006-01-02")
 		old, _, err := store.Codes.List(o.tx, store.CodeByExpiry, day, store.Page{Limit: left})
 		if err != nil {
 			return err
@@ -181,10 +187,34 @@ func purgeExpiredCodes(o *op) error {
 			left--
 		}
 	}
+	today := o.now.UTC().Format("2006-01-02")
+	page := store.Page{Limit: codePurgeBatch}
+	for scanned := 0; scanned < codePurgeScan && left > 0; {
+		codes, next, err := store.Codes.List(o.tx, store.CodeByExpiry, today, page)
+		if err != nil {
+			return err
+		}
+		for _, c := range codes {
+			if left > 0 && !o.now.Before(c.ExpiresAt) {
+				if err := store.Codes.Delete(o.tx, c.ID); err != nil {
+					return err
+				}
+				left--
+			}
+		}
+		scanned += len(codes)
+		if next == "" || len(codes) == 0 {
+			break
+		}
+		page.After = next
+	}
 	return nil
 }
 
-const codePurgeBatch = 64
+const (
+	codePurgeBatch = 64
+	codePurgeScan  = 256
+)
 
 // signInTenant resolves the authority segment for user u: a named tenant
 // must be u's tenant (guests sign in at the resource tenant); common and
@@ -222,7 +252,7 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 		return false, nil
 	}
 	if prompt == "none" {
-		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
+		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.missing)).sub(OAuthConsentRequired)
 	}
 	spec := ConsentSpec{ClientAppID: uc.client.AppID}
 	if uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0 {
@@ -437,9 +467,11 @@ func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, sco
 	if err != nil {
 		return nil, err
 	}
-	if _, err := parseScope(scope); err != nil {
+	sr, err := parseScope(scope)
+	if err != nil {
 		return nil, err
 	}
+	scope = sr.String() // only the parsed, bounded form is stored and audited
 	var out *DeviceAuthorization
 	err = d.mutate(ctx, System, func(o *op) error {
 		client, err := store.Applications.One(o.tx, store.AppByAppID, clientID)

@@ -197,6 +197,9 @@ func (s *tokenService) sign(ctx context.Context, claims any, x5t bool) (string, 
 // defaultScopeResource checks a client-credentials scope: exactly one
 // "{resource}/.default" (OIDC scopes, which MSAL always adds, are ignored).
 func defaultScopeResource(scope string) (string, error) {
+	if err := checkScopeBounds(scope); err != nil {
+		return "", err
+	}
 	var resource string
 	for _, s := range strings.Fields(scope) {
 		if consent.IsOIDCScope(s) {

@@ -1,7 +1,13 @@
 package tenantry
 
 import (
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/tenantry/tenantry/store"
 )
 
 // A code issued without code_challenge refuses a code_verifier (PKCE
@@ -16,5 +22,117 @@ func TestSecurityPKCEDowngradeRefused(t *testing.T) {
 	ftWantErr(t, err, 50148, OAuthInvalidGrant)
 	if _, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect}); err != nil {
 		t.Fatalf("redeeming without a verifier after the refusal: %v", err)
+	}
+}
+
+// ftAuditCount returns the number of audit events.
+func ftAuditCount(t ftTB, e *ftEnv) int {
+	t.Helper()
+	return len(ftOK(e.d.Audit(e.ctx, 0, 0))(t))
+}
+
+// ftCodes returns every stored code.
+func ftCodes(t ftTB, e *ftEnv) []store.Code {
+	t.Helper()
+	var out []store.Code
+	if err := e.d.Store().View(e.ctx, func(tx store.ReadTx) error {
+		var err error
+		out, err = store.Codes.All(tx, "", "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Scope parameters are bounded at every entry point before anything is
+// stored or audited, only their parsed form is kept, and error descriptions
+// do not echo long scope lists.
+func TestSecurityScopeBounds(t *testing.T) {
+	e := newFT(t)
+	huge := strings.Repeat("api://x/"+strings.Repeat("a", 1000)+" ", 1000) // ~1 MB
+	many := strings.Repeat("openid ", 100+1)
+	for name, scope := range map[string]string{"1 MB": huge, "too many values": many} {
+		t.Run(name, func(t *testing.T) {
+			events, codes := ftAuditCount(t, e), len(ftCodes(t, e))
+			_, err := e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope)
+			ftWantErr(t, err, 70011, OAuthInvalidScope)
+			_, err = e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, scope))
+			ftWantErr(t, err, 70011, OAuthInvalidScope)
+			_, err = e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope)
+			ftWantErr(t, err, 70011, OAuthInvalidScope)
+			rt := e.webSignIn(t, e.alice.ID).RefreshToken
+			events, codes = events+1, codes+1 // the sign-in's authorize event and code
+			_, err = e.refresh(ftWebApp, rt, scope)
+			ftWantErr(t, err, 70011, OAuthInvalidScope)
+			if n := ftAuditCount(t, e); n != events+1 { // + token.redeemCode
+				t.Fatalf("audit events %d, want %d", n, events+1)
+			}
+			if n := len(ftCodes(t, e)); n != codes {
+				t.Fatalf("codes %d, want %d", n, codes)
+			}
+		})
+	}
+	t.Run("parsed form stored and audited", func(t *testing.T) {
+		raw := "openid \t openid  " + ftURI(ftOrdersApp) + "/Orders.Read   " + ftURI(ftOrdersApp) + "/Orders.Read offline_access"
+		want := ftURI(ftOrdersApp) + "/Orders.Read offline_access openid"
+		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, raw))(t)
+		ev := ftOK(e.d.Audit(e.ctx, 0, 0))(t)
+		last := ev[len(ev)-1]
+		if last.Action != "deviceCode.issue" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
+			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
+		}
+		found := false
+		for _, c := range ftCodes(t, e) {
+			if c.Kind == codeKindDevice && strings.Contains(string(c.Data), want) {
+				found = true
+			}
+			if strings.Contains(string(c.Data), "\t") || strings.Contains(string(c.Data), "openid  ") {
+				t.Fatalf("raw scope stored: %s", c.Data)
+			}
+		}
+		if !found {
+			t.Fatalf("device code %s not stored with scope %q", da.UserCode, want)
+		}
+		ar := ftOK(e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, raw)))(t)
+		ev = ftOK(e.d.Audit(e.ctx, 0, 0))(t)
+		if last := ev[len(ev)-1]; last.Action != "signIn.authorize" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
+			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
+		}
+		_ = ar
+	})
+	t.Run("error descriptions are capped", func(t *testing.T) {
+		var unknown []string
+		for i := range 90 {
+			unknown = append(unknown, ftURI(ftOrdersApp)+"/Unknown.Scope."+strings.Repeat("x", 40)+strconv.Itoa(i))
+		}
+		_, err := e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, strings.Join(unknown, " ")))
+		var te *TokenError
+		if !errors.As(err, &te) {
+			t.Fatalf("unknown scopes: %v", err)
+		}
+		if len(te.Description) > 1100 || strings.Contains(te.Description, "Unknown.Scope."+strings.Repeat("x", 40)+"89") {
+			t.Fatalf("description of %d bytes echoes the scope list: %s", len(te.Description), te.Description)
+		}
+	})
+}
+
+// Expired device codes are removed on the day they expire, not only on
+// later days: an unauthenticated caller cannot pile them up.
+func TestSecurityExpiredDeviceCodesPurgedSameDay(t *testing.T) {
+	e := newFT(t)
+	for range 5 {
+		ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
+	}
+	e.clock.Advance(20 * time.Minute) // past the 15-minute lifetime, same day
+	ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
+	n := 0
+	for _, c := range ftCodes(t, e) {
+		if c.Kind == codeKindDevice || c.Kind == codeKindUser {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("device and user codes after expiry = %d, want only the 2 new ones", n)
 	}
 }

@@ -58,8 +58,40 @@ type scopeRequest struct {
 	isDefault bool
 }
 
+// Bounds of a scope parameter. The token service refuses longer or
+// longer-listed scope parameters before it stores or audits anything; a
+// grant's scope string is bounded separately (consent.MaxGrantScopeLength,
+// Entra's 3,850 characters).
+const (
+	// MaxScopeParameterLength is the longest scope parameter accepted, in
+	// bytes.
+	MaxScopeParameterLength = 8192
+	// MaxScopeValues is the most space-separated values a scope parameter
+	// may list.
+	MaxScopeValues = 100
+)
+
+// checkScopeBounds refuses a scope parameter longer than
+// MaxScopeParameterLength or listing more than MaxScopeValues values.
+func checkScopeBounds(scope string) error {
+	if len(scope) > MaxScopeParameterLength {
+		return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it is longer than %d characters.", MaxScopeParameterLength)
+	}
+	n := 0
+	for range strings.FieldsSeq(scope) {
+		if n++; n > MaxScopeValues {
+			return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it lists more than %d scopes.", MaxScopeValues)
+		}
+	}
+	return nil
+}
+
+// parseScope parses a scope parameter after checking its bounds.
 func parseScope(scope string) (scopeRequest, error) {
 	var r scopeRequest
+	if err := checkScopeBounds(scope); err != nil {
+		return r, err
+	}
 	for _, s := range strings.Fields(scope) {
 		if consent.IsOIDCScope(s) {
 			r.oidc = append(r.oidc, s)
@@ -84,7 +116,23 @@ func parseScope(scope string) (scopeRequest, error) {
 	}
 	slices.Sort(r.values)
 	r.values = slices.Compact(r.values)
+	slices.Sort(r.oidc)
+	r.oidc = slices.Compact(r.oidc)
 	return r, nil
+}
+
+// String returns the canonical scope parameter of r: the resource's values
+// (or ".default"), then the OIDC scopes, each once. It is what the token
+// service stores and audits, never the caller's raw parameter.
+func (r scopeRequest) String() string {
+	var out []string
+	if r.isDefault {
+		out = append(out, r.resource+"/"+consent.DefaultScope)
+	}
+	for _, v := range r.values {
+		out = append(out, r.resource+"/"+v)
+	}
+	return strings.Join(append(out, r.oidc...), " ")
 }
 
 func (r scopeRequest) has(s string) bool { return slices.Contains(r.oidc, s) }
@@ -230,7 +278,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		return nil, err
 	}
 	if len(uc.missing) > 0 {
-		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
+		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, listForError(uc.missing)).sub(OAuthConsentRequired)
 	}
 	held, err := checkAssigned(tx, uc, now)
 	if err != nil {
