@@ -221,14 +221,26 @@ func loadResources(tx store.ReadTx, tenantID string, client application.Applicat
 // resource), creating it if needed.
 func upsertGrant(o *op, tenantID, clientID, consentType, principalID, resourceID string, scopes []string) (consent.Grant, error) {
 	g, err := store.Grants.One(o.tx, store.GrantUnique, store.GrantKey(clientID, consentType, principalID, resourceID))
+	tooLong := func(g consent.Grant) error {
+		if len(g.Scope) > consent.MaxGrantScopeLength {
+			return invalid("the grant's scope would exceed %d characters", consent.MaxGrantScopeLength)
+		}
+		return nil
+	}
 	switch {
 	case err == nil:
 		g = consent.Merge(g, scopes)
+		if err := tooLong(g); err != nil {
+			return g, err
+		}
 		return g, store.Grants.Put(o.tx, g)
 	case errors.Is(err, store.ErrNotFound):
 		g = consent.Grant{
 			ID: o.d.newID(), TenantID: tenantID, ClientID: clientID, ConsentType: consentType,
 			PrincipalID: principalID, ResourceID: resourceID, Scope: consent.JoinScopes(scopes), CreatedDateTime: o.now,
+		}
+		if err := tooLong(g); err != nil {
+			return g, err
 		}
 		return g, store.Grants.Create(o.tx, g)
 	default:

@@ -2,11 +2,14 @@ package tenantry
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/store"
 )
 
@@ -135,4 +138,29 @@ func TestSecurityExpiredDeviceCodesPurgedSameDay(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("device and user codes after expiry = %d, want only the 2 new ones", n)
 	}
+}
+
+// A grant's scope string never exceeds Entra's 3,850 characters: a consent
+// that would make it longer is refused and writes nothing.
+func TestSecurityGrantScopeLengthCapped(t *testing.T) {
+	e := newFT(t)
+	var scopes []application.PermissionScope
+	var values []string
+	for i := range 60 {
+		v := "Very.Long.Scope.Name." + strings.Repeat("x", 48) + fmt.Sprintf("%02d", i)
+		values = append(values, v)
+		scopes = append(scopes, application.PermissionScope{ID: fmt.Sprintf("0d000000-0000-4000-8000-0000000000%02d", i), Value: v, Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: v, UserConsentDisplayName: v})
+	}
+	api := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{DisplayName: "Wide API", API: &application.API{OAuth2PermissionScopes: scopes}}))(t)
+	_, err := e.d.Consent(e.ctx, UserActor(e.alice.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Scopes: []consent.ScopeRequest{{ResourceAppID: api.AppID, Scopes: values}}})
+	if !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("consent to %d characters of scopes: %v", len(strings.Join(values, " ")), err)
+	}
+	for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+		if len(g.Scope) > consent.MaxGrantScopeLength {
+			t.Fatalf("grant of %d characters stored", len(g.Scope))
+		}
+	}
+	// Half of them fit.
+	ftOK(e.d.Consent(e.ctx, UserActor(e.alice.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Scopes: []consent.ScopeRequest{{ResourceAppID: api.AppID, Scopes: values[:30]}}}))(t)
 }
