@@ -11,6 +11,7 @@ import (
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/token"
 )
 
 // A code issued without code_challenge refuses a code_verifier (PKCE
@@ -78,7 +79,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 	}
 	t.Run("parsed form stored and audited", func(t *testing.T) {
 		raw := "openid \t openid  " + ftURI(ftOrdersApp) + "/Orders.Read   " + ftURI(ftOrdersApp) + "/Orders.Read offline_access"
-		want := ftURI(ftOrdersApp) + "/Orders.Read offline_access openid"
+		want := ftURI(ftOrdersApp) + "/Orders.Read openid offline_access"
 		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, raw))(t)
 		ev := ftOK(e.d.Audit(e.ctx, 0, 0))(t)
 		last := ev[len(ev)-1]
@@ -163,4 +164,68 @@ func TestSecurityGrantScopeLengthCapped(t *testing.T) {
 	}
 	// Half of them fit.
 	ftOK(e.d.Consent(e.ctx, UserActor(e.alice.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Scopes: []consent.ScopeRequest{{ResourceAppID: api.AppID, Scopes: values[:30]}}}))(t)
+}
+
+// An API whose sign-in audience is narrowed to its home tenant after other
+// tenants consented gets no more tokens minted for it there, by any grant,
+// and its validator refuses the tokens minted before.
+func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
+	e := newFT(t)
+	orders := ftURI(ftOrdersApp)
+	// Fabrikam consents: Carol signs in to the web app for Orders, the
+	// daemon gets its application permissions, a device sign-in is
+	// approved, and the web app's token reaches Orders as middle tier.
+	req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, orders+"/Orders.Read openid offline_access")
+	req.Tenant = e.fabID
+	carol := e.signIn(t, req)
+	daemon := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{
+		DisplayName: "Fabrikam-bound Daemon", SignInAudience: application.AzureADMultipleOrgs,
+		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: ftOrdersApp, ResourceAccess: []application.ResourceAccess{{ID: ftRoleSync, Type: application.AccessRole}}}},
+	}))(t)
+	secret := ftOK(e.d.AddPassword(e.ctx, System, daemon.ID, PasswordSpec{DisplayName: "s"}))(t).SecretText
+	ftOK(e.d.Consent(e.ctx, UserActor(e.fadmin.ID), e.fabID, ConsentSpec{ClientAppID: daemon.AppID, Default: true, TenantWide: true}))(t)
+	if _, err := e.cc(e.fabID, daemon.AppID, secret, orders+"/.default"); err != nil {
+		t.Fatalf("client credentials in Fabrikam before narrowing: %v", err)
+	}
+	da := ftOK(e.d.DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
+	if err := e.d.ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
+		t.Fatal(err)
+	}
+	da2 := ftOK(e.d.DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
+	if _, err := e.d.ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); err != nil {
+		t.Fatalf("validation before narrowing: %v", err)
+	}
+	own := e.webSignIn(t, e.alice.ID)
+
+	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+		a.SignInAudience = application.AzureADMyOrg
+		return nil
+	}))(t)
+
+	_, err := e.cc(e.fabID, daemon.AppID, secret, orders+"/.default")
+	ftWantErr(t, err, 500011, OAuthInvalidResource)
+	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: carol.RefreshToken})
+	ftWantErr(t, err, 500011, OAuthInvalidResource)
+	_, err = e.d.Authorize(e.ctx, req)
+	ftWantErr(t, err, 500011, OAuthInvalidResource)
+	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
+	ftWantErr(t, err, 500011, OAuthInvalidResource)
+	err = e.d.ApproveDeviceCode(e.ctx, e.carol.ID, da2.UserCode, true)
+	ftWantErr(t, err, 500011, OAuthInvalidResource)
+	// Orders as middle tier in Fabrikam is now an app the tenant cannot use.
+	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
+	ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
+	if _, err := e.d.ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); !errors.Is(err, token.ErrTenant) {
+		t.Fatalf("validating a Fabrikam token of a single-tenant API: %v, want token.ErrTenant", err)
+	}
+	// The home tenant is unaffected.
+	if _, err := e.d.ValidateAccessToken(e.ctx, own.AccessToken, ftOrdersApp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.refresh(ftWebApp, own.RefreshToken, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], orders+"/.default"); err != nil {
+		t.Fatal(err)
+	}
 }

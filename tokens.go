@@ -315,7 +315,10 @@ func (d *Directory) Validator(audiences []string, allowedTenants ...string) (*to
 
 // ValidateAccessToken validates an access token issued by this Directory
 // for the resource application with appID (accepting its appId and
-// identifier URIs as audience) and returns its principal.
+// identifier URIs as audience) and returns its principal. A token of a
+// tenant the application's sign-in audience does not admit (now) is
+// refused with token.ErrTenant, so that narrowing an API's audience also
+// stops tokens minted before.
 func (d *Directory) ValidateAccessToken(ctx context.Context, raw, appID string) (*token.Principal, error) {
 	app, err := d.ApplicationByAppID(ctx, appID)
 	if err != nil {
@@ -325,5 +328,12 @@ func (d *Directory) ValidateAccessToken(ctx context.Context, raw, appID string) 
 	if err != nil {
 		return nil, err
 	}
-	return v.Validate(ctx, raw)
+	p, err := v.Validate(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if !app.AdmitsTenant(p.TenantID) {
+		return nil, fmt.Errorf("tenantry: %w: the sign-in audience %s of %s does not admit tenant %s", token.ErrTenant, app.SignInAudience, app.AppID, p.TenantID)
+	}
+	return p, nil
 }

@@ -94,7 +94,9 @@ func parseScope(scope string) (scopeRequest, error) {
 	}
 	for _, s := range strings.Fields(scope) {
 		if consent.IsOIDCScope(s) {
-			r.oidc = append(r.oidc, s)
+			if !slices.Contains(r.oidc, s) {
+				r.oidc = append(r.oidc, s) // in request order, once
+			}
 			continue
 		}
 		res, v := consent.SplitScope(s)
@@ -116,8 +118,6 @@ func parseScope(scope string) (scopeRequest, error) {
 	}
 	slices.Sort(r.values)
 	r.values = slices.Compact(r.values)
-	slices.Sort(r.oidc)
-	r.oidc = slices.Compact(r.oidc)
 	return r, nil
 }
 
@@ -187,6 +187,8 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		uc.req.resource = uc.client.AppID
 	} else if uc.res, err = resourceApp(tx, uc.req.resource, uc.t); err != nil {
 		return nil, err
+	} else if !uc.res.AdmitsTenant(uc.t.ID) {
+		return nil, resourceNotFound(uc.req.resource, uc.t)
 	}
 	uc.clientSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.client.AppID, uc.t.ID))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
