@@ -154,7 +154,14 @@ const (
 	codeKindAuth   = "authorization_code"
 	codeKindDevice = "device_code"
 	codeKindUser   = "user_code"
+	// codeKindReplayed marks an authorization code redeemed more than
+	// once; its record (same id) outlives the refresh tokens issued from it.
+	codeKindReplayed = "authorization_code_replayed"
 )
+
+// redeemedCodeRetention is how long a redeemed authorization code is kept
+// to recognise a replay.
+const redeemedCodeRetention = 24 * time.Hour
 
 type codeData struct {
 	Grant       userGrant `json:"g"`
@@ -329,13 +336,31 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
 	}
 	var pt *pendingTokens
+	replay := tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+	replayed := false
 	err := d.mutate(ctx, System, func(o *op) error {
+		replayed = false
 		c, cd, err := loadCode(o.tx, codeKindAuth, req.Code, tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid."))
 		if err != nil {
 			return err
 		}
 		if c.RedeemedAt != nil {
-			return tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+			if c.Kind == codeKindReplayed {
+				return replay
+			}
+			// A replayed code revokes what was issued from it (RFC 6749
+			// §4.1.2): the code is marked, and refresh tokens carrying its
+			// id are refused. The mark is kept until every refresh token
+			// issued before it has expired.
+			before := c
+			c = c.Clone()
+			c.Kind = codeKindReplayed
+			c.ExpiresAt = o.now.Add(d.tokens.cfg.RefreshTokenLifetime)
+			if err := store.Codes.Put(o.tx, c); err != nil {
+				return err
+			}
+			replayed = true
+			return o.audit(cd.Grant.TenantID, "token.codeReplayed", store.Codes, c.ID, codeSummary(before), codeSummary(c))
 		}
 		if !o.now.Before(c.ExpiresAt) {
 			return tokenErr(OAuthInvalidGrant, 70008, "The provided authorization code or refresh token has expired due to inactivity.")
@@ -364,6 +389,7 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 			return err
 		}
 		cd.Grant.Confidential = auth != token.ClientAuthPublic
+		cd.Grant.CodeID = c.ID
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
 			return err
 		}
@@ -371,6 +397,9 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		c = c.Clone()
 		now := o.now
 		c.RedeemedAt = &now
+		// A redeemed code is kept a day, so that a replay is recognised
+		// (and revokes the refresh tokens issued from it).
+		c.ExpiresAt = now.Add(redeemedCodeRetention)
 		if err := store.Codes.Put(o.tx, c); err != nil {
 			return err
 		}
@@ -378,6 +407,9 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 	})
 	if err != nil {
 		return nil, err
+	}
+	if replayed {
+		return nil, replay
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
 }

@@ -229,3 +229,41 @@ func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Redeeming an authorization code again revokes the refresh tokens issued
+// from it (RFC 6749 §4.1.2), across their whole rotation chain, and only
+// those.
+func TestSecurityCodeReplayRevokesRefreshChain(t *testing.T) {
+	e := newFT(t)
+	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
+	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	first := ftOK(e.redeem(req, ar.Code))(t)
+	e.clock.Advance(time.Minute)
+	second := ftOK(e.refresh(ftWebApp, first.RefreshToken, ""))(t)
+	other := e.webSignIn(t, e.alice.ID) // another sign-in, another code
+	e.clock.Advance(time.Minute)
+	events := ftAuditCount(t, e)
+	_, err := e.redeem(req, ar.Code)
+	ftWantErr(t, err, 54005, OAuthInvalidGrant)
+	if n := ftAuditCount(t, e); n != events+1 {
+		t.Fatalf("audit events after the replay: %d, want %d", n, events+1)
+	}
+	for _, rt := range []string{first.RefreshToken, second.RefreshToken} {
+		_, err := e.refresh(ftWebApp, rt, "")
+		ftWantErr(t, err, 70008, OAuthInvalidGrant)
+	}
+	// Replaying again is refused the same way and changes nothing more.
+	_, err = e.redeem(req, ar.Code)
+	ftWantErr(t, err, 54005, OAuthInvalidGrant)
+	if n := ftAuditCount(t, e); n != events+1 {
+		t.Fatalf("audit events after a second replay: %d, want %d", n, events+1)
+	}
+	if _, err := e.refresh(ftWebApp, other.RefreshToken, ""); err != nil {
+		t.Fatalf("a chain from another code: %v", err)
+	}
+	// The mark outlives the day's purge of expired codes.
+	e.clock.Advance(3 * 24 * time.Hour)
+	e.webSignIn(t, e.bob.ID) // purges
+	_, err = e.refresh(ftWebApp, second.RefreshToken, "")
+	ftWantErr(t, err, 70008, OAuthInvalidGrant)
+}

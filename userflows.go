@@ -35,6 +35,10 @@ type userGrant struct {
 	Endpoint     int       `json:"ep,omitempty"`
 	// RefreshExpiry is the fixed end of SPA refresh tokens.
 	RefreshExpiry time.Time `json:"rexp,omitzero"`
+	// CodeID is the stored id (a hash) of the authorization code the grant
+	// was redeemed from; refresh tokens carry it so that a replay of the
+	// code revokes their chain.
+	CodeID string `json:"code,omitempty"`
 }
 
 // pendingTokens are the claims of one token response, signed after the
@@ -530,6 +534,9 @@ func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenRespon
 		if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
 			return err
 		}
+		if err := checkCodeNotReplayed(tx, rs.Grant.CodeID); err != nil {
+			return err
+		}
 		u, err := store.Users.Get(tx, rs.Grant.UserID)
 		if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
 			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
@@ -556,6 +563,24 @@ func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenRespon
 		return nil, err
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// checkCodeNotReplayed refuses a refresh token whose chain began with an
+// authorization code that was later redeemed again (RFC 6749 §4.1.2).
+func checkCodeNotReplayed(tx store.ReadTx, codeID string) error {
+	if codeID == "" {
+		return nil
+	}
+	c, err := store.Codes.Get(tx, codeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // purged: not replayed while a chain could be alive
+	} else if err != nil {
+		return err
+	}
+	if c.Kind == codeKindReplayed {
+		return tokenErr(OAuthInvalidGrant, 70008, "The refresh token has been revoked: the authorization code it was issued from was redeemed more than once.")
+	}
+	return nil
 }
 
 // checkSegment checks that the authority segment of a request admits the
