@@ -393,6 +393,9 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
 			return err
 		}
+		if err := d.tokens.startChain(pt, auth); err != nil {
+			return err
+		}
 		before := c
 		c = c.Clone()
 		now := o.now
@@ -674,6 +677,9 @@ func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*Toke
 		}
 		cd.Grant.Confidential = auth != token.ClientAuthPublic
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
+			return err
+		}
+		if err := d.tokens.startChain(pt, auth); err != nil {
 			return err
 		}
 		c = c.Clone()

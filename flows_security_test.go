@@ -267,3 +267,78 @@ func TestSecurityCodeReplayRevokesRefreshChain(t *testing.T) {
 	_, err = e.refresh(ftWebApp, second.RefreshToken, "")
 	ftWantErr(t, err, 70008, OAuthInvalidGrant)
 }
+
+func ftStrict(c *TokenConfig) { c.RefreshTokenRotation = RefreshRotationStrict }
+
+// publicSignIn signs user into the desktop app (a public client) with a
+// refresh token.
+func (e *ftEnv) publicSignIn(t ftTB, userID string) *TokenResponse {
+	t.Helper()
+	return e.signIn(t, e.authz(ftPublicApp, ftPublicRedirect, userID, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access"))
+}
+
+func (e *ftEnv) publicRefresh(d *Directory, rt string) (*TokenResponse, error) {
+	return d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftPublicApp, RefreshToken: rt})
+}
+
+// Strict rotation: a public client's superseded refresh token is refused
+// and its reuse revokes the chain; the token just superseded is accepted
+// within the grace period; confidential clients keep Entra's behaviour.
+func TestSecurityStrictRefreshRotation(t *testing.T) {
+	t.Run("reuse revokes the chain", func(t *testing.T) {
+		e := newFT(t, ftStrict)
+		rt0 := e.publicSignIn(t, e.alice.ID).RefreshToken
+		rt1 := ftOK(e.publicRefresh(e.d, rt0))(t).RefreshToken
+		e.clock.Advance(time.Minute)
+		rt2 := ftOK(e.publicRefresh(e.d, rt1))(t).RefreshToken
+		e.clock.Advance(time.Minute)
+		events := ftAuditCount(t, e)
+		_, err := e.publicRefresh(e.d, rt0) // superseded twice over
+		ftWantErr(t, err, 70008, OAuthInvalidGrant)
+		if n := ftAuditCount(t, e); n != events+1 {
+			t.Fatalf("audit events after the reuse: %d, want %d", n, events+1)
+		}
+		for _, rt := range []string{rt2, rt1, rt0} {
+			_, err := e.publicRefresh(e.d, rt)
+			ftWantErr(t, err, 70008, OAuthInvalidGrant)
+		}
+		// Another chain of the same user is unaffected.
+		other := e.publicSignIn(t, e.alice.ID).RefreshToken
+		ftOK(e.publicRefresh(e.d, other))(t)
+	})
+	t.Run("grace period for concurrent refreshes", func(t *testing.T) {
+		e := newFT(t, ftStrict)
+		rt0 := e.publicSignIn(t, e.alice.ID).RefreshToken
+		rt1 := ftOK(e.publicRefresh(e.d, rt0))(t).RefreshToken
+		e.clock.Advance(5 * time.Second)
+		rt1b := ftOK(e.publicRefresh(e.d, rt0))(t).RefreshToken // concurrent: within 10 s
+		ftOK(e.publicRefresh(e.d, rt1b))(t)
+		e.clock.Advance(time.Minute)
+		_, err := e.publicRefresh(e.d, rt1) // superseded by rt1b's refresh
+		ftWantErr(t, err, 70008, OAuthInvalidGrant)
+	})
+	t.Run("state is shared through the store", func(t *testing.T) {
+		kek := make([]byte, 32)
+		kek[0] = 7
+		e2 := newFT(t, ftStrict, func(c *TokenConfig) { c.KeyEncryptionKey = kek })
+		other := ftOK(New(e2.ctx, Config{Store: e2.d.Store(), Now: e2.clock.Now, Tokens: e2.cfg}))(t)
+		defer other.Close()
+		rt0 := e2.publicSignIn(t, e2.alice.ID).RefreshToken
+		ftOK(e2.publicRefresh(e2.d, rt0))(t)
+		e2.clock.Advance(time.Minute)
+		_, err := e2.publicRefresh(other, rt0) // reused through another process
+		ftWantErr(t, err, 70008, OAuthInvalidGrant)
+	})
+	t.Run("confidential clients and the default keep old tokens valid", func(t *testing.T) {
+		e := newFT(t, ftStrict)
+		rt0 := e.webSignIn(t, e.alice.ID).RefreshToken
+		ftOK(e.refresh(ftWebApp, rt0, ""))(t)
+		e.clock.Advance(time.Minute)
+		ftOK(e.refresh(ftWebApp, rt0, ""))(t)
+		d := newFT(t)
+		p0 := d.publicSignIn(t, d.alice.ID).RefreshToken
+		ftOK(d.publicRefresh(d.d, p0))(t)
+		d.clock.Advance(time.Minute)
+		ftOK(d.publicRefresh(d.d, p0))(t)
+	})
+}

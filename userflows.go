@@ -457,6 +457,11 @@ type refreshState struct {
 	Grant    userGrant `json:"g"`
 	IssuedAt time.Time `json:"iat"`
 	Expiry   time.Time `json:"exp"`
+	// Chain and Gen place the token in a strictly rotated chain (public
+	// clients under RefreshRotationStrict): the chain's id and the token's
+	// generation in it.
+	Chain string `json:"ch,omitempty"`
+	Gen   int    `json:"gen,omitempty"`
 }
 
 const refreshPrefix = "1.tnr."
@@ -513,56 +518,71 @@ func (d *Directory) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGr
 }
 
 // refresh redeems a refresh token (rotation: a new refresh token is
-// returned; the old one stays valid until it expires, as in Entra).
+// returned; the old one stays valid until it expires, as in Entra, unless
+// TokenConfig.RefreshTokenRotation is strict and the client is public).
 func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	rs, err := d.tokens.openRefresh(req.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
+	if rs.Chain != "" && d.tokens.strictRotation() {
+		return d.refreshStrict(ctx, req, rs)
+	}
 	now := d.clock()
 	var pt *pendingTokens
 	err = d.st.View(ctx, func(tx store.ReadTx) error {
-		if req.ClientID != rs.Grant.ClientAppID {
-			return tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
-		}
-		if !now.Before(rs.Expiry) {
-			if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
-				return tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
-			}
-			return tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
-		}
-		if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
+		var auth token.ClientAuth
+		var err error
+		if pt, auth, err = d.refreshIn(ctx, tx, req, rs, now); err != nil {
 			return err
 		}
-		if err := checkCodeNotReplayed(tx, rs.Grant.CodeID); err != nil {
-			return err
-		}
-		u, err := store.Users.Get(tx, rs.Grant.UserID)
-		if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
-			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
-				rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
-		}
-		auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
-		if err != nil {
-			return err
-		}
-		g := rs.Grant
-		if req.Scope != "" {
-			g.Scope = req.Scope
-		}
-		pt, err = d.userTokens(tx, g, now, auth)
-		if err != nil {
-			return err
-		}
-		if pt.refresh != nil {
-			pt.refresh.Grant.Scope = rs.Grant.Scope
-		}
-		return nil
+		return d.tokens.startChain(pt, auth)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// refreshIn checks refresh state rs against the directory and decides the
+// tokens of the response.
+func (d *Directory) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
+	if req.ClientID != rs.Grant.ClientAppID {
+		return nil, 0, tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
+	}
+	if !now.Before(rs.Expiry) {
+		if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
+			return nil, 0, tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
+		}
+		return nil, 0, tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
+	}
+	if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
+		return nil, 0, err
+	}
+	if err := checkCodeNotReplayed(tx, rs.Grant.CodeID); err != nil {
+		return nil, 0, err
+	}
+	u, err := store.Users.Get(tx, rs.Grant.UserID)
+	if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
+		return nil, 0, tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
+			rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
+	}
+	auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	g := rs.Grant
+	if req.Scope != "" {
+		g.Scope = req.Scope
+	}
+	pt, err := d.userTokens(tx, g, now, auth)
+	if err != nil {
+		return nil, 0, err
+	}
+	if pt.refresh != nil {
+		pt.refresh.Grant.Scope = rs.Grant.Scope
+	}
+	return pt, auth, nil
 }
 
 // checkCodeNotReplayed refuses a refresh token whose chain began with an
