@@ -66,9 +66,9 @@ func (r *AuthorizeResponse) Location() string {
 // redirect URI must match a registered one exactly (loopback URIs on any
 // port); SPA and public clients must use PKCE with S256. When consent is
 // missing it is recorded as the user's consent where the tenant policy
-// allows it (scopes the resource pre-authorizes for the client are granted
-// without asking); otherwise the error is consent_required naming the
-// missing scopes. A multi-tenant app gets its service principal in the
+// allows it (with prompt=none only for scopes the resource pre-authorizes
+// for the client: pre-authorization waives the prompt, not the policy);
+// otherwise the error is consent_required naming the missing scopes. A multi-tenant app gets its service principal in the
 // user's tenant on first consent. One audit event records the sign-in.
 func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
 	code, err := newOpaque(32)
@@ -249,7 +249,11 @@ func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant
 	return store.Tenants.Get(tx, u.TenantID)
 }
 
-// consentAtSignIn records missing consent for g's user where possible.
+// consentAtSignIn records missing consent for g's user where the tenant's
+// policy lets the user consent (consent.Decide decides, as for Consent).
+// With prompt=none nothing may be asked, so only consent the resource
+// pre-authorizes for the client (api.preAuthorizedApplications) is
+// recorded: pre-authorization waives the prompt, never the policy.
 func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) {
 	uc, err := loadUser(o.tx, g, o.now)
 	if err != nil {
@@ -258,30 +262,16 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 	if len(uc.missing) == 0 && prompt != "consent" {
 		return false, nil
 	}
-	if prompt == "none" {
-		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.missing)).sub(OAuthConsentRequired)
-	}
 	spec := ConsentSpec{ClientAppID: uc.client.AppID}
+	preAuthorized := false
 	if uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0 {
 		spec.Default = true
 	} else {
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
-		// Scopes the resource pre-authorizes for this client need no
-		// prompt; they are recorded as the user's grant.
-		if consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll()) && allUserType(uc.res, uc.missingOrAll()) {
-			clientSP, _, err := d.ensureSP(o, uc.client, uc.t.ID)
-			if err != nil {
-				return false, err
-			}
-			resSP, _, err := d.ensureSP(o, uc.res, uc.t.ID)
-			if err != nil {
-				return false, resourceNotFound(uc.res.AppID, uc.t).with(err)
-			}
-			if _, err := upsertGrant(o, uc.t.ID, clientSP.ID, consent.Principal, uc.u.ID, resSP.ID, uc.missingOrAll()); err != nil {
-				return false, err
-			}
-			return true, nil
-		}
+		preAuthorized = consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll())
+	}
+	if prompt == "none" && !preAuthorized {
+		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.missing)).sub(OAuthConsentRequired)
 	}
 	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
 		var ce *consent.Error
@@ -302,19 +292,6 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 		return false, tokenErr(OAuthConsentRequired, code, "Consent could not be recorded for application '%s' (%s): %v", uc.client.AppID, uc.client.DisplayName, err).with(err)
 	}
 	return true, nil
-}
-
-// allUserType reports whether every scope is published by res with type
-// User: pre-authorization never lets a user's own grant hold an Admin-type
-// scope.
-func allUserType(res application.Application, scopes []string) bool {
-	for _, v := range scopes {
-		s, ok := res.ScopeByValue(v)
-		if !ok || s.Type != application.ScopeTypeUser {
-			return false
-		}
-	}
-	return true
 }
 
 func (uc *userContext) missingOrAll() []string {

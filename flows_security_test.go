@@ -3,6 +3,7 @@ package tenantry
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
 )
 
@@ -341,4 +343,72 @@ func TestSecurityStrictRefreshRotation(t *testing.T) {
 		d.clock.Advance(time.Minute)
 		ftOK(d.publicRefresh(d.d, p0))(t)
 	})
+}
+
+// Pre-authorization (api.preAuthorizedApplications) waives the consent
+// prompt only: the consenting tenant's policy still decides, so a foreign
+// API cannot create service principals or grants in a tenant whose users
+// may not consent, at sign-in or in the device flow.
+func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
+	e := newFT(t)
+	// Fabrikam publishes an API that pre-authorizes its own web app and
+	// desktop app.
+	const readID = "0e000000-0000-4000-8000-000000000001"
+	api := ftOK(e.d.RegisterApplication(e.ctx, System, e.fabID, application.Application{
+		DisplayName: "Fabrikam API", SignInAudience: application.AzureADMultipleOrgs,
+		API: &application.API{OAuth2PermissionScopes: []application.PermissionScope{{ID: readID, Value: "Data.Read", Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: "r", UserConsentDisplayName: "r"}}},
+	}))(t)
+	web := ftOK(e.d.RegisterApplication(e.ctx, System, e.fabID, application.Application{
+		DisplayName: "Fabrikam Web", SignInAudience: application.AzureADMultipleOrgs,
+		Web: &application.Web{RedirectURIs: []string{"https://web.fabrikam.com/cb"}},
+	}))(t)
+	cli := ftOK(e.d.RegisterApplication(e.ctx, System, e.fabID, application.Application{
+		DisplayName: "Fabrikam CLI", SignInAudience: application.AzureADMultipleOrgs, IsFallbackPublicClient: true,
+		PublicClient: &application.RedirectURIs{RedirectURIs: []string{"http://localhost"}},
+	}))(t)
+	ftOK(e.d.UpdateApplication(e.ctx, System, api.ID, func(a *application.Application) error {
+		a.API.PreAuthorizedApplications = []application.PreAuthorizedApplication{{AppID: web.AppID, DelegatedPermissionIDs: []string{readID}}, {AppID: cli.AppID, DelegatedPermissionIDs: []string{readID}}}
+		return nil
+	}))(t)
+	// Contoso forbids user consent.
+	p := tenant.DefaultPolicy()
+	p.SetUserConsent(tenant.UserConsentNone)
+	ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
+	noSPs := func() {
+		t.Helper()
+		for _, id := range []string{api.AppID, web.AppID, cli.AppID} {
+			if _, err := e.d.ServicePrincipalByAppID(e.ctx, id, e.conID); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("service principal of %s in Contoso: %v", id, err)
+			}
+		}
+	}
+	req := AuthorizeRequest{Tenant: e.conID, ClientID: web.AppID, RedirectURI: "https://web.fabrikam.com/cb", ResponseType: "code", Scope: api.AppID + "/Data.Read", UserID: e.alice.ID}
+	for _, prompt := range []string{"", "none"} {
+		req.Prompt = prompt
+		_, err := e.d.Authorize(e.ctx, req)
+		if !errors.Is(err, consent.ErrUserConsentDisabled) {
+			t.Fatalf("prompt %q: pre-authorized sign-in where users may not consent: %v", prompt, err)
+		}
+		noSPs()
+	}
+	da := ftOK(e.d.DeviceCode(e.ctx, e.conID, cli.AppID, api.AppID+"/Data.Read"))(t)
+	err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+	if !errors.Is(err, consent.ErrUserConsentDisabled) {
+		t.Fatalf("pre-authorized device sign-in where users may not consent: %v", err)
+	}
+	noSPs()
+
+	// Where users may consent, pre-authorization waives the prompt:
+	// prompt=none succeeds, and the grant is the user's own.
+	req.Tenant, req.UserID, req.Prompt = e.fabID, e.carol.ID, "none"
+	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	if ar.Code == "" {
+		t.Fatal("no code")
+	}
+	grants := ftOK(e.d.Grants(e.ctx, e.sp(t, web.AppID, e.fabID).ID))(t)
+	if !slices.ContainsFunc(grants, func(g consent.Grant) bool {
+		return g.ConsentType == consent.Principal && g.PrincipalID == e.carol.ID && strings.Contains(g.Scope, "Data.Read")
+	}) {
+		t.Fatalf("grants = %+v", grants)
+	}
 }

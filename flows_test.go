@@ -2681,22 +2681,29 @@ func TestFlowDeviceCodePolledAtAnotherTenant(t *testing.T) {
 
 func TestFlowAuthorizationCodePreAuthorized(t *testing.T) {
 	e := newFT(t)
-	p := tenant.DefaultPolicy()
-	p.SetUserConsent(tenant.UserConsentNone)
-	ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
 	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.API.PreAuthorizedApplications = []application.PreAuthorizedApplication{{AppID: ftWeb2App, DelegatedPermissionIDs: []string{ftScopeRead}}}
 		return nil
 	}))(t)
-	// Pre-authorized scope: no consent needed even though users cannot
-	// consent.
+	// Pre-authorized scope: no prompt, so prompt=none succeeds, and the
+	// consent is recorded as the user's own grant.
 	req := e.authz(ftWeb2App, ftWeb2Redirect, e.bob.ID, ftURI(ftOrdersApp)+"/Orders.Read")
+	req.Prompt = "none"
 	tr := e.signIn(t, req)
 	if c := ftClaims(t, tr.AccessToken); c["scp"] != "Orders.Read" {
 		t.Fatalf("claims = %v", c)
 	}
-	// A scope not pre-authorized still needs consent.
-	_, err := e.d.Authorize(e.ctx, e.authz(ftWeb2App, ftWeb2Redirect, e.bob.ID, ftURI(ftOrdersApp)+"/Orders.Write"))
+	// A scope not pre-authorized needs the prompt.
+	req.Scope = ftURI(ftOrdersApp) + "/Orders.Write"
+	_, err := e.d.Authorize(e.ctx, req)
+	ftWantErr(t, err, 65001, OAuthInteractionRequired)
+	// Pre-authorization waives the prompt, not the tenant's policy: where
+	// users cannot consent, an administrator must.
+	p := tenant.DefaultPolicy()
+	p.SetUserConsent(tenant.UserConsentNone)
+	ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
+	req.UserID, req.Scope, req.Prompt = e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read", ""
+	_, err = e.d.Authorize(e.ctx, req)
 	ftWantErr(t, err, 90094, OAuthConsentRequired)
 }
 
