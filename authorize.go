@@ -259,19 +259,29 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if len(uc.missing) == 0 && prompt != "consent" {
+	if !uc.needsConsent() && prompt != "consent" {
 		return false, nil
 	}
 	spec := ConsentSpec{ClientAppID: uc.client.AppID}
-	preAuthorized := false
-	if uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0 {
+	// Without a prompt, only what the resource pre-authorizes may be
+	// consented; the sign-in scopes belong to Microsoft Graph and are never
+	// pre-authorized by the resource.
+	preAuthorized := len(uc.missingSignIn) == 0
+	switch {
+	case len(uc.missing) == 0 && prompt != "consent":
+		// Only sign-in scopes are missing.
+	case uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0:
 		spec.Default = true
-	} else {
+		preAuthorized = false
+	default:
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
-		preAuthorized = consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll())
+		preAuthorized = preAuthorized && consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll())
+	}
+	if len(uc.req.oidc) > 0 {
+		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.req.oidc})
 	}
 	if prompt == "none" && !preAuthorized {
-		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.missing)).sub(OAuthConsentRequired)
+		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.allMissing())).sub(OAuthConsentRequired)
 	}
 	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
 		var ce *consent.Error
@@ -722,7 +732,7 @@ func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenRes
 		if err != nil {
 			return err
 		}
-		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
+		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, OnBehalfOf: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
 		u, err := store.Users.Get(tx, p.ObjectID)
 		if err == nil && !u.SessionValid(g.AuthTime) {
 			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked.").sub("bad_token")

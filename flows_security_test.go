@@ -412,3 +412,120 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 		t.Fatalf("grants = %+v", grants)
 	}
 }
+
+// ftResourceGrants returns the grants of the client service principal
+// clientSPID other than the sign-in grant, after checking that the sign-in
+// grant of userID (on the client itself, Microsoft Graph being absent from
+// the fixture) records exactly signIn.
+func ftResourceGrants(t ftTB, e *ftEnv, clientSPID, userID, signIn string) []consent.Grant {
+	t.Helper()
+	var out []consent.Grant
+	found := false
+	for _, g := range ftOK(e.d.Grants(e.ctx, clientSPID))(t) {
+		if g.ResourceID != clientSPID {
+			out = append(out, g)
+			continue
+		}
+		if g.ConsentType == consent.Principal && g.PrincipalID == userID {
+			found = true
+			if g.Scope != signIn {
+				t.Fatalf("sign-in grant of %s records %q, want %q", userID, g.Scope, signIn)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no sign-in grant for %s", userID)
+	}
+	return out
+}
+
+// Sign-in scopes need consent like any other permission: they are recorded
+// in the user's delegated grant (on Microsoft Graph where it is present,
+// else on the client itself), a sign-in needs that grant or admin consent,
+// and a refresh, even one narrowed to "openid offline_access", fails once
+// the grant is gone.
+func TestSecuritySignInScopesNeedConsent(t *testing.T) {
+	signIn := "openid profile email offline_access"
+	homeApp := func(t *testing.T, e *ftEnv) application.Application {
+		return ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{
+			DisplayName: "Intranet", Web: &application.Web{RedirectURIs: []string{"https://intranet.contoso.com/cb"}},
+		}))(t)
+	}
+	authz := func(e *ftEnv, app application.Application, userID, scope string) AuthorizeRequest {
+		return AuthorizeRequest{Tenant: e.conID, ClientID: app.AppID, RedirectURI: "https://intranet.contoso.com/cb", ResponseType: "code", Scope: scope, UserID: userID}
+	}
+	noUserConsent := func(t *testing.T, e *ftEnv) {
+		p := tenant.DefaultPolicy()
+		p.SetUserConsent(tenant.UserConsentNone)
+		ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
+	}
+	t.Run("no sign-in without consent where users may not consent", func(t *testing.T) {
+		e := newFT(t)
+		app := homeApp(t, e)
+		noUserConsent(t, e)
+		_, err := e.d.Authorize(e.ctx, authz(e, app, e.alice.ID, signIn))
+		ftWantErr(t, err, 90094, OAuthConsentRequired)
+		if !errors.Is(err, consent.ErrUserConsentDisabled) {
+			t.Fatalf("err = %v, want ErrUserConsentDisabled", err)
+		}
+		// The device flow alike.
+		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, "openid profile"))(t)
+		err = e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		ftWantErr(t, err, 90094, OAuthConsentRequired)
+		// An administrator's consent for every user admits the sign-in.
+		ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: app.AppID, Scopes: []consent.ScopeRequest{{Scopes: strings.Fields(signIn)}}, TenantWide: true}))(t)
+		ar := ftOK(e.d.Authorize(e.ctx, authz(e, app, e.alice.ID, signIn)))(t)
+		if ar.Code == "" {
+			t.Fatal("no code")
+		}
+	})
+	t.Run("prompt=none needs the sign-in consent", func(t *testing.T) {
+		e := newFT(t)
+		app := homeApp(t, e)
+		req := authz(e, app, e.alice.ID, "openid profile")
+		req.Prompt = "none"
+		_, err := e.d.Authorize(e.ctx, req)
+		ftWantErr(t, err, 65001, OAuthInteractionRequired)
+		req.Prompt = ""
+		ftOK(e.d.Authorize(e.ctx, req))(t)
+		req.Prompt = "none"
+		ftOK(e.d.Authorize(e.ctx, req))(t)
+	})
+	t.Run("recorded in the user's grant, refused after revocation", func(t *testing.T) {
+		e := newFT(t)
+		req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read "+signIn)
+		tr := e.signIn(t, req)
+		webSP := e.sp(t, ftWebApp, e.conID).ID
+		ftResourceGrants(t, e, webSP, e.alice.ID, "email offline_access openid profile")
+		// Sign-in only, on another app: the grant is the sign-in grant alone.
+		only := e.signIn(t, e.authz(ftWeb2App, ftWeb2Redirect, e.alice.ID, "openid offline_access"))
+		web2SP := e.sp(t, ftWeb2App, e.conID).ID
+		ftResourceGrants(t, e, web2SP, e.alice.ID, "offline_access openid")
+		// Alice revokes her grants.
+		for _, sp := range []string{webSP, web2SP} {
+			for _, g := range ftOK(e.d.Grants(e.ctx, sp))(t) {
+				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, c := range []struct{ client, rt string }{{ftWebApp, tr.RefreshToken}, {ftWeb2App, only.RefreshToken}} {
+			for _, scope := range []string{"", "openid offline_access"} {
+				_, err := e.refresh(c.client, c.rt, scope)
+				ftWantErr(t, err, 65001, OAuthInvalidGrant)
+			}
+		}
+	})
+	t.Run("on Microsoft Graph when it is present", func(t *testing.T) {
+		e := newFT(t)
+		graph := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{AppID: application.MicrosoftGraphAppID, DisplayName: "Microsoft Graph", SignInAudience: application.AzureADMultipleOrgs}))(t)
+		_ = graph
+		app := homeApp(t, e)
+		ftOK(e.d.Authorize(e.ctx, authz(e, app, e.alice.ID, "openid profile")))(t)
+		graphSP := e.sp(t, application.MicrosoftGraphAppID, e.conID)
+		grants := ftOK(e.d.Grants(e.ctx, e.sp(t, app.AppID, e.conID).ID))(t)
+		if len(grants) != 1 || grants[0].ResourceID != graphSP.ID || grants[0].Scope != "openid profile" || grants[0].PrincipalID != e.alice.ID {
+			t.Fatalf("grants = %+v, want alice's openid profile on Microsoft Graph", grants)
+		}
+	})
+}

@@ -35,6 +35,10 @@ type userGrant struct {
 	Endpoint     int       `json:"ep,omitempty"`
 	// RefreshExpiry is the fixed end of SPA refresh tokens.
 	RefreshExpiry time.Time `json:"rexp,omitzero"`
+	// OnBehalfOf: the grant came from an on-behalf-of exchange, not from a
+	// sign-in to the client; its OIDC scopes need some consent of the user
+	// for the client, not a sign-in grant.
+	OnBehalfOf bool `json:"obo,omitempty"`
 	// CodeID is the stored id (a hash) of the authorization code the grant
 	// was redeemed from; refresh tokens carry it so that a replay of the
 	// code revokes their chain.
@@ -154,12 +158,24 @@ type userContext struct {
 	groups   []string // direct groups of the user
 	granted  []string // scopes granted on the resource (enabled, published)
 	missing  []string // requested but not granted
+	// missingSignIn are the requested OIDC scopes the user has not
+	// consented to (nor an administrator for every user).
+	missingSignIn []string
+	onBehalfOf    bool
+}
+
+// needsConsent reports whether anything requested is not consented.
+func (uc *userContext) needsConsent() bool { return len(uc.missing)+len(uc.missingSignIn) > 0 }
+
+// allMissing lists what is not consented, for error descriptions.
+func (uc *userContext) allMissing() []string {
+	return append(slices.Clone(uc.missing), uc.missingSignIn...)
 }
 
 // loadUser loads and checks the user, client and resource of g. Missing
 // consent is reported in uc.missing, not as an error.
 func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error) {
-	uc := &userContext{}
+	uc := &userContext{onBehalfOf: g.OnBehalfOf}
 	var err error
 	if uc.t, err = store.Tenants.Get(tx, g.TenantID); err != nil {
 		return nil, tokenErr(OAuthInvalidTenant, 90002, "Tenant '%s' not found.", g.TenantID).with(err)
@@ -215,10 +231,14 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		if len(uc.missing) == 0 {
 			uc.missing = []string{consent.DefaultScope}
 		}
+		uc.missingSignIn = uc.req.oidc
 		return uc, nil
 	}
 	grants, err := store.Grants.Lookup(tx, store.GrantByClient, uc.clientSP.ID)
 	if err != nil {
+		return nil, err
+	}
+	if uc.missingSignIn, err = missingSignIn(tx, uc, grants); err != nil {
 		return nil, err
 	}
 	var valid []string
@@ -242,6 +262,36 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		}
 	}
 	return uc, nil
+}
+
+// missingSignIn returns the requested OIDC scopes that neither the user's
+// grant on the sign-in resource (see signInResourceSP) records nor an
+// administrator's consent for every user of the tenant covers: sign-in
+// needs consent like any other permission.
+func missingSignIn(tx store.ReadTx, uc *userContext, grants []consent.Grant) ([]string, error) {
+	if len(uc.req.oidc) == 0 {
+		return nil, nil
+	}
+	for _, g := range grants {
+		if g.ConsentType == consent.AllPrincipals || (uc.onBehalfOf && g.Covers(uc.u.ID)) {
+			return nil, nil // admin consent for the client, or the user's consent to a middle tier
+		}
+	}
+	if uc.onBehalfOf {
+		return uc.req.oidc, nil
+	}
+	res, err := signInResourceSP(tx, uc.t.ID, uc.clientSP)
+	if err != nil {
+		return nil, err
+	}
+	have := consent.GrantedScopes(grants, uc.clientSP.ID, res.ID, uc.u.ID)
+	var missing []string
+	for _, s := range uc.req.oidc {
+		if _, ok := slices.BinarySearch(have, s); !ok {
+			missing = append(missing, s)
+		}
+	}
+	return missing, nil
 }
 
 func grantsOn(grants []consent.Grant, resourceID, userID string) []consent.Grant {
@@ -283,8 +333,8 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 	if err != nil {
 		return nil, err
 	}
-	if len(uc.missing) > 0 {
-		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, listForError(uc.missing)).sub(OAuthConsentRequired)
+	if uc.needsConsent() {
+		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, listForError(uc.allMissing())).sub(OAuthConsentRequired)
 	}
 	held, err := checkAssigned(tx, uc, now)
 	if err != nil {
