@@ -529,3 +529,37 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		}
 	})
 }
+
+// The downstream API of an on-behalf-of exchange is checked too.
+func TestSecurityResourceAudienceOnBehalfOf(t *testing.T) {
+	e := newFT(t)
+	req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, ftURI(ftOrdersApp)+"/Orders.Read openid")
+	req.Tenant = e.fabID
+	carol := e.signIn(t, req) // combined consent: Orders on Downstream in Fabrikam
+	obo := func() error {
+		_, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
+		return err
+	}
+	if err := obo(); err != nil {
+		t.Fatalf("on-behalf-of before narrowing: %v", err)
+	}
+	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftDownApp].ID, func(a *application.Application) error {
+		a.SignInAudience = application.AzureADMyOrg
+		return nil
+	}))(t)
+	ftWantErr(t, obo(), 500011, OAuthInvalidResource)
+}
+
+// Strict rotation covers the device code flow's refresh tokens too.
+func TestSecurityStrictRefreshRotationDeviceCode(t *testing.T) {
+	e := newFT(t, ftStrict)
+	da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read offline_access"))(t)
+	if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+		t.Fatal(err)
+	}
+	rt0 := ftOK(e.poll(ftPublicApp, da.DeviceCode))(t).RefreshToken
+	ftOK(e.publicRefresh(e.d, rt0))(t)
+	e.clock.Advance(time.Minute)
+	_, err := e.publicRefresh(e.d, rt0)
+	ftWantErr(t, err, 70008, OAuthInvalidGrant)
+}
