@@ -563,3 +563,20 @@ func TestSecurityStrictRefreshRotationDeviceCode(t *testing.T) {
 	_, err := e.publicRefresh(e.d, rt0)
 	ftWantErr(t, err, 70008, OAuthInvalidGrant)
 }
+
+// Under strict rotation an expired superseded token, or one presented for
+// another client, is refused without revoking the chain.
+func TestSecurityStrictRotationIgnoresExpiredAndForeignTokens(t *testing.T) {
+	e := newFT(t, ftStrict, func(c *TokenConfig) { c.RefreshTokenLifetime = time.Hour })
+	rt0 := e.publicSignIn(t, e.alice.ID).RefreshToken
+	e.clock.Advance(50 * time.Minute)
+	rt1 := ftOK(e.publicRefresh(e.d, rt0))(t).RefreshToken
+	_, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftSPAApp, RefreshToken: rt0})
+	ftWantErr(t, err, 70000, OAuthInvalidGrant)
+	e.clock.Advance(20 * time.Minute) // rt0 expired, rt1 not
+	_, err = e.publicRefresh(e.d, rt0)
+	ftWantErr(t, err, 700082, OAuthInvalidGrant)
+	if _, err := e.publicRefresh(e.d, rt1); err != nil {
+		t.Fatalf("the current token after an expired and a foreign one: %v", err)
+	}
+}

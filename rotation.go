@@ -58,6 +58,12 @@ func (d *Directory) refreshStrict(ctx context.Context, req TokenRequest, rs *ref
 	revoked := false
 	err := d.mutate(ctx, System, func(o *op) error {
 		pt, revoked = nil, false
+		if req.ClientID != rs.Grant.ClientAppID || !o.now.Before(rs.Expiry) {
+			// Another client's or an expired token proves nothing about
+			// the chain: refuse it as any refresh would, revoking nothing.
+			_, _, err := d.refreshIn(ctx, o.tx, req, rs, o.now)
+			return err
+		}
 		id := hashCode(codeKindChain, rs.Chain)
 		rec, err := store.Codes.Get(o.tx, id)
 		var st chainState
