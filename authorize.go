@@ -68,8 +68,10 @@ func (r *AuthorizeResponse) Location() string {
 // missing it is recorded as the user's consent where the tenant policy
 // allows it (with prompt=none only for scopes the resource pre-authorizes
 // for the client: pre-authorization waives the prompt, not the policy);
-// otherwise the error is consent_required naming the missing scopes. A multi-tenant app gets its service principal in the
-// user's tenant on first consent. One audit event records the sign-in.
+// otherwise the error is consent_required naming the missing scopes. The
+// sign-in scopes (openid, profile, email, offline_access) need consent too.
+// A multi-tenant app gets its service principal in the user's tenant on
+// first consent. One audit event records the sign-in.
 func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
 	code, err := newOpaque(32)
 	if err != nil {
