@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -578,5 +579,31 @@ func TestSecurityStrictRotationIgnoresExpiredAndForeignTokens(t *testing.T) {
 	ftWantErr(t, err, 700082, OAuthInvalidGrant)
 	if _, err := e.publicRefresh(e.d, rt1); err != nil {
 		t.Fatalf("the current token after an expired and a foreign one: %v", err)
+	}
+}
+
+// Concurrent refreshes with the same token under strict rotation all
+// succeed (the grace period), and the chain stays usable.
+func TestSecurityStrictRotationConcurrentRefreshes(t *testing.T) {
+	e := newFT(t, ftStrict)
+	rt0 := e.publicSignIn(t, e.alice.ID).RefreshToken
+	var wg sync.WaitGroup
+	out := make([]*TokenResponse, 8)
+	errs := make([]error, len(out))
+	for i := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = e.publicRefresh(e.d, rt0)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent refresh %d: %v", i, err)
+		}
+	}
+	if _, err := e.publicRefresh(e.d, out[len(out)-1].RefreshToken); err != nil {
+		t.Fatalf("refresh after the concurrent ones: %v", err)
 	}
 }
