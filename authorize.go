@@ -66,10 +66,12 @@ func (r *AuthorizeResponse) Location() string {
 // redirect URI must match a registered one exactly (loopback URIs on any
 // port); SPA and public clients must use PKCE with S256. When consent is
 // missing it is recorded as the user's consent where the tenant policy
-// allows it (scopes the resource pre-authorizes for the client are granted
-// without asking); otherwise the error is consent_required naming the
-// missing scopes. A multi-tenant app gets its service principal in the
-// user's tenant on first consent. One audit event records the sign-in.
+// allows it (with prompt=none only for scopes the resource pre-authorizes
+// for the client: pre-authorization waives the prompt, not the policy);
+// otherwise the error is consent_required naming the missing scopes. The
+// sign-in scopes (openid, profile, email, offline_access) need consent too.
+// A multi-tenant app gets its service principal in the user's tenant on
+// first consent. One audit event records the sign-in.
 func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
 	code, err := newOpaque(32)
 	if err != nil {
@@ -117,7 +119,11 @@ func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*Autho
 		if err := audienceGate(client, t, req.Tenant); err != nil {
 			return err
 		}
-		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: req.Scope, Platform: platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
+		sr, err := parseScope(req.Scope)
+		if err != nil {
+			return err
+		}
+		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: sr.String(), Platform: platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
 		consented, err := d.consentAtSignIn(o, g, req.Prompt)
 		if err != nil {
 			return err
@@ -138,7 +144,7 @@ func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*Autho
 			return err
 		}
 		resp = &AuthorizeResponse{RedirectURI: req.RedirectURI, Platform: platform, Code: code, State: req.State}
-		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": req.Scope, "consented": consented})
+		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": g.Scope, "consented": consented})
 	})
 	if err != nil {
 		return nil, err
@@ -150,7 +156,14 @@ const (
 	codeKindAuth   = "authorization_code"
 	codeKindDevice = "device_code"
 	codeKindUser   = "user_code"
+	// codeKindReplayed marks an authorization code redeemed more than
+	// once; its record (same id) outlives the refresh tokens issued from it.
+	codeKindReplayed = "authorization_code_replayed"
 )
+
+// redeemedCodeRetention is how long a redeemed authorization code is kept
+// to recognise a replay.
+const redeemedCodeRetention = 24 * time.Hour
 
 type codeData struct {
 	Grant       userGrant `json:"g"`
@@ -163,13 +176,15 @@ type codeData struct {
 	Status     string `json:"status,omitempty"` // pending, approved, declined
 }
 
-// purgeExpiredCodes deletes a bounded number of codes that expired on an
-// earlier day, so that codes do not accumulate; each issuing operation
-// removes up to codePurgeBatch of them.
+// purgeExpiredCodes deletes a bounded number of expired codes, so that
+// codes (device codes in particular, which anyone may request) do not
+// accumulate: each issuing operation removes up to codePurgeBatch codes
+// that expired on an earlier day, then looks at up to codePurgeScan codes
+// expiring today and removes those already expired.
 func purgeExpiredCodes(o *op) error {
 	left := codePurgeBatch
 	for back := 14; back >= 1 && left > 0; back-- {
-		day := o.now.AddDate(0, 0, -back).Format("2006-01-02")
+		day := o.now.AddDate(0, 0, -back).UTC().Format("2006-01-02")
 		old, _, err := store.Codes.List(o.tx, store.CodeByExpiry, day, store.Page{Limit: left})
 		if err != nil {
 			return err
@@ -181,10 +196,34 @@ func purgeExpiredCodes(o *op) error {
 			left--
 		}
 	}
+	today := o.now.UTC().Format("2006-01-02")
+	page := store.Page{Limit: codePurgeBatch}
+	for scanned := 0; scanned < codePurgeScan && left > 0; {
+		codes, next, err := store.Codes.List(o.tx, store.CodeByExpiry, today, page)
+		if err != nil {
+			return err
+		}
+		for _, c := range codes {
+			if left > 0 && !o.now.Before(c.ExpiresAt) {
+				if err := store.Codes.Delete(o.tx, c.ID); err != nil {
+					return err
+				}
+				left--
+			}
+		}
+		scanned += len(codes)
+		if next == "" || len(codes) == 0 {
+			break
+		}
+		page.After = next
+	}
 	return nil
 }
 
-const codePurgeBatch = 64
+const (
+	codePurgeBatch = 64
+	codePurgeScan  = 256
+)
 
 // signInTenant resolves the authority segment for user u: a named tenant
 // must be u's tenant (guests sign in at the resource tenant); common and
@@ -212,39 +251,39 @@ func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant
 	return store.Tenants.Get(tx, u.TenantID)
 }
 
-// consentAtSignIn records missing consent for g's user where possible.
+// consentAtSignIn records missing consent for g's user where the tenant's
+// policy lets the user consent (consent.Decide decides, as for Consent).
+// With prompt=none nothing may be asked, so only consent the resource
+// pre-authorizes for the client (api.preAuthorizedApplications) is
+// recorded: pre-authorization waives the prompt, never the policy.
 func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) {
 	uc, err := loadUser(o.tx, g, o.now)
 	if err != nil {
 		return false, err
 	}
-	if len(uc.missing) == 0 && prompt != "consent" {
+	if !uc.needsConsent() && prompt != "consent" {
 		return false, nil
 	}
-	if prompt == "none" {
-		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
-	}
 	spec := ConsentSpec{ClientAppID: uc.client.AppID}
-	if uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0 {
+	// Without a prompt, only what the resource pre-authorizes may be
+	// consented; the sign-in scopes belong to Microsoft Graph and are never
+	// pre-authorized by the resource.
+	preAuthorized := len(uc.missingSignIn) == 0
+	switch {
+	case len(uc.missing) == 0 && prompt != "consent":
+		// Only sign-in scopes are missing.
+	case uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0:
 		spec.Default = true
-	} else {
+		preAuthorized = false
+	default:
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
-		// Scopes the resource pre-authorizes for this client need no
-		// prompt; they are recorded as the user's grant.
-		if consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll()) && allUserType(uc.res, uc.missingOrAll()) {
-			clientSP, _, err := d.ensureSP(o, uc.client, uc.t.ID)
-			if err != nil {
-				return false, err
-			}
-			resSP, _, err := d.ensureSP(o, uc.res, uc.t.ID)
-			if err != nil {
-				return false, resourceNotFound(uc.res.AppID, uc.t).with(err)
-			}
-			if _, err := upsertGrant(o, uc.t.ID, clientSP.ID, consent.Principal, uc.u.ID, resSP.ID, uc.missingOrAll()); err != nil {
-				return false, err
-			}
-			return true, nil
-		}
+		preAuthorized = preAuthorized && consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll())
+	}
+	if len(uc.req.oidc) > 0 {
+		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.req.oidc})
+	}
+	if prompt == "none" && !preAuthorized {
+		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.allMissing())).sub(OAuthConsentRequired)
 	}
 	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
 		var ce *consent.Error
@@ -267,19 +306,6 @@ func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, er
 	return true, nil
 }
 
-// allUserType reports whether every scope is published by res with type
-// User: pre-authorization never lets a user's own grant hold an Admin-type
-// scope.
-func allUserType(res application.Application, scopes []string) bool {
-	for _, v := range scopes {
-		s, ok := res.ScopeByValue(v)
-		if !ok || s.Type != application.ScopeTypeUser {
-			return false
-		}
-	}
-	return true
-}
-
 func (uc *userContext) missingOrAll() []string {
 	var out []string
 	for _, m := range uc.missing {
@@ -299,13 +325,31 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
 	}
 	var pt *pendingTokens
+	replay := tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+	replayed := false
 	err := d.mutate(ctx, System, func(o *op) error {
+		replayed = false
 		c, cd, err := loadCode(o.tx, codeKindAuth, req.Code, tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid."))
 		if err != nil {
 			return err
 		}
 		if c.RedeemedAt != nil {
-			return tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+			if c.Kind == codeKindReplayed {
+				return replay
+			}
+			// A replayed code revokes what was issued from it (RFC 6749
+			// §4.1.2): the code is marked, and refresh tokens carrying its
+			// id are refused. The mark is kept until every refresh token
+			// issued before it has expired.
+			before := c
+			c = c.Clone()
+			c.Kind = codeKindReplayed
+			c.ExpiresAt = o.now.Add(d.tokens.cfg.RefreshTokenLifetime)
+			if err := store.Codes.Put(o.tx, c); err != nil {
+				return err
+			}
+			replayed = true
+			return o.audit(cd.Grant.TenantID, "token.codeReplayed", store.Codes, c.ID, codeSummary(before), codeSummary(c))
 		}
 		if !o.now.Before(c.ExpiresAt) {
 			return tokenErr(OAuthInvalidGrant, 70008, "The provided authorization code or refresh token has expired due to inactivity.")
@@ -319,23 +363,35 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 		if req.RedirectURI != cd.RedirectURI {
 			return tokenErr(OAuthInvalidGrant, 70000, "The redirect_uri does not match the one of the authorization request.")
 		}
-		if cd.Challenge != "" {
+		switch {
+		case cd.Challenge != "":
 			if err := token.VerifyPKCE(cd.Method, cd.Challenge, req.CodeVerifier); err != nil {
 				return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.").with(err)
 			}
+		case req.CodeVerifier != "":
+			// A verifier for a code issued without a challenge is a PKCE
+			// downgrade (RFC 9700 §2.1.1).
+			return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier was supplied but the authorization request had no code_challenge for PKCE.")
 		}
 		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
 		if err != nil {
 			return err
 		}
 		cd.Grant.Confidential = auth != token.ClientAuthPublic
+		cd.Grant.CodeID = c.ID
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
+			return err
+		}
+		if err := d.tokens.startChain(pt, auth); err != nil {
 			return err
 		}
 		before := c
 		c = c.Clone()
 		now := o.now
 		c.RedeemedAt = &now
+		// A redeemed code is kept a day, so that a replay is recognised
+		// (and revokes the refresh tokens issued from it).
+		c.ExpiresAt = now.Add(redeemedCodeRetention)
 		if err := store.Codes.Put(o.tx, c); err != nil {
 			return err
 		}
@@ -343,6 +399,9 @@ func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenRes
 	})
 	if err != nil {
 		return nil, err
+	}
+	if replayed {
+		return nil, replay
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
 }
@@ -456,9 +515,11 @@ func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, sco
 	if err != nil {
 		return nil, err
 	}
-	if _, err := parseScope(scope); err != nil {
+	sr, err := parseScope(scope)
+	if err != nil {
 		return nil, err
 	}
+	scope = sr.String() // only the parsed, bounded form is stored and audited
 	var out *DeviceAuthorization
 	err = d.mutate(ctx, System, func(o *op) error {
 		client, err := store.Applications.One(o.tx, store.AppByAppID, clientID)
@@ -631,6 +692,9 @@ func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*Toke
 		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
 			return err
 		}
+		if err := d.tokens.startChain(pt, auth); err != nil {
+			return err
+		}
 		c = c.Clone()
 		now := o.now
 		c.RedeemedAt = &now
@@ -694,7 +758,7 @@ func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenRes
 		if err != nil {
 			return err
 		}
-		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
+		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, OnBehalfOf: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
 		u, err := store.Users.Get(tx, p.ObjectID)
 		if err == nil && !u.SessionValid(g.AuthTime) {
 			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked.").sub("bad_token")

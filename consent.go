@@ -157,6 +157,22 @@ func (d *Directory) consentIn(o *op, tenantID string, spec ConsentSpec) (Consent
 		}
 		out.Grants = append(out.Grants, g)
 	}
+	if len(dec.SignIn) > 0 {
+		cl := sps[client.AppID]
+		res, err := signInResourceSP(o.tx, tenantID, cl)
+		if err != nil {
+			return out, err
+		}
+		g, err := upsertGrant(o, tenantID, cl.ID, dec.ConsentType, principal, res.ID, dec.SignIn)
+		if err != nil {
+			return out, err
+		}
+		if i := slices.IndexFunc(out.Grants, func(x consent.Grant) bool { return x.ID == g.ID }); i >= 0 {
+			out.Grants[i] = g
+		} else {
+			out.Grants = append(out.Grants, g)
+		}
+	}
 	for _, rg := range dec.AppRoles {
 		cl, res := sps[rg.ClientAppID], sps[rg.ResourceAppID]
 		a := serviceprincipal.AppRoleAssignment{
@@ -172,6 +188,22 @@ func (d *Directory) consentIn(o *op, tenantID string, spec ConsentSpec) (Consent
 		out.Assignments = append(out.Assignments, a)
 	}
 	return out, nil
+}
+
+// signInResourceSP returns the service principal whose grant records the
+// sign-in scopes (openid, profile, email, offline_access) of clientSP's
+// users in the tenant: Microsoft Graph's, as in Entra, where Graph is
+// present in the tenant; otherwise the client's own, since the tokens of a
+// sign-in without a resource are issued for the client itself.
+func signInResourceSP(tx store.ReadTx, tenantID string, clientSP serviceprincipal.ServicePrincipal) (serviceprincipal.ServicePrincipal, error) {
+	sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(application.MicrosoftGraphAppID, tenantID))
+	switch {
+	case err == nil && sp.Usable():
+		return sp, nil
+	case err == nil || errors.Is(err, store.ErrNotFound):
+		return clientSP, nil
+	}
+	return sp, err
 }
 
 // loadResources fills res with every live resource app the request may
@@ -221,14 +253,26 @@ func loadResources(tx store.ReadTx, tenantID string, client application.Applicat
 // resource), creating it if needed.
 func upsertGrant(o *op, tenantID, clientID, consentType, principalID, resourceID string, scopes []string) (consent.Grant, error) {
 	g, err := store.Grants.One(o.tx, store.GrantUnique, store.GrantKey(clientID, consentType, principalID, resourceID))
+	tooLong := func(g consent.Grant) error {
+		if len(g.Scope) > consent.MaxGrantScopeLength {
+			return invalid("the grant's scope would exceed %d characters", consent.MaxGrantScopeLength)
+		}
+		return nil
+	}
 	switch {
 	case err == nil:
 		g = consent.Merge(g, scopes)
+		if err := tooLong(g); err != nil {
+			return g, err
+		}
 		return g, store.Grants.Put(o.tx, g)
 	case errors.Is(err, store.ErrNotFound):
 		g = consent.Grant{
 			ID: o.d.newID(), TenantID: tenantID, ClientID: clientID, ConsentType: consentType,
 			PrincipalID: principalID, ResourceID: resourceID, Scope: consent.JoinScopes(scopes), CreatedDateTime: o.now,
+		}
+		if err := tooLong(g); err != nil {
+			return g, err
 		}
 		return g, store.Grants.Create(o.tx, g)
 	default:

@@ -189,13 +189,6 @@ func ExampleDirectory_Authorize() {
 	ci, _ := base64.RawURLEncoding.DecodeString(tr.ClientInfo)
 	fmt.Println("client_info:", strings.Replace(string(ci), alice, "{alice}", 1))
 
-	// The same code cannot be redeemed twice.
-	_, err = dir.Token(ctx, tenantry.TokenRequest{
-		Tenant: "organizations", GrantType: tenantry.GrantAuthorizationCode, ClientID: exWebApp, ClientSecret: webSecret,
-		Code: ar.Code, RedirectURI: exRedirect, CodeVerifier: exVerifier,
-	})
-	fmt.Println("code reuse:", errors.Is(err, &tenantry.TokenError{Code: 54005}))
-
 	// The refresh token is rotated.
 	rt, err := dir.Token(ctx, tenantry.TokenRequest{
 		Tenant: exTenant, GrantType: tenantry.GrantRefreshToken, ClientID: exWebApp, ClientSecret: webSecret, RefreshToken: tr.RefreshToken,
@@ -204,14 +197,27 @@ func ExampleDirectory_Authorize() {
 		log.Fatal(err)
 	}
 	fmt.Println("new refresh token:", rt.RefreshToken != "" && rt.RefreshToken != tr.RefreshToken, "scp", exClaims(rt.AccessToken)["scp"])
+
+	// The same code cannot be redeemed twice, and redeeming it again
+	// revokes the refresh tokens issued from it.
+	_, err = dir.Token(ctx, tenantry.TokenRequest{
+		Tenant: "organizations", GrantType: tenantry.GrantAuthorizationCode, ClientID: exWebApp, ClientSecret: webSecret,
+		Code: ar.Code, RedirectURI: exRedirect, CodeVerifier: exVerifier,
+	})
+	fmt.Println("code reuse:", errors.Is(err, &tenantry.TokenError{Code: 54005}))
+	_, err = dir.Token(ctx, tenantry.TokenRequest{
+		Tenant: exTenant, GrantType: tenantry.GrantRefreshToken, ClientID: exWebApp, ClientSecret: webSecret, RefreshToken: rt.RefreshToken,
+	})
+	fmt.Println("refresh after code reuse revoked:", errors.Is(err, &tenantry.TokenError{Code: 70008}))
 	// Output:
 	// redirect to the registered URI with state: true
 	// scope: true
 	// access token: scp Orders.Read user true aud true
 	// ID token: aud true nonce n-42 tid 7d3f1c2a-5b8e-4c1d-9a0f-2e6b4d8c1a30
 	// client_info: {"uid":"{alice}","utid":"7d3f1c2a-5b8e-4c1d-9a0f-2e6b4d8c1a30"}
-	// code reuse: true
 	// new refresh token: true scp Orders.Read
+	// code reuse: true
+	// refresh after code reuse revoked: true
 }
 
 // The JWKS document is what a resource server outside the process uses:

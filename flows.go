@@ -197,6 +197,9 @@ func (s *tokenService) sign(ctx context.Context, claims any, x5t bool) (string, 
 // defaultScopeResource checks a client-credentials scope: exactly one
 // "{resource}/.default" (OIDC scopes, which MSAL always adds, are ignored).
 func defaultScopeResource(scope string) (string, error) {
+	if err := checkScopeBounds(scope); err != nil {
+		return "", err
+	}
 	var resource string
 	for _, s := range strings.Fields(scope) {
 		if consent.IsOIDCScope(s) {
@@ -295,6 +298,10 @@ func resourceApp(tx store.ReadTx, resource string, t tenant.Tenant) (application
 	return app, err
 }
 
+// resourceNotFound is Entra's answer for a resource without a service
+// principal in t, and for one whose sign-in audience no longer admits t:
+// the resource's audience is checked at every issuance, so narrowing it
+// leaves its service principals in other tenants unusable.
 func resourceNotFound(resource string, t tenant.Tenant) *TokenError {
 	return tokenErr(OAuthInvalidResource, 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", safe(resource), t.DisplayName)
 }
@@ -305,6 +312,9 @@ func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (applica
 	app, err := resourceApp(tx, resource, t)
 	if err != nil {
 		return app, serviceprincipal.ServicePrincipal{}, err
+	}
+	if !app.AdmitsTenant(t.ID) {
+		return app, serviceprincipal.ServicePrincipal{}, resourceNotFound(resource, t)
 	}
 	sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(app.AppID, t.ID))
 	if errors.Is(err, store.ErrNotFound) {

@@ -1210,7 +1210,7 @@ func TestFlowAuthorizationCodeWeb(t *testing.T) {
 	// the API and, through knownClientApplications, for the API on its
 	// downstream API.
 	webSP, ordersSP, downSP := e.sp(t, ftWebApp, e.conID), e.sp(t, ftOrdersApp, e.conID), e.sp(t, ftDownApp, e.conID)
-	grants := ftOK(e.d.Grants(e.ctx, webSP.ID))(t)
+	grants := ftResourceGrants(t, e, webSP.ID, e.alice.ID, "offline_access openid profile")
 	if len(grants) != 1 || grants[0].ConsentType != consent.Principal || grants[0].PrincipalID != e.alice.ID || grants[0].ResourceID != ordersSP.ID || grants[0].Scope != "Orders.Read" {
 		t.Fatalf("web app grants = %+v", grants)
 	}
@@ -1662,7 +1662,7 @@ func TestFlowAuthorizationCodeConsent(t *testing.T) {
 		if got := ftScp(ftClaims(t, tr.AccessToken)); !slices.Equal(got, []string{"Orders.Write"}) {
 			t.Fatalf("scp = %v", got)
 		}
-		grants := ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t)
+		grants := ftResourceGrants(t, e, e.sp(t, ftWebApp, e.conID).ID, e.alice.ID, "offline_access openid profile")
 		if len(grants) != 1 || grants[0].Scope != "Orders.Read Orders.Write" {
 			t.Fatalf("grants = %+v", grants)
 		}
@@ -1705,7 +1705,7 @@ func TestFlowAuthorizationCodeMultiTenant(t *testing.T) {
 			if webSP.AppOwnerOrganizationID != e.conID || ordersSP.AppOwnerOrganizationID != e.conID {
 				t.Fatalf("foreign service principals: %+v %+v", webSP, ordersSP)
 			}
-			grants := ftOK(e.d.Grants(e.ctx, webSP.ID))(t)
+			grants := ftResourceGrants(t, e, webSP.ID, e.carol.ID, "openid")
 			if len(grants) != 1 || grants[0].TenantID != e.fabID || grants[0].PrincipalID != e.carol.ID || grants[0].ResourceID != ordersSP.ID {
 				t.Fatalf("grants in Fabrikam = %+v", grants)
 			}
@@ -2639,7 +2639,7 @@ func TestFlowAuthorizationCodeFirstConsentInForeignTenant(t *testing.T) {
 		if got := ftScp(ftClaims(t, tr.AccessToken)); !slices.Equal(got, []string{"Orders.Read"}) {
 			t.Fatalf("scp = %v", got)
 		}
-		grants := ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.fabID).ID))(t)
+		grants := ftResourceGrants(t, e, e.sp(t, ftWebApp, e.fabID).ID, e.carol.ID, "openid")
 		if len(grants) != 1 || grants[0].Scope != "Orders.Read" || grants[0].ConsentType != consent.Principal {
 			t.Fatalf("first consent in Fabrikam recorded %+v, want carol's Orders.Read only", grants)
 		}
@@ -2681,22 +2681,29 @@ func TestFlowDeviceCodePolledAtAnotherTenant(t *testing.T) {
 
 func TestFlowAuthorizationCodePreAuthorized(t *testing.T) {
 	e := newFT(t)
-	p := tenant.DefaultPolicy()
-	p.SetUserConsent(tenant.UserConsentNone)
-	ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
 	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.API.PreAuthorizedApplications = []application.PreAuthorizedApplication{{AppID: ftWeb2App, DelegatedPermissionIDs: []string{ftScopeRead}}}
 		return nil
 	}))(t)
-	// Pre-authorized scope: no consent needed even though users cannot
-	// consent.
+	// Pre-authorized scope: no prompt, so prompt=none succeeds, and the
+	// consent is recorded as the user's own grant.
 	req := e.authz(ftWeb2App, ftWeb2Redirect, e.bob.ID, ftURI(ftOrdersApp)+"/Orders.Read")
+	req.Prompt = "none"
 	tr := e.signIn(t, req)
 	if c := ftClaims(t, tr.AccessToken); c["scp"] != "Orders.Read" {
 		t.Fatalf("claims = %v", c)
 	}
-	// A scope not pre-authorized still needs consent.
-	_, err := e.d.Authorize(e.ctx, e.authz(ftWeb2App, ftWeb2Redirect, e.bob.ID, ftURI(ftOrdersApp)+"/Orders.Write"))
+	// A scope not pre-authorized needs the prompt.
+	req.Scope = ftURI(ftOrdersApp) + "/Orders.Write"
+	_, err := e.d.Authorize(e.ctx, req)
+	ftWantErr(t, err, 65001, OAuthInteractionRequired)
+	// Pre-authorization waives the prompt, not the tenant's policy: where
+	// users cannot consent, an administrator must.
+	p := tenant.DefaultPolicy()
+	p.SetUserConsent(tenant.UserConsentNone)
+	ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
+	req.UserID, req.Scope, req.Prompt = e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read", ""
+	_, err = e.d.Authorize(e.ctx, req)
 	ftWantErr(t, err, 90094, OAuthConsentRequired)
 }
 

@@ -163,7 +163,8 @@ func testCert(t *testing.T, now time.Time) *x509.Certificate {
 	return c
 }
 
-// Pre-authorization never puts an Admin-type scope into a user's own grant.
+// Pre-authorization never puts an Admin-type scope into a user's own grant,
+// nor any scope where the tenant's policy forbids user consent.
 func TestPreAuthorizedAdminScopeNeedsAdmin(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
@@ -179,8 +180,8 @@ func TestPreAuthorizedAdminScopeNeedsAdmin(t *testing.T) {
 	u := f.user(tn.ID, "u@contoso.onmicrosoft.com")
 	req := AuthorizeRequest{Tenant: tn.ID, ClientID: web.AppID, RedirectURI: "https://web.contoso.com/cb", ResponseType: "code", UserID: u.ID}
 	req.Scope = apiApp.AppID + "/Files.Read"
-	if _, err := f.d.Authorize(f.ctx, req); err != nil {
-		t.Fatalf("pre-authorized User scope with user consent off: %v", err)
+	if _, err := f.d.Authorize(f.ctx, req); !errors.Is(err, &TokenError{Code: 90094}) || !errors.Is(err, consent.ErrUserConsentDisabled) {
+		t.Fatalf("pre-authorized User scope with user consent off: err = %v, want consent refused", err)
 	}
 	req.Scope = apiApp.AppID + "/Files.ReadWrite.All"
 	_, err := f.d.Authorize(f.ctx, req)

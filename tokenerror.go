@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 )
 
 // TokenError is an error of the token service, shaped like Entra's: the
@@ -69,7 +71,37 @@ func tokenErr(oauth string, code int, format string, args ...any) *TokenError {
 	if oauth == OAuthInvalidClient {
 		status = http.StatusUnauthorized
 	}
-	return &TokenError{OAuth: oauth, Code: code, Description: fmt.Sprintf(format, args...), Status: status}
+	return &TokenError{OAuth: oauth, Code: code, Description: capDescription(fmt.Sprintf(format, args...)), Status: status}
+}
+
+// maxDescription bounds an error description, so that no caller input
+// (a long scope list, say) is echoed at length.
+const maxDescription = 1024
+
+func capDescription(s string) string {
+	if len(s) <= maxDescription {
+		return s
+	}
+	cut := maxDescription
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// listForError joins at most a few values for an error description, noting
+// how many were left out.
+func listForError(values []string) string {
+	const show = 10
+	n := min(len(values), show)
+	shown := make([]string, n)
+	for i, v := range values[:n] {
+		shown[i] = safe(v)
+	}
+	if len(values) <= show {
+		return strings.Join(shown, " ")
+	}
+	return fmt.Sprintf("%s (and %d more)", strings.Join(shown, " "), len(values)-show)
 }
 
 func (e *TokenError) with(cause error) *TokenError { e.Err = cause; return e }

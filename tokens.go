@@ -49,6 +49,20 @@ type TokenConfig struct {
 	SPARefreshTokenLifetime time.Duration
 	CodeLifetime            time.Duration
 	DeviceCodeLifetime      time.Duration
+	// RefreshTokenRotation decides whether a redeemed refresh token stays
+	// valid. The zero value, RefreshRotationEntra, follows Entra: every
+	// refresh returns a new refresh token and the old one stays valid until
+	// it expires. RefreshRotationStrict applies to public clients (SPA,
+	// mobile and desktop apps, the device code flow) the rotation of RFC
+	// 9700 §2.2.2: a superseded refresh token is refused, and presenting
+	// one revokes its whole chain. Confidential clients keep Entra's
+	// behaviour either way. The chain's state is in the store, so it holds
+	// across processes.
+	RefreshTokenRotation RefreshRotation
+	// RefreshReuseGrace is how long after a strict rotation the superseded
+	// refresh token is still accepted, for clients that refresh
+	// concurrently; default 10 seconds, a negative value means none.
+	RefreshReuseGrace time.Duration
 	// AssertionMaxLifetime bounds exp−nbf of client assertions; default one
 	// hour (Entra sets no bound; MSAL's assertions live 10 minutes).
 	AssertionMaxLifetime time.Duration
@@ -70,6 +84,20 @@ type TokenConfig struct {
 	// crypto/rand.
 	Random io.Reader
 }
+
+// RefreshRotation is a refresh token rotation policy (see
+// TokenConfig.RefreshTokenRotation).
+type RefreshRotation int
+
+// Refresh token rotation policies.
+const (
+	// RefreshRotationEntra returns a new refresh token on every refresh
+	// and leaves the old one valid until it expires, as Entra does.
+	RefreshRotationEntra RefreshRotation = iota
+	// RefreshRotationStrict refuses a public client's superseded refresh
+	// token and revokes its chain when one is presented (RFC 9700 §2.2.2).
+	RefreshRotationStrict
+)
 
 type tokenService struct {
 	d        *Directory
@@ -112,6 +140,12 @@ func newTokenService(ctx context.Context, d *Directory, cfg TokenConfig) (*token
 	def(&cfg.DeviceCodeLifetime, 15*time.Minute)
 	def(&cfg.AssertionMaxLifetime, time.Hour)
 	def(&cfg.KeyRefreshInterval, time.Minute)
+	switch {
+	case cfg.RefreshReuseGrace == 0:
+		cfg.RefreshReuseGrace = 10 * time.Second
+	case cfg.RefreshReuseGrace < 0:
+		cfg.RefreshReuseGrace = 0
+	}
 	if cfg.VerificationURI == "" {
 		cfg.VerificationURI = "https://microsoft.com/devicelogin"
 	}
@@ -315,7 +349,10 @@ func (d *Directory) Validator(audiences []string, allowedTenants ...string) (*to
 
 // ValidateAccessToken validates an access token issued by this Directory
 // for the resource application with appID (accepting its appId and
-// identifier URIs as audience) and returns its principal.
+// identifier URIs as audience) and returns its principal. A token of a
+// tenant the application's sign-in audience does not admit (now) is
+// refused with token.ErrTenant, so that narrowing an API's audience also
+// stops tokens minted before.
 func (d *Directory) ValidateAccessToken(ctx context.Context, raw, appID string) (*token.Principal, error) {
 	app, err := d.ApplicationByAppID(ctx, appID)
 	if err != nil {
@@ -325,5 +362,12 @@ func (d *Directory) ValidateAccessToken(ctx context.Context, raw, appID string) 
 	if err != nil {
 		return nil, err
 	}
-	return v.Validate(ctx, raw)
+	p, err := v.Validate(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if !app.AdmitsTenant(p.TenantID) {
+		return nil, fmt.Errorf("tenantry: %w: the sign-in audience %s of %s does not admit tenant %s", token.ErrTenant, app.SignInAudience, app.AppID, p.TenantID)
+	}
+	return p, nil
 }

@@ -35,6 +35,14 @@ type userGrant struct {
 	Endpoint     int       `json:"ep,omitempty"`
 	// RefreshExpiry is the fixed end of SPA refresh tokens.
 	RefreshExpiry time.Time `json:"rexp,omitzero"`
+	// OnBehalfOf: the grant came from an on-behalf-of exchange, not from a
+	// sign-in to the client; its OIDC scopes need some consent of the user
+	// for the client, not a sign-in grant.
+	OnBehalfOf bool `json:"obo,omitempty"`
+	// CodeID is the stored id (a hash) of the authorization code the grant
+	// was redeemed from; refresh tokens carry it so that a replay of the
+	// code revokes their chain.
+	CodeID string `json:"code,omitempty"`
 }
 
 // pendingTokens are the claims of one token response, signed after the
@@ -58,11 +66,45 @@ type scopeRequest struct {
 	isDefault bool
 }
 
+// Bounds of a scope parameter. The token service refuses longer or
+// longer-listed scope parameters before it stores or audits anything; a
+// grant's scope string is bounded separately (consent.MaxGrantScopeLength,
+// Entra's 3,850 characters).
+const (
+	// MaxScopeParameterLength is the longest scope parameter accepted, in
+	// bytes.
+	MaxScopeParameterLength = 8192
+	// MaxScopeValues is the most space-separated values a scope parameter
+	// may list.
+	MaxScopeValues = 100
+)
+
+// checkScopeBounds refuses a scope parameter longer than
+// MaxScopeParameterLength or listing more than MaxScopeValues values.
+func checkScopeBounds(scope string) error {
+	if len(scope) > MaxScopeParameterLength {
+		return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it is longer than %d characters.", MaxScopeParameterLength)
+	}
+	n := 0
+	for range strings.FieldsSeq(scope) {
+		if n++; n > MaxScopeValues {
+			return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it lists more than %d scopes.", MaxScopeValues)
+		}
+	}
+	return nil
+}
+
+// parseScope parses a scope parameter after checking its bounds.
 func parseScope(scope string) (scopeRequest, error) {
 	var r scopeRequest
+	if err := checkScopeBounds(scope); err != nil {
+		return r, err
+	}
 	for _, s := range strings.Fields(scope) {
 		if consent.IsOIDCScope(s) {
-			r.oidc = append(r.oidc, s)
+			if !slices.Contains(r.oidc, s) {
+				r.oidc = append(r.oidc, s) // in request order, once
+			}
 			continue
 		}
 		res, v := consent.SplitScope(s)
@@ -87,6 +129,20 @@ func parseScope(scope string) (scopeRequest, error) {
 	return r, nil
 }
 
+// String returns the canonical scope parameter of r: the resource's values
+// (or ".default"), then the OIDC scopes, each once. It is what the token
+// service stores and audits, never the caller's raw parameter.
+func (r scopeRequest) String() string {
+	var out []string
+	if r.isDefault {
+		out = append(out, r.resource+"/"+consent.DefaultScope)
+	}
+	for _, v := range r.values {
+		out = append(out, r.resource+"/"+v)
+	}
+	return strings.Join(append(out, r.oidc...), " ")
+}
+
 func (r scopeRequest) has(s string) bool { return slices.Contains(r.oidc, s) }
 
 // userContext is everything a delegated token depends on, loaded in one
@@ -102,12 +158,24 @@ type userContext struct {
 	groups   []string // direct groups of the user
 	granted  []string // scopes granted on the resource (enabled, published)
 	missing  []string // requested but not granted
+	// missingSignIn are the requested OIDC scopes the user has not
+	// consented to (nor an administrator for every user).
+	missingSignIn []string
+	onBehalfOf    bool
+}
+
+// needsConsent reports whether anything requested is not consented.
+func (uc *userContext) needsConsent() bool { return len(uc.missing)+len(uc.missingSignIn) > 0 }
+
+// allMissing lists what is not consented, for error descriptions.
+func (uc *userContext) allMissing() []string {
+	return append(slices.Clone(uc.missing), uc.missingSignIn...)
 }
 
 // loadUser loads and checks the user, client and resource of g. Missing
 // consent is reported in uc.missing, not as an error.
 func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error) {
-	uc := &userContext{}
+	uc := &userContext{onBehalfOf: g.OnBehalfOf}
 	var err error
 	if uc.t, err = store.Tenants.Get(tx, g.TenantID); err != nil {
 		return nil, tokenErr(OAuthInvalidTenant, 90002, "Tenant '%s' not found.", g.TenantID).with(err)
@@ -142,6 +210,8 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		uc.req.resource = uc.client.AppID
 	} else if uc.res, err = resourceApp(tx, uc.req.resource, uc.t); err != nil {
 		return nil, err
+	} else if !uc.res.AdmitsTenant(uc.t.ID) {
+		return nil, resourceNotFound(uc.req.resource, uc.t)
 	}
 	uc.clientSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.client.AppID, uc.t.ID))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -164,10 +234,14 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		if len(uc.missing) == 0 {
 			uc.missing = []string{consent.DefaultScope}
 		}
+		uc.missingSignIn = uc.req.oidc
 		return uc, nil
 	}
 	grants, err := store.Grants.Lookup(tx, store.GrantByClient, uc.clientSP.ID)
 	if err != nil {
+		return nil, err
+	}
+	if uc.missingSignIn, err = missingSignIn(tx, uc, grants); err != nil {
 		return nil, err
 	}
 	var valid []string
@@ -191,6 +265,36 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		}
 	}
 	return uc, nil
+}
+
+// missingSignIn returns the requested OIDC scopes that neither the user's
+// grant on the sign-in resource (see signInResourceSP) records nor an
+// administrator's consent for every user of the tenant covers: sign-in
+// needs consent like any other permission.
+func missingSignIn(tx store.ReadTx, uc *userContext, grants []consent.Grant) ([]string, error) {
+	if len(uc.req.oidc) == 0 {
+		return nil, nil
+	}
+	for _, g := range grants {
+		if g.ConsentType == consent.AllPrincipals || (uc.onBehalfOf && g.Covers(uc.u.ID)) {
+			return nil, nil // admin consent for the client, or the user's consent to a middle tier
+		}
+	}
+	if uc.onBehalfOf {
+		return uc.req.oidc, nil
+	}
+	res, err := signInResourceSP(tx, uc.t.ID, uc.clientSP)
+	if err != nil {
+		return nil, err
+	}
+	have := consent.GrantedScopes(grants, uc.clientSP.ID, res.ID, uc.u.ID)
+	var missing []string
+	for _, s := range uc.req.oidc {
+		if _, ok := slices.BinarySearch(have, s); !ok {
+			missing = append(missing, s)
+		}
+	}
+	return missing, nil
 }
 
 func grantsOn(grants []consent.Grant, resourceID, userID string) []consent.Grant {
@@ -232,8 +336,8 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 	if err != nil {
 		return nil, err
 	}
-	if len(uc.missing) > 0 {
-		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, strings.Join(uc.missing, " ")).sub(OAuthConsentRequired)
+	if uc.needsConsent() {
+		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, listForError(uc.allMissing())).sub(OAuthConsentRequired)
 	}
 	held, err := checkAssigned(tx, uc, now)
 	if err != nil {
@@ -416,6 +520,11 @@ type refreshState struct {
 	Grant    userGrant `json:"g"`
 	IssuedAt time.Time `json:"iat"`
 	Expiry   time.Time `json:"exp"`
+	// Chain and Gen place the token in a strictly rotated chain (public
+	// clients under RefreshRotationStrict): the chain's id and the token's
+	// generation in it.
+	Chain string `json:"ch,omitempty"`
+	Gen   int    `json:"gen,omitempty"`
 }
 
 const refreshPrefix = "1.tnr."
@@ -472,53 +581,89 @@ func (d *Directory) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGr
 }
 
 // refresh redeems a refresh token (rotation: a new refresh token is
-// returned; the old one stays valid until it expires, as in Entra).
+// returned; the old one stays valid until it expires, as in Entra, unless
+// TokenConfig.RefreshTokenRotation is strict and the client is public).
 func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	rs, err := d.tokens.openRefresh(req.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
+	if rs.Chain != "" && d.tokens.strictRotation() {
+		return d.refreshStrict(ctx, req, rs)
+	}
 	now := d.clock()
 	var pt *pendingTokens
 	err = d.st.View(ctx, func(tx store.ReadTx) error {
-		if req.ClientID != rs.Grant.ClientAppID {
-			return tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
-		}
-		if !now.Before(rs.Expiry) {
-			if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
-				return tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
-			}
-			return tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
-		}
-		if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
+		var auth token.ClientAuth
+		var err error
+		if pt, auth, err = d.refreshIn(ctx, tx, req, rs, now); err != nil {
 			return err
 		}
-		u, err := store.Users.Get(tx, rs.Grant.UserID)
-		if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
-			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
-				rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
-		}
-		auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
-		if err != nil {
-			return err
-		}
-		g := rs.Grant
-		if req.Scope != "" {
-			g.Scope = req.Scope
-		}
-		pt, err = d.userTokens(tx, g, now, auth)
-		if err != nil {
-			return err
-		}
-		if pt.refresh != nil {
-			pt.refresh.Grant.Scope = rs.Grant.Scope
-		}
-		return nil
+		return d.tokens.startChain(pt, auth)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// refreshIn checks refresh state rs against the directory and decides the
+// tokens of the response.
+func (d *Directory) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
+	if req.ClientID != rs.Grant.ClientAppID {
+		return nil, 0, tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
+	}
+	if !now.Before(rs.Expiry) {
+		if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
+			return nil, 0, tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
+		}
+		return nil, 0, tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
+	}
+	if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
+		return nil, 0, err
+	}
+	if err := checkCodeNotReplayed(tx, rs.Grant.CodeID); err != nil {
+		return nil, 0, err
+	}
+	u, err := store.Users.Get(tx, rs.Grant.UserID)
+	if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
+		return nil, 0, tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
+			rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
+	}
+	auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	g := rs.Grant
+	if req.Scope != "" {
+		g.Scope = req.Scope
+	}
+	pt, err := d.userTokens(tx, g, now, auth)
+	if err != nil {
+		return nil, 0, err
+	}
+	if pt.refresh != nil {
+		pt.refresh.Grant.Scope = rs.Grant.Scope
+	}
+	return pt, auth, nil
+}
+
+// checkCodeNotReplayed refuses a refresh token whose chain began with an
+// authorization code that was later redeemed again (RFC 6749 §4.1.2).
+func checkCodeNotReplayed(tx store.ReadTx, codeID string) error {
+	if codeID == "" {
+		return nil
+	}
+	c, err := store.Codes.Get(tx, codeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // purged: not replayed while a chain could be alive
+	} else if err != nil {
+		return err
+	}
+	if c.Kind == codeKindReplayed {
+		return tokenErr(OAuthInvalidGrant, 70008, "The refresh token has been revoked: the authorization code it was issued from was redeemed more than once.")
+	}
+	return nil
 }
 
 // checkSegment checks that the authority segment of a request admits the

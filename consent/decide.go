@@ -21,9 +21,10 @@ const DefaultScope = ".default"
 
 // IsOIDCScope reports whether s is one of the OpenID Connect scopes openid,
 // profile, email and offline_access. They ask for sign-in, an ID token and
-// a refresh token rather than access to a resource, and Decide does not
-// record them in grants. The comparison is exact (scope values are
-// case-sensitive).
+// a refresh token rather than access to a resource; Decide lists them in
+// Decision.SignIn, and the caller records them in the user's delegated
+// grant on Microsoft Graph, as Entra does. The comparison is exact (scope
+// values are case-sensitive).
 func IsOIDCScope(s string) bool {
 	switch s {
 	case "openid", "profile", "email", "offline_access":
@@ -33,9 +34,10 @@ func IsOIDCScope(s string) bool {
 }
 
 // sessionScope reports whether value, requested on resourceAppID, is a
-// sign-in scope that is accepted but not recorded: an OIDC scope with no
-// resource or on Microsoft Graph (which is where Entra files them). On any
-// other resource a value such as "profile" is an ordinary scope of that API.
+// sign-in scope (reported in Decision.SignIn rather than as a scope of a
+// resource): an OIDC scope with no resource or on Microsoft Graph (which is
+// where Entra files them). On any other resource a value such as "profile"
+// is an ordinary scope of that API.
 func sessionScope(resourceAppID, value string) bool {
 	return IsOIDCScope(value) && (resourceAppID == "" || strings.EqualFold(resourceAppID, application.MicrosoftGraphAppID))
 }
@@ -228,7 +230,7 @@ type Request struct {
 	Resources map[string]Resource
 	// Scopes are explicitly requested delegated scopes (dynamic consent).
 	// OIDC scopes (openid, profile, email, offline_access) are accepted and
-	// not recorded. App roles cannot be requested this way.
+	// reported in Decision.SignIn. App roles cannot be requested this way.
 	Scopes []ScopeRequest
 	// Default asks for static consent (".default"): every Scope entry of
 	// Client.RequiredResourceAccess, and its Role entries when TenantWide.
@@ -274,6 +276,14 @@ type Decision struct {
 	// principal must exist in the tenant: the client, every resource
 	// granted to, and the APIs consented through knownClientApplications.
 	Provision []string
+	// SignIn lists, sorted and unique, the OIDC scopes (openid, profile,
+	// email, offline_access) consented for the client, asked for in Scopes
+	// or named in its requiredResourceAccess on Microsoft Graph. They are
+	// permitted under the same rules as the rest of the decision (user
+	// consent disabled refuses even sign-in only), and the caller records
+	// them in the client's delegated grant on Microsoft Graph, as Entra
+	// does, so that sign-in needs consent like any other permission.
+	SignIn []string
 }
 
 type grantKey struct{ client, resource string }
@@ -510,6 +520,8 @@ func (d *decider) addStatic(acting application.Application) error {
 				disabled = append(disabled, def.Value)
 			case !sessionScope(id, def.Value):
 				scopes = append(scopes, def)
+			case acting.AppID == d.r.Client.AppID:
+				d.session = append(d.session, def.Value)
 			}
 		}
 		if len(unknown) > 0 {
@@ -751,5 +763,10 @@ func (d *decider) decision() Decision {
 	}
 	slices.Sort(provision)
 	dec.Provision = slices.Compact(provision)
+	if len(d.session) > 0 {
+		dec.SignIn = slices.Clone(d.session)
+		slices.Sort(dec.SignIn)
+		dec.SignIn = slices.Compact(dec.SignIn)
+	}
 	return dec
 }

@@ -249,11 +249,11 @@ var (
 func TestDecideGrants(t *testing.T) {
 	runDecide(t, []decideCase{
 		{
-			name: "explicit scopes; OIDC scopes accepted, not recorded",
+			name: "explicit scopes; OIDC scopes reported as sign-in scopes",
 			edit: func(r *consent.Request) {
 				r.Scopes = append(ask(graphID, "User.Read", "openid", "offline_access"), ask("", "profile", "email")...)
 			},
-			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(clientID, graphID, "User.Read")}, Provision: ids(graphID, clientID)},
+			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(clientID, graphID, "User.Read")}, Provision: ids(graphID, clientID), SignIn: ids("email", "offline_access", "openid", "profile")},
 		},
 		{
 			name: "values normalised: split, sorted, unique, empty dropped, requests merged",
@@ -268,7 +268,7 @@ func TestDecideGrants(t *testing.T) {
 		{
 			name: "sign-in only",
 			edit: func(r *consent.Request) { r.Scopes = ask("", "openid", "profile") },
-			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID)},
+			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID), SignIn: ids("openid", "profile")},
 		},
 		{
 			name: "OIDC-named scope of a custom API is an ordinary scope",
@@ -306,16 +306,16 @@ func TestDecideGrants(t *testing.T) {
 				r.Client = foreignApp()
 				r.Scopes = append(ask("", "openid", "offline_access"), ask(graphID, ".default")...)
 			},
-			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(foreignID, graphID, "User.Read")}, Provision: ids(graphID, foreignID)},
+			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(foreignID, graphID, "User.Read")}, Provision: ids(graphID, foreignID), SignIn: ids("offline_access", "openid")},
 		},
 		{
-			name: "Graph OIDC scope in requiredResourceAccess not recorded",
+			name: "Graph OIDC scope in requiredResourceAccess is a sign-in scope",
 			edit: func(r *consent.Request) {
 				r.Client = foreignApp()
 				r.Client.RequiredResourceAccess = []application.RequiredResourceAccess{rra(graphID, sc(gOpenID))}
 				r.Default = true
 			},
-			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(foreignID)},
+			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(foreignID), SignIn: ids("openid")},
 		},
 		{
 			name: "combined consent through knownClientApplications (user)",
@@ -574,7 +574,7 @@ func TestDecideUserConsent(t *testing.T) {
 		{name: "restricted guest role does not affect members", edit: with(scopes(graphID, "User.Read"), restricted), want: userRead},
 
 		{name: "low: home-tenant client, scope classified low by name",
-			edit: with(policy(tenant.UserConsentLowRisk), scopes(graphID, "User.Read", "openid"), classify(graphID, low("User.Read", ""))), want: userRead},
+			edit: with(policy(tenant.UserConsentLowRisk), scopes(graphID, "User.Read", "openid"), classify(graphID, low("User.Read", ""))), want: withSignIn(userRead, "openid")},
 		{name: "low: classified low by permission id",
 			edit: with(policy(tenant.UserConsentLowRisk), scopes(graphID, "Mail.Read"), classify(graphID, low("", gMailRead))), want: mailRead},
 		{name: "low: unclassified scopes need admin",
@@ -584,7 +584,7 @@ func TestDecideUserConsent(t *testing.T) {
 			edit: with(policy(tenant.UserConsentLowRisk), scopes(graphID, "User.Read"), classify(graphID, serviceprincipal.DelegatedPermissionClassification{PermissionName: "User.Read", Classification: serviceprincipal.ClassificationMedium})),
 			err:  consent.ErrAdminConsentRequired, errScope: ids("User.Read")},
 		{name: "low: sign-in only for a home-tenant client",
-			edit: with(policy(tenant.UserConsentLowRisk), scopes("", "openid")), want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID)}},
+			edit: with(policy(tenant.UserConsentLowRisk), scopes("", "openid")), want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID), SignIn: ids("openid")}},
 		{name: "low: foreign client of a verified publisher",
 			edit: with(policy(tenant.UserConsentLowRisk), client(verified), scopes(graphID, "User.Read"), classify(graphID, low("User.Read", ""))),
 			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(foreignID, graphID, "User.Read")}, Provision: ids(graphID, foreignID)}},
@@ -906,4 +906,10 @@ func TestDecideInvariants(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withSignIn returns d with the sign-in scopes set.
+func withSignIn(d consent.Decision, scopes ...string) consent.Decision {
+	d.SignIn = scopes
+	return d
 }

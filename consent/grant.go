@@ -12,6 +12,10 @@ const (
 	Principal     = "Principal"
 )
 
+// MaxGrantScopeLength is the longest scope string a grant may hold, in
+// characters, as Entra caps oauth2PermissionGrant.scope.
+const MaxGrantScopeLength = 3850
+
 // Grant is Microsoft Graph's oauth2PermissionGrant: delegated permissions
 // (scopes) a client service principal holds on a resource service
 // principal, for one user (Principal) or every user of the tenant
