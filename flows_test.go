@@ -1061,6 +1061,13 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 			c := ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now().Add(time.Hour))
 			return ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(f.cert), c)
 		}, 700024},
+		{"future iat without nbf", func(t *testing.T, f fixture) string {
+			// exp − iat is within AssertionMaxLifetime, but the assertion
+			// would be usable for three days.
+			c := ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now().Add(72*time.Hour))
+			delete(c, "nbf")
+			return ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(f.cert), c)
+		}, 700024},
 		{"unknown certificate", func(t *testing.T, f fixture) string {
 			return ftSignJWT(t, ftRSA(t, 1), jose.PS256, ftMSALHeader(f.other), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
 		}, 700027},

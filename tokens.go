@@ -49,8 +49,9 @@ type TokenConfig struct {
 	SPARefreshTokenLifetime time.Duration
 	CodeLifetime            time.Duration
 	DeviceCodeLifetime      time.Duration
-	// AssertionMaxLifetime bounds exp−nbf of client assertions; default one
-	// hour (Entra sets no bound; MSAL's assertions live 10 minutes).
+	// AssertionMaxLifetime bounds exp−nbf (exp−iat without nbf) and exp−now
+	// of client assertions, whose iat may not lie in the future; default
+	// one hour (Entra sets no bound; MSAL's assertions live 10 minutes).
 	AssertionMaxLifetime time.Duration
 	// KeyRefreshInterval is how often the signing keys are re-read from
 	// the store, so that a rotation by another process is picked up;
