@@ -421,7 +421,8 @@ type ExternalClaims struct {
 // federated client assertion: the compact JWS rules of [Validator], the
 // signature with the key its kid names in keys (typically a [RemoteKeySet] on
 // the issuer's jwks_uri, found through its discovery document), and the
-// lifetime (exp required; errors wrap [ErrAssertionTime], AADSTS700024).
+// lifetime (exp required, nbf and iat not in the future beyond the skew;
+// errors wrap [ErrAssertionTime], AADSTS700024).
 //
 // Matching iss, sub and aud against the application's
 // federatedIdentityCredentials (AADSTS700211/700212/700213 on mismatch) is

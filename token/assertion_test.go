@@ -392,6 +392,10 @@ func TestVerifyExternalToken(t *testing.T) {
 	if _, err := VerifyExternalToken(ctx, idp.token(t, vtWith(gh, map[string]any{"exp": nil})), keys, rules); !errors.Is(err, ErrAssertionTime) {
 		t.Errorf("no exp: %v", err)
 	}
+	future := vtWith(gh, map[string]any{"nbf": nil, "iat": vtNow.Add(10 * time.Minute).Unix(), "exp": vtNow.Add(20 * time.Minute).Unix()})
+	if _, err := VerifyExternalToken(ctx, idp.token(t, future), keys, rules); !errors.Is(err, ErrAssertionTime) {
+		t.Errorf("iat in the future: %v", err)
+	}
 	if _, err := VerifyExternalToken(ctx, raw, nil, rules); err == nil {
 		t.Error("nil key source accepted")
 	}
