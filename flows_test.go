@@ -2600,6 +2600,72 @@ func TestFlowKeyRotation(t *testing.T) {
 	}
 }
 
+func TestFlowWithdrawKey(t *testing.T) {
+	e := newFT(t)
+	scope := ftURI(ftOrdersApp) + "/.default"
+	kidOf := func(raw string) string {
+		return ftOK(jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
+	}
+	kids := func() []string {
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range set.Keys {
+			out = append(out, k.KeyID)
+		}
+		return out
+	}
+	old := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+	oldKid := kidOf(old)
+	// A forced rotation keeps the key trusted for the overlap; withdrawal
+	// does not.
+	ftOK(e.d.RotateKeys(e.ctx, true))(t)
+	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); err != nil {
+		t.Fatalf("retired key no longer accepted: %v", err)
+	}
+	mid := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+	midKid := kidOf(mid)
+	for _, kid := range []string{oldKid, midKid} { // a retired key, then the active one
+		if err := e.d.WithdrawKey(e.ctx, kid); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(kids(), kid) {
+			t.Fatalf("withdrawn key %s still published: %v", kid, kids())
+		}
+	}
+	for _, raw := range []string{old, mid} {
+		if _, err := e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
+			t.Fatalf("token signed by a withdrawn key: err = %v, want token.ErrUnknownKey", err)
+		}
+	}
+	// Signing continues with the former next key, and a new next key is
+	// published.
+	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+	if k := kidOf(fresh); k == oldKid || k == midKid {
+		t.Fatalf("signed with a withdrawn key %s", k)
+	}
+	if _, err := e.d.ValidateAccessToken(e.ctx, fresh, ftOrdersApp); err != nil {
+		t.Fatal(err)
+	}
+	if ks := kids(); len(ks) != 2 {
+		t.Fatalf("JWKS after withdrawal = %v, want the active and a next key", ks)
+	}
+	if err := e.d.WithdrawKey(e.ctx, oldKid); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("withdrawing an unknown key: err = %v", err)
+	}
+	var withdrawn []string
+	for _, ev := range ftOK(e.d.Audit(e.ctx, 0, 0))(t) {
+		if ev.Action == "signingKeys.withdraw" {
+			withdrawn = append(withdrawn, ev.TargetID)
+		}
+	}
+	if !slices.Equal(withdrawn, []string{oldKid, midKid}) {
+		t.Fatalf("withdraw audit events name %v", withdrawn)
+	}
+}
+
 func TestFlowRS256(t *testing.T) {
 	// Entra's default algorithm; one Directory with RSA keys.
 	e := newFT(t, func(c *TokenConfig) { c.Algorithm = "" })

@@ -159,7 +159,35 @@ func (d *Directory) RotateKeys(ctx context.Context, force bool) (bool, error) {
 	return d.tokens.rotate(ctx, force)
 }
 
+// WithdrawKey removes the signing key with id kid at once, as after a
+// suspected compromise: unlike a key retired by [Directory.RotateKeys], it
+// leaves the JWKS and this Directory's validation immediately, so tokens it
+// signed stop validating; other processes sharing the store drop it at their
+// next key reload (TokenConfig.KeyRefreshInterval). When kid was the active
+// key, the next key takes over signing and a new next key is published. The
+// change is stored with one audit event. An unknown kid is an error wrapping
+// token.ErrUnknownKey.
+func (d *Directory) WithdrawKey(ctx context.Context, kid string) error {
+	_, err := d.tokens.replaceKeys(ctx, "signingKeys.withdraw", kid, func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error) {
+		next, err := token.Withdraw(cur, kid, now, d.tokens.cfg.Rotation, d.tokens.cfg.Random)
+		return next, true, err
+	})
+	return err
+}
+
 func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
+	return s.replaceKeys(ctx, "signingKeys.rotate", "", func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error) {
+		if force {
+			next, err := token.ForceRotate(cur, now, s.cfg.Rotation, s.cfg.Random)
+			return next, true, err
+		}
+		return token.Rotate(cur, now, s.cfg.Rotation, s.cfg.Random)
+	})
+}
+
+// replaceKeys stores the key set plan computes from the stored one, with
+// one audit event (action, target kid) when it changed, and installs it.
+func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error)) (bool, error) {
 	var changed bool
 	var keys []*token.Key
 	err := s.d.mutate(ctx, System, func(o *op) error {
@@ -175,17 +203,11 @@ func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
 			}
 			cur = append(cur, k)
 		}
-		var next []*token.Key
-		if force {
-			next, err = token.ForceRotate(cur, o.now, s.cfg.Rotation, s.cfg.Random)
-			changed = true
-		} else {
-			next, changed, err = token.Rotate(cur, o.now, s.cfg.Rotation, s.cfg.Random)
-		}
+		next, ch, err := plan(cur, o.now)
 		if err != nil {
 			return err
 		}
-		keys = next
+		keys, changed = next, ch
 		if !changed {
 			return errNoChange
 		}
@@ -209,7 +231,7 @@ func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
 				}
 			}
 		}
-		return o.audit("", "signingKeys.rotate", store.SigningKeys, "", nil, summary)
+		return o.audit("", action, store.SigningKeys, kid, nil, summary)
 	})
 	if errors.Is(err, errNoChange) {
 		err = nil
