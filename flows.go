@@ -163,11 +163,12 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 		if v1 {
 			aud = resourceID // v1: the resource as requested
 		}
+		aio, rh := token.NewOpaqueClaims(d.tokens.cfg.Random)
 		claims = token.BuildAccess(token.Access{
 			Version: version, Authority: d.tokens.cfg.Authority, TenantID: t.ID, Audience: aud,
 			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID,
 			Roles: roles, TokenID: token.NewTokenID(d.tokens.cfg.Random), IssuedAt: now,
-			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio(),
+			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio, RH: rh,
 			Extra: optionalAccessClaims(res, resSP, nil),
 		})
 		return nil
@@ -182,8 +183,6 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 	secs := int(d.tokens.cfg.AccessTokenLifetime / time.Second)
 	return &TokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}, nil
 }
-
-func aio() string { return "" }
 
 // sign signs claims with the active key (v1 tokens carry x5t).
 func (s *tokenService) sign(ctx context.Context, claims any, x5t bool) (string, error) {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -2795,6 +2796,46 @@ func TestFlowAuthorizationCodeV1Endpoint(t *testing.T) {
 	}
 	if h, _ := ftSegments(t, tr.AccessToken); h["x5t"] != h["kid"] {
 		t.Fatalf("v1 delegated header = %v", h)
+	}
+}
+
+// TestFlowAIOAndRH: every access and ID token carries Entra's opaque aio
+// and rh claims, and a v1 ID token's header carries x5t = kid.
+func TestFlowAIOAndRH(t *testing.T) {
+	e := newFT(t)
+	b64url := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	rhShape := regexp.MustCompile(`^0\.[A-Za-z0-9_-]+\.$`)
+	v1 := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid")
+	v1.EndpointVersion = 1
+	v1Tokens := e.signIn(t, v1)
+	v2Tokens := e.webSignIn(t, e.alice.ID)
+	legacy := e.signIn(t, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftLegacyURI+"/Legacy.Read openid"))
+	tokens := map[string]string{
+		"app-only v2":          ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken,
+		"app-only v1":          ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftLegacyURI+"/.default"))(t).AccessToken,
+		"delegated v2":         v2Tokens.AccessToken,
+		"delegated v1":         legacy.AccessToken,
+		"ID token v2 endpoint": v2Tokens.IDToken,
+		"ID token v1 endpoint": v1Tokens.IDToken,
+	}
+	seen := map[string]string{}
+	for name, raw := range tokens {
+		h, c := ftSegments(t, raw)
+		aio, _ := c["aio"].(string)
+		rh, _ := c["rh"].(string)
+		if !b64url.MatchString(aio) || !rhShape.MatchString(rh) {
+			t.Errorf("%s: aio = %q, rh = %q", name, aio, rh)
+		}
+		for _, v := range []string{aio, rh} {
+			if other, dup := seen[v]; dup {
+				t.Errorf("%s and %s share %q", name, other, v)
+			}
+			seen[v] = name
+		}
+		wantX5T := c["ver"] == "1.0"
+		if x5t, ok := h["x5t"]; ok != wantX5T || (ok && x5t != h["kid"]) {
+			t.Errorf("%s (ver %v): header %v", name, c["ver"], h)
+		}
 	}
 }
 

@@ -256,6 +256,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 			idp = "live.com"
 		}
 	}
+	aio, rh := token.NewOpaqueClaims(cfg.Random)
 	pt.access = token.BuildAccess(token.Access{
 		Version: version, Authority: cfg.Authority, TenantID: uc.t.ID, Audience: aud,
 		ClientAppID: uc.client.AppID, ClientAuth: auth,
@@ -263,7 +264,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		Name: uc.u.DisplayName, Username: username, Scopes: uc.granted,
 		Roles: serviceprincipal.RolesFor(uc.resSP, h, held, now), Groups: groups, WIDs: wids,
 		IncludeUserIDType: includeUserIDType(uc.res), IdentityProvider: idp,
-		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), IssuedAt: now,
+		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), AIO: aio, RH: rh, IssuedAt: now,
 		Lifetime: cfg.AccessTokenLifetime, Extra: optionalAccessClaims(uc.res, uc.resSP, &uc.u),
 	})
 	if hasOptionalClaim(uc.res, "upn") {
@@ -284,12 +285,13 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		if ep == 0 {
 			ep = 2
 		}
+		aio, rh := token.NewOpaqueClaims(cfg.Random)
 		id := token.BuildID(token.ID{
 			Version: ep, Authority: cfg.Authority, TenantID: uc.t.ID, ClientAppID: uc.client.AppID,
 			Nonce: g.Nonce, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.client.AppID, uc.u.ID),
 			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: uc.u.Mail,
 			Roles: serviceprincipal.RolesFor(uc.clientSP, h, held, now), Groups: idGroups, IdentityProvider: idp,
-			TokenID: token.NewTokenID(cfg.Random), IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
+			TokenID: token.NewTokenID(cfg.Random), AIO: aio, RH: rh, IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
 		})
 		pt.id = &id
 	}
@@ -379,7 +381,7 @@ func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bo
 	secs := int(s.cfg.AccessTokenLifetime / time.Second)
 	resp := &TokenResponse{TokenType: "Bearer", Scope: pt.scope, ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}
 	if pt.id != nil {
-		if resp.IDToken, err = s.sign(ctx, pt.id, false); err != nil {
+		if resp.IDToken, err = s.sign(ctx, pt.id, pt.id.Version == token.Version1); err != nil { // v1 tokens carry x5t
 			return nil, err
 		}
 	}

@@ -291,8 +291,8 @@ type Access struct {
 	ACR string
 	// ClientCapabilities is xms_cc, e.g. ["cp1"] for CAE-capable clients.
 	ClientCapabilities []string
-	// AIO is the opaque aio value.
-	AIO string
+	// AIO and RH are the opaque aio and rh values, see [NewOpaqueClaims].
+	AIO, RH string
 	// TokenID is uti: unique per token, see [NewTokenID].
 	TokenID string
 	// IssuedAt is iat and nbf.
@@ -320,6 +320,7 @@ func BuildAccess(a Access) AccessClaims {
 		NotBefore:          iat,
 		ExpiresAt:          a.IssuedAt.Add(lifetime).Unix(),
 		AIO:                a.AIO,
+		RH:                 a.RH,
 		IdentityProvider:   a.IdentityProvider,
 		Roles:              a.Roles,
 		TenantID:           a.TenantID,
@@ -410,8 +411,8 @@ type ID struct {
 	SessionID string
 	// LoginHint is login_hint (optional claim).
 	LoginHint string
-	// AIO is the opaque aio value.
-	AIO string
+	// AIO and RH are the opaque aio and rh values, see [NewOpaqueClaims].
+	AIO, RH string
 	// TokenID is uti, see [NewTokenID].
 	TokenID string
 	// AccessTokenHash and CodeHash are at_hash and c_hash, set only when the
@@ -449,6 +450,7 @@ func BuildID(i ID) IDClaims {
 		Name:             i.Name,
 		Nonce:            i.Nonce,
 		ObjectID:         i.UserObjectID,
+		RH:               i.RH,
 		Roles:            i.Roles,
 		SessionID:        i.SessionID,
 		Subject:          i.Subject,
@@ -498,6 +500,29 @@ func NewTokenID(random io.Reader) string {
 	}
 	rand.Read(b[:]) // never fails (it crashes the program instead)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// NewOpaqueClaims returns fresh values for the aio and rh claims, which
+// Entra puts in every access and ID token for its own use and which
+// resource servers must ignore. They are shaped like Entra's: aio is 48
+// base64url characters, rh is "0." followed by 36 base64url characters and
+// a final ".". Their content is random and means nothing. random nil means
+// crypto/rand.Reader; if random fails, crypto/rand is used instead.
+func NewOpaqueClaims(random io.Reader) (aio, rh string) {
+	var b [63]byte // 36 bytes of aio, 27 of rh
+	if random == nil {
+		random = rand.Reader
+	}
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		rand.Read(b[:]) // never fails (it crashes the program instead)
+	}
+	var out [48 + 2 + 36 + 1]byte
+	base64.RawURLEncoding.Encode(out[:48], b[:36])
+	out[48], out[49] = '0', '.'
+	base64.RawURLEncoding.Encode(out[50:86], b[36:])
+	out[86] = '.'
+	s := string(out[:])
+	return s[:48], s[48:]
 }
 
 // TokenHash returns the OpenID Connect at_hash / c_hash of value for an ID

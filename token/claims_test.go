@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -625,5 +626,33 @@ func TestTokenHash(t *testing.T) {
 	}
 	if _, err := TokenHash("none", "x"); !errors.Is(err, ErrUnsupportedAlgorithm) {
 		t.Errorf("none: %v", err)
+	}
+}
+
+func TestNewOpaqueClaims(t *testing.T) {
+	b64url := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	seen := map[string]bool{}
+	for range 100 {
+		aio, rh := NewOpaqueClaims(nil)
+		if len(aio) != 48 || !b64url.MatchString(aio) {
+			t.Fatalf("aio %q is not 48 base64url characters", aio)
+		}
+		body, ok := strings.CutPrefix(rh, "0.")
+		if !ok || !strings.HasSuffix(body, ".") || len(body) != 37 || !b64url.MatchString(strings.TrimSuffix(body, ".")) {
+			t.Fatalf("rh %q is not Entra-shaped (0.{base64url}.)", rh)
+		}
+		if seen[aio] || seen[rh] {
+			t.Fatal("repeated value")
+		}
+		seen[aio], seen[rh] = true, true
+	}
+	// A failing source falls back to crypto/rand.
+	if aio, rh := NewOpaqueClaims(iotest.ErrReader(errors.New("broken"))); aio == "" || rh == "" || seen[aio] {
+		t.Fatal("no value from a failing source")
+	}
+	c := BuildAccess(Access{AIO: "a", RH: "r"})
+	i := BuildID(ID{AIO: "a", RH: "r"})
+	if c.AIO != "a" || c.RH != "r" || i.AIO != "a" || i.RH != "r" {
+		t.Fatalf("aio/rh not carried: %+v %+v", c, i)
 	}
 }
