@@ -496,7 +496,7 @@ type ringKey struct {
 	public  PublicKey
 	headers [2]string // base64url JOSE header: [0] kid only, [1] with x5t
 	sigLen  int       // raw signature length in bytes
-	jwk     []byte    // JWK object without "issuer" and without the closing brace
+	jwk     []byte    // JWK object without cloud_instance_name, issuer and the closing brace
 }
 
 // NewKeyring builds a Keyring from keys as of now. Retired keys past their
