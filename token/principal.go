@@ -22,7 +22,8 @@ type Principal struct {
 	AppID string
 	// Name is the display name (name), when the token carries it.
 	Name string
-	// Username is preferred_username (v2) or, failing that, upn (v1). It is
+	// Username is preferred_username (v2) or, failing that, upn or
+	// unique_name (v1; a guest's v1 token carries only unique_name). It is
 	// mutable and for display only; never authorize on it.
 	Username string
 	// IsApp reports an app-only token (client credentials): idtyp "app", or,
@@ -66,6 +67,9 @@ func PrincipalFromClaims(c *AccessClaims) *Principal {
 	}
 	if p.Username == "" {
 		p.Username = c.UPN
+	}
+	if p.Username == "" {
+		p.Username = c.UniqueName
 	}
 	switch c.IDType {
 	case "app":

@@ -1032,3 +1032,23 @@ func TestPrincipalHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestPrincipalUsername: Username comes from preferred_username (v2), else
+// upn, else unique_name, which is all a v1 token of a guest carries.
+func TestPrincipalUsername(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    AccessClaims
+		want string
+	}{
+		{"v2", AccessClaims{PreferredUsername: "alice@contoso.com", UPN: "u", UniqueName: "n"}, "alice@contoso.com"},
+		{"v1 member", AccessClaims{UPN: "alice@contoso.com", UniqueName: "alice@contoso.com"}, "alice@contoso.com"},
+		{"v1 upn first", AccessClaims{UPN: "alice@contoso.com", UniqueName: "other"}, "alice@contoso.com"},
+		{"v1 unique_name only", AccessClaims{UniqueName: "live.com#bob@outlook.com"}, "live.com#bob@outlook.com"},
+		{"app-only", AccessClaims{}, ""},
+	} {
+		if got := PrincipalFromClaims(&tc.c).Username; got != tc.want {
+			t.Errorf("%s: Username = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
