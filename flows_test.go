@@ -2503,9 +2503,9 @@ func TestFlowJWKS(t *testing.T) {
 		if len(doc.Keys) != 2 {
 			t.Fatalf("v%d JWKS has %d keys, want the active and the next one", version, len(doc.Keys))
 		}
-		wantIss := "https://login.microsoftonline.com/" + e.conID + "/v2.0"
+		var wantIss any = "https://login.microsoftonline.com/" + e.conID + "/v2.0"
 		if version == 1 {
-			wantIss = "https://sts.windows.net/" + e.conID + "/"
+			wantIss = nil // Entra's v1 keys name no issuer
 		}
 		for _, k := range doc.Keys {
 			if k["kid"] == nil || k["kid"] != k["x5t"] || k["use"] != "sig" || k["issuer"] != wantIss || k["d"] != nil {
@@ -2525,6 +2525,63 @@ func TestFlowJWKS(t *testing.T) {
 			if diff := cmp.Diff(claims, got); diff != "" {
 				t.Fatalf("payload differs (-token +verified):\n%s", diff)
 			}
+		}
+	}
+}
+
+// TestFlowJWKSTenantSegment: the key issuer follows what the authority's
+// tenant segment stands for, as Entra's discovery keys do, so that a
+// key-issuer check (token.Validator's included) accepts the tenant's tokens.
+func TestFlowJWKSTenantSegment(t *testing.T) {
+	e := newFT(t)
+	template := "https://login.microsoftonline.com/{tenantid}/v2.0"
+	for _, tc := range []struct{ segment, issuer string }{
+		{"common", template},
+		{"organizations", template},
+		{"Common", template},
+		{"consumers", "https://login.microsoftonline.com/" + tenant.ConsumersID + "/v2.0"},
+		{e.conID, "https://login.microsoftonline.com/" + e.conID + "/v2.0"},
+		{strings.ToUpper(e.conID), "https://login.microsoftonline.com/" + e.conID + "/v2.0"},
+		{"contoso.com", "https://login.microsoftonline.com/" + e.conID + "/v2.0"},
+		{"fabrikam.com", "https://login.microsoftonline.com/" + e.fabID + "/v2.0"},
+	} {
+		var doc struct {
+			Keys []struct {
+				Issuer string `json:"issuer"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, tc.segment, 2))(t), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range doc.Keys {
+			if k.Issuer != tc.issuer {
+				t.Errorf("JWKS(%q) key issuer = %q, want %q", tc.segment, k.Issuer, tc.issuer)
+			}
+		}
+	}
+	// A token of the tenant verifies under the key set of its domain with
+	// the key issuer kept.
+	raw := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
+	for _, seg := range []string{"contoso.com", "common", e.conID} {
+		keys := ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, seg, 2))(t)))(t)
+		v := ftOK(token.NewValidator(token.ValidatorConfig{
+			Keys: keys, Issuers: []string{template}, Audiences: []string{ftOrdersApp},
+			Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
+		}))(t)
+		if _, err := v.Validate(e.ctx, raw); err != nil {
+			t.Errorf("token against the %s key set: %v", seg, err)
+		}
+	}
+	// Unknown tenants and versions are errors.
+	for _, seg := range []string{"nowhere.example", "00000000-0000-0000-0000-000000000001"} {
+		_, err := e.d.JWKS(e.ctx, seg, 2)
+		ftWantErr(t, err, 90002, OAuthInvalidTenant)
+	}
+	_, err := e.d.JWKS(e.ctx, "not a tenant", 2)
+	ftWantErr(t, err, 900023, OAuthInvalidRequest)
+	for _, version := range []int{0, 3, -1} {
+		if _, err := e.d.JWKS(e.ctx, e.conID, version); !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("JWKS version %d: err = %v, want ErrInvalidRequest", version, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -295,15 +296,41 @@ func (s *tokenService) keyring(ctx context.Context) (*token.Keyring, error) {
 	return s.ring.Load().ring, nil
 }
 
-// JWKS returns the JSON Web Key Set the tenant publishes for token
-// version 1 or 2 (the keys are shared by every tenant, as Entra's are; the
-// issuer field names the tenant).
-func (d *Directory) JWKS(ctx context.Context, tenantID string, version int) ([]byte, error) {
+// JWKS returns the JSON Web Key Set Entra publishes at
+// /{tenant}/discovery/v2.0/keys (version 2) or /{tenant}/discovery/keys
+// (version 1) for the authority's tenant segment. The keys are shared by
+// every tenant, as Entra's are; on version 2 each key's issuer names what
+// the segment stands for: the "{tenantid}" template for "common" and
+// "organizations", the consumers tenant's issuer for "consumers", and the
+// tenant's own (GUID) issuer for a tenant id or one of its verified domains.
+// Version 1 keys carry no issuer, as Entra's. An unknown tenant is a
+// *TokenError (AADSTS90002, or 900023 for a malformed segment), as Entra's
+// discovery answers; a version other than 1 or 2 wraps ErrInvalidRequest.
+func (d *Directory) JWKS(ctx context.Context, tenantSegment string, version int) ([]byte, error) {
+	if version != 1 && version != 2 {
+		return nil, fmt.Errorf("%w: token version %d (want 1 or 2)", ErrInvalidRequest, version)
+	}
+	tid := token.TenantIDPlaceholder
+	switch strings.ToLower(tenantSegment) {
+	case "common", "organizations":
+	default:
+		if err := d.st.View(ctx, func(tx store.ReadTx) error {
+			t, err := lookupTenant(tx, tenantSegment)
+			tid = t.ID
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
 	ring, err := d.tokens.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return ring.JWKS(d.tokens.cfg.Authority.Issuer(version, tenantID))
+	issuer := ""
+	if version == 2 {
+		issuer = d.tokens.cfg.Authority.Issuer(2, tid)
+	}
+	return ring.JWKS(issuer)
 }
 
 // KeySource returns the public keys of the token service for validators in
