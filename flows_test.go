@@ -2586,6 +2586,36 @@ func TestFlowJWKSTenantSegment(t *testing.T) {
 	}
 }
 
+// TestFlowV1TokenAgainstV2KeySet: an API accepting both versions with
+// the v2 key set, as token.ValidatorConfig advises, accepts the v1 tokens
+// the Directory issues.
+func TestFlowV1TokenAgainstV2KeySet(t *testing.T) {
+	e := newFT(t)
+	v1 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftLegacyURI+"/.default"))(t).AccessToken
+	v2 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
+	for _, seg := range []string{"common", e.conID} {
+		v := ftOK(token.NewValidator(token.ValidatorConfig{
+			Keys:      ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, seg, 2))(t)))(t),
+			Issuers:   []string{"https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.com/{tenantid}/v2.0"},
+			Audiences: []string{ftOrdersApp, ftLegacyURI}, Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
+		}))(t)
+		for name, raw := range map[string]string{"v1": v1, "v2": v2} {
+			if _, err := v.Validate(e.ctx, raw); err != nil {
+				t.Errorf("%s token against the %s v2 key set: %v", name, seg, err)
+			}
+		}
+	}
+	// The key set of another tenant does not verify them.
+	v := ftOK(token.NewValidator(token.ValidatorConfig{
+		Keys:      ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, e.fabID, 2))(t)))(t),
+		Issuers:   []string{"https://sts.windows.net/{tenantid}/"},
+		Audiences: []string{ftLegacyURI}, Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
+	}))(t)
+	if _, err := v.Validate(e.ctx, v1); !errors.Is(err, token.ErrIssuer) {
+		t.Errorf("v1 token against another tenant's key set: err = %v, want token.ErrIssuer", err)
+	}
+}
+
 func TestFlowKeyRotation(t *testing.T) {
 	e := newFT(t)
 	scope := ftURI(ftOrdersApp) + "/.default"

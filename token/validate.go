@@ -101,7 +101,8 @@ type ValidatorConfig struct {
 	// discovery documents publish. With a template the token's tid must be a
 	// GUID and iss must equal the template with {tenantid} replaced by that tid,
 	// so tid always equals the issuer's tenant segment. List the v1 and the v2
-	// issuer when the API accepts both token versions.
+	// issuer when the API accepts both token versions; Entra's v2 key set
+	// then verifies both (see [Validator]).
 	Issuers []string
 
 	// AllowedTenants restricts the tid claim to these tenant ids (compared
@@ -156,7 +157,9 @@ type ValidatorConfig struct {
 // and safe for concurrent use.
 //
 // Tokens without azp or appid (ID tokens) are refused, a key whose JWKS entry
-// names an issuer verifies only tokens of that issuer, and claims that differ
+// names an issuer verifies only tokens of that issuer (or v1 tokens of the
+// same tenant, since Entra publishes its shared keys with v2 issuers only),
+// and claims that differ
 // from a standard claim only by case are refused, so that no consumer
 // decoding the payload with encoding/json reads a different claim.
 //
@@ -292,10 +295,40 @@ func (v *Validator) ValidateClaims(ctx context.Context, raw string) (*AccessClai
 	if err := v.checkClaims(c); err != nil {
 		return nil, err
 	}
-	if key.Issuer != "" && strings.ReplaceAll(key.Issuer, TenantIDPlaceholder, c.TenantID) != c.Issuer {
+	if key.Issuer != "" && !v.keyAdmits(key.Issuer, c) {
 		return nil, fmt.Errorf("%w: signing key is not scoped to this issuer", ErrIssuer)
 	}
 	return c, nil
+}
+
+// keyAdmits reports whether a key whose JWKS entry names keyIssuer (possibly
+// templated) may verify the token c: iss must be that issuer for the token's
+// tid. Entra signs v1 and v2 tokens with the same keys but publishes them
+// with v2 issuers, so a v1 token of tenant T (iss "{host}/T/", already
+// accepted by the configured issuers) may also use a key whose v2 issuer
+// names T ("{host}/T/v2.0") or is the template; Microsoft's validation
+// library accepts the same. Nothing wider: another tenant's key, or any key
+// when the issuer check is skipped, still refuses it.
+func (v *Validator) keyAdmits(keyIssuer string, c *AccessClaims) bool {
+	want := strings.ReplaceAll(keyIssuer, TenantIDPlaceholder, c.TenantID)
+	if want == c.Issuer {
+		return true
+	}
+	if v.skipIss || c.Version != Version1 || !isTenantGUID(c.TenantID) {
+		return false
+	}
+	return issuerPathIs(c.Issuer, "/"+c.TenantID+"/") && issuerPathIs(want, "/"+c.TenantID+"/v2.0")
+}
+
+// issuerPathIs reports whether the issuer URL iss has the path path (tenant
+// GUIDs compare case-insensitively).
+func issuerPathIs(iss, path string) bool {
+	rest, ok := strings.CutPrefix(iss, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(iss, "http://")
+	}
+	i := strings.IndexByte(rest, '/')
+	return ok && i > 0 && strings.EqualFold(rest[i:], path)
 }
 
 // checkClaims applies the issuer, tenant, audience, version and time rules.
