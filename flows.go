@@ -166,7 +166,7 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 		aio, rh := token.NewOpaqueClaims(d.tokens.cfg.Random)
 		claims = token.BuildAccess(token.Access{
 			Version: version, Authority: d.tokens.cfg.Authority, TenantID: t.ID, Audience: aud,
-			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID,
+			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID, IncludeAppIDType: hasOptionalClaim(res, "idtyp"),
 			Roles: roles, TokenID: token.NewTokenID(d.tokens.cfg.Random), IssuedAt: now,
 			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio, RH: rh,
 			Extra: optionalAccessClaims(res, resSP, nil),

@@ -512,7 +512,7 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 	daemonSP := e.sp(t, ftDaemonApp, e.conID)
 	want := map[string]any{
 		"aud": ftOrdersApp, "iss": "https://login.microsoftonline.com/" + e.conID + "/v2.0", "ver": "2.0",
-		"azp": ftDaemonApp, "azpacr": "1", "tid": e.conID, "oid": daemonSP.ID, "sub": daemonSP.ID, "idtyp": "app",
+		"azp": ftDaemonApp, "azpacr": "1", "tid": e.conID, "oid": daemonSP.ID, "sub": daemonSP.ID,
 		"iat": float64(ftStart.Unix()), "nbf": float64(ftStart.Unix()), "exp": float64(ftStart.Add(time.Hour).Unix()),
 		"roles": []any{"Orders.Audit", "Orders.Sync"},
 	}
@@ -521,7 +521,8 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 			t.Errorf("claim %s (-want +got):\n%s", k, diff)
 		}
 	}
-	for _, absent := range []string{"appid", "appidacr", "scp", "name", "upn", "preferred_username"} {
+	// idtyp is an optional claim the resource has not asked for.
+	for _, absent := range []string{"appid", "appidacr", "scp", "name", "upn", "preferred_username", "idtyp"} {
 		if _, ok := c[absent]; ok {
 			t.Errorf("v2 app-only token has %s", absent)
 		}
@@ -2928,6 +2929,35 @@ func TestFlowAIOAndRH(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // Optional claims and claims mapping.
+
+// TestFlowAppOnlyIDType: idtyp is an optional claim, as in Entra: app-only
+// tokens carry idtyp "app" only for a resource that lists it, and
+// token.Principal tells them apart either way.
+func TestFlowAppOnlyIDType(t *testing.T) {
+	e := newFT(t)
+	scope := ftURI(ftOrdersApp) + "/.default"
+	check := func(want any) {
+		t.Helper()
+		raw := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+		if got := ftClaims(t, raw)["idtyp"]; got != want {
+			t.Fatalf("idtyp = %v, want %v", got, want)
+		}
+		if p := ftOK(e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp))(t); !p.IsApp {
+			t.Fatalf("principal of an app-only token: %+v", p)
+		}
+	}
+	check(nil)
+	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+		a.OptionalClaims = &application.OptionalClaims{AccessToken: []application.OptionalClaim{{Name: "idtyp"}}}
+		return nil
+	}))(t)
+	check("app")
+	// Without include_user_token, delegated tokens carry no idtyp.
+	tr := e.webSignIn(t, e.alice.ID)
+	if c := ftClaims(t, tr.AccessToken); c["idtyp"] != nil {
+		t.Fatalf("delegated idtyp = %v", c["idtyp"])
+	}
+}
 
 func TestFlowOptionalClaims(t *testing.T) {
 	e := newFT(t)

@@ -132,7 +132,7 @@ type AccessClaims struct {
 	ClaimNames         map[string]string      `json:"_claim_names,omitempty"`       // overage: {"groups":"src1"}
 	ClaimSources       map[string]ClaimSource `json:"_claim_sources,omitempty"`     // overage: {"src1":{"endpoint":…}}
 	IdentityProvider   string                 `json:"idp,omitempty"`                // issuer of the subject when not the tenant
-	IDType             string                 `json:"idtyp,omitempty"`              // "app" or "user" (optional claim)
+	IDType             string                 `json:"idtyp,omitempty"`              // "app" or "user" (optional claim, see [Access.IncludeAppIDType])
 	IPAddress          string                 `json:"ipaddr,omitempty"`             // v1 default, v2 optional
 	Name               string                 `json:"name,omitempty"`               // display name
 	ObjectID           string                 `json:"oid,omitempty"`                // user or service principal object id
@@ -252,7 +252,7 @@ type Access struct {
 	// ClientAuth is the client authentication method: appidacr / azpacr.
 	ClientAuth ClientAuth
 	// AppOnly marks a client-credentials token: oid = sub = ClientObjectID,
-	// roles of the client, no scp and no user claims, idtyp "app".
+	// roles of the client, no scp and no user claims.
 	AppOnly bool
 	// ClientObjectID is the client's service principal object id in the
 	// tenant (app-only tokens).
@@ -276,8 +276,14 @@ type Access struct {
 	Groups []string
 	// WIDs are the directory role template ids (wids).
 	WIDs []string
+	// IncludeAppIDType adds idtyp "app" to app-only tokens. As in Entra,
+	// idtyp is an optional claim: set it when the resource lists "idtyp" in
+	// its access-token optional claims; without it an app-only token has no
+	// idtyp (a resource server tells it apart by oid = sub and no scp, see
+	// [Principal.IsApp]).
+	IncludeAppIDType bool
 	// IncludeUserIDType adds idtyp "user" to delegated tokens (optional claim
-	// idtyp with include_user_token). App-only tokens always carry "app".
+	// idtyp with the include_user_token additional property).
 	IncludeUserIDType bool
 	// IdentityProvider is idp, set when the subject comes from another
 	// issuer (guests). v1 app-only tokens default to the issuer (observed in
@@ -343,7 +349,9 @@ func BuildAccess(a Access) AccessClaims {
 		subjectPath = "servicePrincipals/"
 		c.ObjectID = a.ClientObjectID
 		c.Subject = a.ClientObjectID
-		c.IDType = "app"
+		if a.IncludeAppIDType {
+			c.IDType = "app"
+		}
 		if v1 && c.IdentityProvider == "" {
 			c.IdentityProvider = c.Issuer
 		}

@@ -72,7 +72,7 @@ func TestBuildAccess(t *testing.T) {
 		TenantID: tenant, Audience: apiAppID, ClientAppID: clientApp, ClientAuth: ClientAuthCertificate,
 		AppOnly: true, ClientObjectID: clientSP, Roles: []string{"Orders.ReadWrite.All"},
 		Scopes: []string{"ignored"}, Name: "ignored", Username: "ignored", UserObjectID: "ignored", Subject: "ignored",
-		AIO: "aio", TokenID: "uti1", IssuedAt: testNow,
+		AIO: "aio", TokenID: "uti1", IssuedAt: testNow, IncludeAppIDType: true,
 	}
 	delegated := Access{
 		TenantID: tenant, Audience: apiAppID, ClientAppID: clientApp, ClientAuth: ClientAuthPublic,
@@ -97,6 +97,17 @@ func TestBuildAccess(t *testing.T) {
 			Audience: Audience{apiAppID}, Issuer: v1iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 3600,
 			AIO: "aio", AppID: clientApp, AppIDACR: "1", IdentityProvider: v1iss, IDType: "app", ObjectID: clientSP,
 			Roles: []string{"Orders.ReadWrite.All"}, Subject: clientSP, TenantID: tenant, TokenID: "uti1", Version: "1.0",
+		}},
+		{"app-only without the idtyp optional claim", with(appOnly, func(a *Access) { a.Version = 2; a.IncludeAppIDType = false }), AccessClaims{
+			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 3600,
+			AIO: "aio", AuthorizedParty: clientApp, AuthorizedPartyACR: "2", ObjectID: clientSP,
+			Roles: []string{"Orders.ReadWrite.All"}, Subject: clientSP, TenantID: tenant, TokenID: "uti1", Version: "2.0",
+		}},
+		{"delegated ignores IncludeAppIDType", with(delegated, func(a *Access) { a.Version = 2; a.IncludeAppIDType = true; a.ClientCapabilities = nil; a.WIDs = nil }), AccessClaims{
+			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 5400,
+			AuthorizedParty: clientApp, AuthorizedPartyACR: "0", IPAddress: "203.0.113.7", Name: "Adele Vance",
+			ObjectID: userOID, PreferredUsername: "adele@contoso.com", Roles: []string{"Approver"},
+			Scope: "Orders.Read User.Read", Subject: "pairwise-sub", TenantID: tenant, TokenID: "uti2", Version: "2.0",
 		}},
 		{"v2 delegated", with(delegated, func(a *Access) { a.Version = 2 }), AccessClaims{
 			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 5400,
