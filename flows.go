@@ -34,7 +34,7 @@ type TokenRequest struct {
 	Tenant string
 	// EndpointVersion is 1 for /oauth2/token and 2 (or 0) for
 	// /oauth2/v2.0/token; it decides the ID token's version.
-	EndpointVersion int
+	EndpointVersion token.Version
 	// GrantType is one of the Grant* constants.
 	GrantType string
 	// ClientID is the client's appId.
@@ -157,7 +157,7 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 			return tokenErr(OAuthInvalidClient, 501051, "Application '%s'(%s) is not assigned to a role for the application '%s'(%s).", client.AppID, client.DisplayName, res.AppID, res.DisplayName)
 		}
 		roles := serviceprincipal.RolesFor(resSP, holder, held, now)
-		version := res.AccessTokenVersion()
+		version := token.Version(res.AccessTokenVersion())
 		v1 = version == 1
 		aud := res.AppID
 		if v1 {

@@ -723,7 +723,7 @@ func TestFlowPropertyRoundTrip(t *testing.T) {
 		if idtyp, ok := inToken["idtyp"]; ok && idtyp != map[bool]string{true: "app", false: "user"}[appOnly] {
 			t.Fatalf("idtyp %v in a token with app-only = %v", idtyp, appOnly)
 		}
-		if p.TenantID != inToken["tid"] || p.ObjectID != inToken["oid"] || p.AppID != appID || p.Version != inToken["ver"] || p.IsApp != appOnly {
+		if p.TenantID != inToken["tid"] || p.ObjectID != inToken["oid"] || p.AppID != appID || p.Version.String() != inToken["ver"] || p.IsApp != appOnly {
 			t.Fatalf("principal %+v disagrees with claims %v", p, inToken)
 		}
 		if !slices.Equal(p.Scopes, strings.Fields(want.Scope)) || !slices.Equal(p.Roles, want.Roles) {

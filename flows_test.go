@@ -534,7 +534,7 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.IsApp || p.AppID != ftDaemonApp || p.TenantID != e.conID || p.Version != "2.0" || !slices.Equal(p.Roles, []string{"Orders.Audit", "Orders.Sync"}) {
+	if !p.IsApp || p.AppID != ftDaemonApp || p.TenantID != e.conID || p.Version != token.Version2 || !slices.Equal(p.Roles, []string{"Orders.Audit", "Orders.Sync"}) {
 		t.Fatalf("principal = %+v", p)
 	}
 	// A second token has a fresh uti.
@@ -584,7 +584,7 @@ func TestFlowClientCredentialsV1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Version != "1.0" || p.AppID != ftDaemonApp || !p.IsApp {
+			if p.Version != token.Version1 || p.AppID != ftDaemonApp || !p.IsApp {
 				t.Fatalf("principal = %+v", p)
 			}
 		})
@@ -2493,7 +2493,7 @@ func TestFlowJWKS(t *testing.T) {
 	}
 	tr := e.webSignIn(t, e.alice.ID)
 	tokens = append(tokens, tr.AccessToken, tr.IDToken)
-	for _, version := range []int{1, 2} {
+	for _, version := range []token.Version{1, 2} {
 		jwks := ftOK(e.d.JWKS(e.ctx, e.conID, version))(t)
 		var doc struct {
 			Keys []map[string]any `json:"keys"`
@@ -2580,7 +2580,7 @@ func TestFlowJWKSTenantSegment(t *testing.T) {
 	}
 	_, err := e.d.JWKS(e.ctx, "not a tenant", 2)
 	ftWantErr(t, err, 900023, OAuthInvalidRequest)
-	for _, version := range []int{0, 3, -1} {
+	for _, version := range []token.Version{0, 3, -1} {
 		if _, err := e.d.JWKS(e.ctx, e.conID, version); !errors.Is(err, ErrInvalidRequest) {
 			t.Errorf("JWKS version %d: err = %v, want ErrInvalidRequest", version, err)
 		}
@@ -2637,8 +2637,8 @@ func TestFlowKeyRotation(t *testing.T) {
 		t.Fatal("signing key not published")
 	}
 	e.clock.Advance(10 * time.Minute)
-	if changed := ftOK(e.d.RotateKeys(e.ctx, true))(t); !changed {
-		t.Fatal("forced rotation reported no change")
+	if err := e.d.ForceRotateKeys(e.ctx); err != nil {
+		t.Fatal(err)
 	}
 	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
 	newKid := ftOK(jose.ParseSignedCompact(fresh, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
@@ -2671,7 +2671,7 @@ func TestFlowKeyRotation(t *testing.T) {
 	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("old token after the overlap: %v", err)
 	}
-	if changed := ftOK(e.d.RotateKeys(e.ctx, false))(t); !changed {
+	if changed := ftOK(e.d.RotateKeys(e.ctx))(t); !changed {
 		t.Fatal("rotation after the overlap did not drop the retired key")
 	}
 	// New tokens keep validating.
@@ -2710,7 +2710,9 @@ func TestFlowWithdrawKey(t *testing.T) {
 	oldKid := kidOf(old)
 	// A forced rotation keeps the key trusted for the overlap; withdrawal
 	// does not.
-	ftOK(e.d.RotateKeys(e.ctx, true))(t)
+	if err := e.d.ForceRotateKeys(e.ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); err != nil {
 		t.Fatalf("retired key no longer accepted: %v", err)
 	}

@@ -152,12 +152,21 @@ func derive(kek []byte, label string) []byte {
 }
 
 // RotateKeys runs the signing key lifecycle now: it promotes the next key
-// when the active one has served its signing period (or at once with
-// force), pre-publishes a new next key and drops retired keys past their
-// overlap. The new key set is stored (sealed) with one audit event when it
-// changed. It reports whether anything changed.
-func (d *Directory) RotateKeys(ctx context.Context, force bool) (bool, error) {
-	return d.tokens.rotate(ctx, force)
+// when the active one has served its signing period, pre-publishes a new
+// next key and drops retired keys past their overlap. The new key set is
+// stored (sealed) with one audit event when it changed. It reports whether
+// anything changed.
+func (d *Directory) RotateKeys(ctx context.Context) (bool, error) {
+	return d.tokens.rotate(ctx, false)
+}
+
+// ForceRotateKeys is [Directory.RotateKeys] with the active key retired at
+// once, whatever its age, e.g. after a policy change. The retired key stays
+// published and accepted for the overlap; to distrust a key at once, use
+// [Directory.WithdrawKey].
+func (d *Directory) ForceRotateKeys(ctx context.Context) error {
+	_, err := d.tokens.rotate(ctx, true)
+	return err
 }
 
 // WithdrawKey removes the signing key with id kid at once, as after a
@@ -306,9 +315,9 @@ func (s *tokenService) keyring(ctx context.Context) (*token.Keyring, error) {
 // Version 1 keys carry no issuer, as Entra's. An unknown tenant is a
 // *TokenError (AADSTS90002, or 900023 for a malformed segment), as Entra's
 // discovery answers; a version other than 1 or 2 wraps ErrInvalidRequest.
-func (d *Directory) JWKS(ctx context.Context, tenantSegment string, version int) ([]byte, error) {
+func (d *Directory) JWKS(ctx context.Context, tenantSegment string, version token.Version) ([]byte, error) {
 	if version != 1 && version != 2 {
-		return nil, fmt.Errorf("%w: token version %d (want 1 or 2)", ErrInvalidRequest, version)
+		return nil, fmt.Errorf("%w: token version %d (want 1 or 2)", ErrInvalidRequest, int(version))
 	}
 	tid := token.TenantIDPlaceholder
 	switch strings.ToLower(tenantSegment) {

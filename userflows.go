@@ -29,10 +29,10 @@ type userGrant struct {
 	Platform    application.RedirectURIPlatform `json:"plt,omitempty"`
 	// Confidential: the grant was obtained by an authenticated client, so
 	// every redemption must authenticate it again.
-	Confidential bool      `json:"conf,omitempty"`
-	AuthTime     time.Time `json:"auth"`
-	Nonce        string    `json:"nonce,omitempty"`
-	Endpoint     int       `json:"ep,omitempty"`
+	Confidential bool          `json:"conf,omitempty"`
+	AuthTime     time.Time     `json:"auth"`
+	Nonce        string        `json:"nonce,omitempty"`
+	Endpoint     token.Version `json:"ep,omitempty"`
 	// RefreshExpiry is the fixed end of SPA refresh tokens.
 	RefreshExpiry time.Time `json:"rexp,omitzero"`
 }
@@ -238,7 +238,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 	}
 	h := serviceprincipal.Holder{ID: uc.u.ID, Type: serviceprincipal.PrincipalUser, GroupIDs: uc.groups}
 	cfg := d.tokens.cfg
-	version := uc.res.AccessTokenVersion()
+	version := token.Version(uc.res.AccessTokenVersion())
 	aud := uc.res.AppID
 	if version == 1 && uc.req.resource != "" {
 		aud = uc.req.resource
@@ -286,7 +286,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 			ep = 2
 		}
 		aio, rh := token.NewOpaqueClaims(cfg.Random)
-		id := token.BuildID(token.ID{
+		id := token.BuildIDToken(token.IDToken{
 			Version: ep, Authority: cfg.Authority, TenantID: uc.t.ID, ClientAppID: uc.client.AppID,
 			Nonce: g.Nonce, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.client.AppID, uc.u.ID),
 			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: uc.u.Mail,
@@ -381,7 +381,7 @@ func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bo
 	secs := int(s.cfg.AccessTokenLifetime / time.Second)
 	resp := &TokenResponse{TokenType: "Bearer", Scope: pt.scope, ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}
 	if pt.id != nil {
-		if resp.IDToken, err = s.sign(ctx, pt.id, pt.id.Version == token.Version1); err != nil { // v1 tokens carry x5t
+		if resp.IDToken, err = s.sign(ctx, pt.id, pt.id.Version == token.Version1.String()); err != nil { // v1 tokens carry x5t
 			return nil, err
 		}
 	}

@@ -20,10 +20,10 @@ import (
 // resolved the application model (audience, version, consented scopes, role
 // assignments); BuildAccess only shapes the claims.
 type Access struct {
-	// Version is the token version: 1 (ver "1.0") or 2 (ver "2.0"); any other
+	// Version is the token version: [Version1] or [Version2]; any other
 	// value, 0 included, builds v2. Resolve the resource's
 	// requestedAccessTokenVersion (null ≡ 1) before calling.
-	Version int
+	Version Version
 	// Authority derives iss.
 	Authority Authority
 	// TenantID is tid and the issuer's tenant.
@@ -97,7 +97,7 @@ type Access struct {
 // BuildAccess applies Entra's access-token rules to a and returns the claim
 // set. Slices and maps of a are shared with the result, not copied.
 func BuildAccess(a Access) AccessClaims {
-	v1 := a.Version == 1
+	v1 := a.Version == Version1
 	lifetime := a.Lifetime
 	if lifetime <= 0 {
 		lifetime = DefaultAccessTokenLifetime
@@ -170,11 +170,12 @@ func groupClaims(groups []string, subject string) ([]string, map[string]string, 
 		map[string]ClaimSource{"src1": {Endpoint: GraphBase + "/" + subject + "/getMemberObjects"}}
 }
 
-// ID describes one ID token for [BuildID].
-type ID struct {
-	// Version is the endpoint version: 1 (ver "1.0", v1 issuer, unique_name)
-	// or 2 (ver "2.0", v2 issuer, preferred_username); other values build v2.
-	Version int
+// IDToken describes one ID token for [BuildIDToken].
+type IDToken struct {
+	// Version is the endpoint version: [Version1] (ver "1.0", v1 issuer,
+	// unique_name) or [Version2] (ver "2.0", v2 issuer, preferred_username);
+	// other values build v2.
+	Version Version
 	// Authority derives iss.
 	Authority Authority
 	// TenantID is tid and the issuer's tenant.
@@ -208,7 +209,7 @@ type ID struct {
 	// TokenID is uti, see [NewTokenID].
 	TokenID string
 	// AccessTokenHash and CodeHash are at_hash and c_hash, set only when the
-	// ID token comes from /authorize with a token or code (see [TokenHash]).
+	// ID token comes from /authorize with a token or code (see [ClaimHash]).
 	AccessTokenHash, CodeHash string
 	// IssuedAt is iat and nbf.
 	IssuedAt time.Time
@@ -219,9 +220,9 @@ type ID struct {
 	Extra map[string]any
 }
 
-// BuildID applies Entra's ID-token rules to i and returns the claim set.
-// Slices and maps of i are shared with the result, not copied.
-func BuildID(i ID) IDClaims {
+// BuildIDToken applies Entra's ID-token rules to i and returns the claim
+// set. Slices and maps of i are shared with the result, not copied.
+func BuildIDToken(i IDToken) IDClaims {
 	lifetime := i.Lifetime
 	if lifetime <= 0 {
 		lifetime = DefaultIDTokenLifetime
@@ -251,7 +252,7 @@ func BuildID(i ID) IDClaims {
 		Version:          "2.0",
 		Extra:            i.Extra,
 	}
-	if i.Version == 1 {
+	if i.Version == Version1 {
 		c.Version = "1.0"
 		c.UniqueName = i.Username
 	} else {
@@ -317,10 +318,11 @@ func NewOpaqueClaims(random io.Reader) (aio, rh string) {
 	return s[:48], s[48:]
 }
 
-// TokenHash returns the OpenID Connect at_hash / c_hash of value for an ID
-// token signed with alg: the base64url left half of the value's hash, with
-// SHA-256 for RS256 and ES256 and SHA-512 for EdDSA (Ed25519).
-func TokenHash(alg jose.SignatureAlgorithm, value string) (string, error) {
+// ClaimHash returns the OpenID Connect at_hash / c_hash of value (an access
+// token or a code) for an ID token signed with alg: the base64url left half
+// of the value's hash, with SHA-256 for RS256 and ES256 and SHA-512 for
+// EdDSA (Ed25519).
+func ClaimHash(alg jose.SignatureAlgorithm, value string) (string, error) {
 	var h hash.Hash
 	switch alg {
 	case jose.RS256, jose.ES256, jose.PS256:

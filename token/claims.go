@@ -14,7 +14,7 @@ const (
 	// [Access.Lifetime] is zero. Entra randomises 60–90 minutes; documentation
 	// examples show expires_in 3599.
 	DefaultAccessTokenLifetime = time.Hour
-	// DefaultIDTokenLifetime is the ID-token lifetime used when [ID.Lifetime]
+	// DefaultIDTokenLifetime is the ID-token lifetime used when [IDToken.Lifetime]
 	// is zero (1 hour, as Entra's).
 	DefaultIDTokenLifetime = time.Hour
 	// GroupOverageLimit is the largest number of groups a JWT carries; with
@@ -147,8 +147,8 @@ type IDClaims struct {
 	NotBefore         int64                  `json:"nbf,omitempty"`     // Unix seconds
 	ExpiresAt         int64                  `json:"exp,omitempty"`     // Unix seconds
 	AIO               string                 `json:"aio,omitempty"`     // opaque, internal
-	AccessTokenHash   string                 `json:"at_hash,omitempty"` // see [TokenHash]; only from /authorize
-	CodeHash          string                 `json:"c_hash,omitempty"`  // see [TokenHash]; only from /authorize
+	AccessTokenHash   string                 `json:"at_hash,omitempty"` // see [ClaimHash]; only from /authorize
+	CodeHash          string                 `json:"c_hash,omitempty"`  // see [ClaimHash]; only from /authorize
 	Email             string                 `json:"email,omitempty"`
 	Groups            []string               `json:"groups,omitempty"`             // group object ids
 	HasGroups         bool                   `json:"hasgroups,omitempty"`          // implicit-flow overage
@@ -172,6 +172,42 @@ type IDClaims struct {
 	Extra map[string]any `json:"-"`
 }
 
+// Version is a token version: 1 (ver claim "1.0", issuer
+// https://sts.windows.net/{tid}/) or 2 (ver "2.0", issuer
+// https://login.microsoftonline.com/{tid}/v2.0). For access tokens the
+// resource chooses it (requestedAccessTokenVersion), for ID tokens the
+// endpoint the client called.
+type Version int
+
+// The token versions.
+const (
+	Version1 Version = 1
+	Version2 Version = 2
+)
+
+// String returns the version's ver claim, "1.0" or "2.0", or "" for any
+// other value.
+func (v Version) String() string {
+	switch v {
+	case Version1:
+		return "1.0"
+	case Version2:
+		return "2.0"
+	}
+	return ""
+}
+
+// versionOf returns the Version of a ver claim.
+func versionOf(ver string) (Version, bool) {
+	switch ver {
+	case "1.0":
+		return Version1, true
+	case "2.0":
+		return Version2, true
+	}
+	return 0, false
+}
+
 // Authority derives issuers. The zero value uses Entra's public cloud hosts;
 // a test server sets its own base URLs.
 type Authority struct {
@@ -182,10 +218,10 @@ type Authority struct {
 }
 
 // Issuer returns the issuer of tokens of the given version for a tenant:
-// "{V1Base}/{tid}/" for version 1, "{V2Base}/{tid}/v2.0" otherwise. A trailing
-// slash on the base is ignored.
-func (a Authority) Issuer(version int, tenantID string) string {
-	if version == 1 {
+// "{V1Base}/{tid}/" for [Version1], "{V2Base}/{tid}/v2.0" otherwise. A
+// trailing slash on the base is ignored.
+func (a Authority) Issuer(version Version, tenantID string) string {
+	if version == Version1 {
 		return strings.TrimSuffix(cmp.Or(a.V1Base, DefaultV1Base), "/") + "/" + tenantID + "/"
 	}
 	return strings.TrimSuffix(cmp.Or(a.V2Base, DefaultV2Base), "/") + "/" + tenantID + "/v2.0"

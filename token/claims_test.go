@@ -32,7 +32,7 @@ const (
 func TestAuthorityIssuer(t *testing.T) {
 	cases := []struct {
 		a       Authority
-		version int
+		version Version
 		want    string
 	}{
 		{Authority{}, 2, "https://login.microsoftonline.com/" + tenant + "/v2.0"},
@@ -174,12 +174,12 @@ func TestBuildAccess(t *testing.T) {
 
 func TestBuildID(t *testing.T) {
 	iat := testNow.Unix()
-	in := ID{
+	in := IDToken{
 		TenantID: tenant, ClientAppID: clientApp, Nonce: "n1", Subject: "sub", UserObjectID: userOID,
 		Name: "Adele", Username: "adele@contoso.com", Email: "adele@contoso.com", Roles: []string{"r"},
 		SessionID: "sid", LoginHint: "hint", AIO: "aio", TokenID: "uti", AccessTokenHash: "ath", IssuedAt: testNow,
 	}
-	got := BuildID(in)
+	got := BuildIDToken(in)
 	want := IDClaims{
 		Audience: Audience{clientApp}, Issuer: "https://login.microsoftonline.com/" + tenant + "/v2.0",
 		IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 3600, AIO: "aio", AccessTokenHash: "ath",
@@ -188,16 +188,16 @@ func TestBuildID(t *testing.T) {
 		TenantID: tenant, TokenID: "uti", Version: "2.0",
 	}
 	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("BuildID v2 (-want +got):\n%s", d)
+		t.Errorf("BuildIDToken v2 (-want +got):\n%s", d)
 	}
 	in.Version, in.Lifetime, in.Groups = 1, 10*time.Minute, manyGroups(201)
-	got = BuildID(in)
+	got = BuildIDToken(in)
 	want.Issuer, want.Version, want.ExpiresAt = "https://sts.windows.net/"+tenant+"/", "1.0", iat+600
 	want.PreferredUsername, want.UniqueName = "", "adele@contoso.com"
 	want.ClaimNames = map[string]string{"groups": "src1"}
 	want.ClaimSources = map[string]ClaimSource{"src1": {Endpoint: GraphBase + "/users/" + userOID + "/getMemberObjects"}}
 	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("BuildID v1 (-want +got):\n%s", d)
+		t.Errorf("BuildIDToken v1 (-want +got):\n%s", d)
 	}
 }
 
@@ -627,15 +627,15 @@ func TestNewTokenID(t *testing.T) {
 
 func TestTokenHash(t *testing.T) {
 	// OpenID Connect Core 1.0, appendix A.3.
-	got, err := TokenHash(jose.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y")
+	got, err := ClaimHash(jose.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y")
 	if err != nil || got != "77QmUPtjPfzWtF2AnpK9RQ" {
 		t.Errorf("at_hash = %q, %v", got, err)
 	}
 	// Ed25519 hashes with SHA-512 (OpenID Connect Core errata set 2).
-	if got, _ := TokenHash(jose.EdDSA, "dNZX1hEZ9wBCzNL40Upu646bdzQA"); got != "8xltSlOGYrWy8W9yNvRlEth1i_bXW-JROWPLvCv5zog" {
+	if got, _ := ClaimHash(jose.EdDSA, "dNZX1hEZ9wBCzNL40Upu646bdzQA"); got != "8xltSlOGYrWy8W9yNvRlEth1i_bXW-JROWPLvCv5zog" {
 		t.Errorf("EdDSA c_hash = %q", got)
 	}
-	if _, err := TokenHash("none", "x"); !errors.Is(err, ErrUnsupportedAlgorithm) {
+	if _, err := ClaimHash("none", "x"); !errors.Is(err, ErrUnsupportedAlgorithm) {
 		t.Errorf("none: %v", err)
 	}
 }
@@ -662,7 +662,7 @@ func TestNewOpaqueClaims(t *testing.T) {
 		t.Fatal("no value from a failing source")
 	}
 	c := BuildAccess(Access{AIO: "a", RH: "r"})
-	i := BuildID(ID{AIO: "a", RH: "r"})
+	i := BuildIDToken(IDToken{AIO: "a", RH: "r"})
 	if c.AIO != "a" || c.RH != "r" || i.AIO != "a" || i.RH != "r" {
 		t.Fatalf("aio/rh not carried: %+v %+v", c, i)
 	}

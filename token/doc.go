@@ -37,7 +37,7 @@
 // their lifecycle ([GenerateKey], [Rotate], [Withdraw], [SealKey] and
 // [OpenKey] for storage), a [Keyring] that signs ([Keyring.Sign]), resolves
 // key ids and renders the JWKS ([Keyring.JWKS]); claim sets shaped by
-// Entra's rules ([BuildAccess], [BuildID], [PairwiseSubject],
+// Entra's rules ([BuildAccess], [BuildIDToken], [PairwiseSubject],
 // [NewTokenID], [NewOpaqueClaims]); client authentication with JWT
 // assertions ([ParseClientAssertion], [MatchCertificate]) and federated
 // tokens ([VerifyExternalToken]); and PKCE ([S256Challenge]). The root

@@ -35,7 +35,7 @@ func ExampleValidator() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mint := func(version int, tenant string) string {
+	mint := func(version token.Version, tenant string) string {
 		raw, err := ring.Sign(token.DefaultAlgorithm, token.BuildAccess(token.Access{
 			Version: version, TenantID: tenant, Audience: api, ClientAppID: daemon,
 			ClientAuth: token.ClientAuthCertificate, AppOnly: true,

@@ -65,7 +65,7 @@ func TestIDTokenIsNotAnAccessToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := BuildID(ID{Version: 2, TenantID: vtTenant, ClientAppID: vtAPIAppID, Subject: vtSubject, UserObjectID: vtUserOID, Roles: []string{"Orders.Admin"}, IssuedAt: vtNow})
+	id := BuildIDToken(IDToken{Version: 2, TenantID: vtTenant, ClientAppID: vtAPIAppID, Subject: vtSubject, UserObjectID: vtUserOID, Roles: []string{"Orders.Admin"}, IssuedAt: vtNow})
 	raw, err := ring.Sign(jose.ES256, id, SignOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestV1TokenAgainstV2KeySet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sign := func(version int, tid string) string {
+	sign := func(version Version, tid string) string {
 		t.Helper()
 		raw, err := ring.Sign(jose.RS256, BuildAccess(Access{
 			Version: version, TenantID: tid, Audience: vtAPIAppID, ClientAppID: vtClientID, AppOnly: true,

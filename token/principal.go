@@ -39,8 +39,9 @@ type Principal struct {
 	// Groups are the group object ids of the groups claim. Absent on group
 	// overage (see AccessClaims.ClaimNames).
 	Groups []string
-	// Version is the ver claim, "1.0" or "2.0".
-	Version string
+	// Version is the token version of the ver claim ("1.0" or "2.0"; the
+	// validator refuses any other).
+	Version Version
 	// Claims is the full claim set.
 	Claims *AccessClaims
 }
@@ -59,9 +60,9 @@ func PrincipalFromClaims(c *AccessClaims) *Principal {
 		Scopes:   strings.Fields(c.Scope),
 		Roles:    c.Roles,
 		Groups:   c.Groups,
-		Version:  c.Version,
 		Claims:   c,
 	}
+	p.Version, _ = versionOf(c.Version)
 	if p.AppID == "" {
 		p.AppID = c.AppID
 	}

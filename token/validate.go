@@ -60,12 +60,6 @@ var (
 // "https://login.microsoftonline.com/{tenantid}/v2.0".
 const TenantIDPlaceholder = "{tenantid}"
 
-// Token versions as they appear in the ver claim.
-const (
-	Version1 = "1.0"
-	Version2 = "2.0"
-)
-
 // DefaultClockSkew is the leeway granted to the nbf claim when
 // [ValidatorConfig.ClockSkew] is zero, as in go-oidc.
 const DefaultClockSkew = 5 * time.Minute
@@ -108,9 +102,9 @@ type ValidatorConfig struct {
 	// Entra echoes the App ID URI exactly as the client spelled it.
 	Audiences []string
 
-	// Versions lists accepted ver claims, [Version1] and/or [Version2]. Empty
-	// accepts both.
-	Versions []string
+	// Versions lists the accepted token versions, [Version1] (ver "1.0")
+	// and/or [Version2] (ver "2.0"). Empty accepts both.
+	Versions []Version
 
 	// Algorithms lists accepted alg headers. Empty means RS256 only, the only
 	// algorithm Entra signs with. Supported: RS256/384/512, PS256/384/512,
@@ -238,9 +232,9 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		v.versions = make(map[string]struct{}, len(cfg.Versions))
 		for _, ver := range cfg.Versions {
 			if ver != Version1 && ver != Version2 {
-				return nil, fmt.Errorf("token: unknown token version %q (want %q or %q)", ver, Version1, Version2)
+				return nil, fmt.Errorf("token: unknown token version %d (want %d or %d)", int(ver), int(Version1), int(Version2))
 			}
-			v.versions[ver] = struct{}{}
+			v.versions[ver.String()] = struct{}{}
 		}
 	}
 
@@ -301,7 +295,7 @@ func (v *Validator) keyAdmits(keyIssuer string, c *AccessClaims) bool {
 	if want == c.Issuer {
 		return true
 	}
-	if v.skipIss || c.Version != Version1 || !isTenantGUID(c.TenantID) {
+	if v.skipIss || c.Version != Version1.String() || !isTenantGUID(c.TenantID) {
 		return false
 	}
 	return issuerPathIs(c.Issuer, "/"+c.TenantID+"/") && issuerPathIs(want, "/"+c.TenantID+"/v2.0")
@@ -335,7 +329,7 @@ func (v *Validator) checkClaims(c *AccessClaims) error {
 		if _, ok := v.versions[c.Version]; !ok {
 			return fmt.Errorf("%w: ver %.16q", ErrVersion, c.Version)
 		}
-	} else if c.Version != Version1 && c.Version != Version2 {
+	} else if _, ok := versionOf(c.Version); !ok {
 		return fmt.Errorf("%w: ver %.16q", ErrVersion, c.Version)
 	}
 	return checkAccessTimes(v.now(), c.NotBefore, c.ExpiresAt, v.skew)
