@@ -22,7 +22,7 @@ import (
 // (a sign-in page, SignIn, a test) is the caller's business.
 type AuthorizeRequest struct {
 	Tenant              string
-	EndpointVersion     int
+	EndpointVersion     token.Version
 	ClientID            string
 	RedirectURI         string
 	ResponseType        string // "code"

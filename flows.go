@@ -34,7 +34,7 @@ type TokenRequest struct {
 	Tenant string
 	// EndpointVersion is 1 for /oauth2/token and 2 (or 0) for
 	// /oauth2/v2.0/token; it decides the ID token's version.
-	EndpointVersion int
+	EndpointVersion token.Version
 	// GrantType is one of the Grant* constants.
 	GrantType string
 	// ClientID is the client's appId.
@@ -157,17 +157,18 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 			return tokenErr(OAuthInvalidClient, 501051, "Application '%s'(%s) is not assigned to a role for the application '%s'(%s).", client.AppID, client.DisplayName, res.AppID, res.DisplayName)
 		}
 		roles := serviceprincipal.RolesFor(resSP, holder, held, now)
-		version := res.AccessTokenVersion()
+		version := token.Version(res.AccessTokenVersion())
 		v1 = version == 1
 		aud := res.AppID
 		if v1 {
 			aud = resourceID // v1: the resource as requested
 		}
+		aio, rh := token.NewOpaqueClaims(d.tokens.cfg.Random)
 		claims = token.BuildAccess(token.Access{
 			Version: version, Authority: d.tokens.cfg.Authority, TenantID: t.ID, Audience: aud,
-			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID,
+			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID, IncludeAppIDType: hasOptionalClaim(res, "idtyp"),
 			Roles: roles, TokenID: token.NewTokenID(d.tokens.cfg.Random), IssuedAt: now,
-			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio(),
+			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio, RH: rh,
 			Extra: optionalAccessClaims(res, resSP, nil, ""),
 		})
 		return nil
@@ -182,8 +183,6 @@ func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*T
 	secs := int(d.tokens.cfg.AccessTokenLifetime / time.Second)
 	return &TokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}, nil
 }
-
-func aio() string { return "" }
 
 // sign signs claims with the active key (v1 tokens carry x5t).
 func (s *tokenService) sign(ctx context.Context, claims any, x5t bool) (string, error) {

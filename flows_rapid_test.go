@@ -717,7 +717,13 @@ func TestFlowPropertyRoundTrip(t *testing.T) {
 		if appID == "" {
 			appID, _ = inToken["appid"].(string)
 		}
-		if p.TenantID != inToken["tid"] || p.ObjectID != inToken["oid"] || p.AppID != appID || p.Version != inToken["ver"] || p.IsApp != (inToken["idtyp"] == "app") {
+		// App-only tokens are the daemon's (oid = its service principal);
+		// idtyp is an optional claim and may be absent.
+		appOnly := inToken["oid"] == e.sp(t, ftDaemonApp, e.conID).ID
+		if idtyp, ok := inToken["idtyp"]; ok && idtyp != map[bool]string{true: "app", false: "user"}[appOnly] {
+			t.Fatalf("idtyp %v in a token with app-only = %v", idtyp, appOnly)
+		}
+		if p.TenantID != inToken["tid"] || p.ObjectID != inToken["oid"] || p.AppID != appID || p.Version.String() != inToken["ver"] || p.IsApp != appOnly {
 			t.Fatalf("principal %+v disagrees with claims %v", p, inToken)
 		}
 		if !slices.Equal(p.Scopes, strings.Fields(want.Scope)) || !slices.Equal(p.Roles, want.Roles) {

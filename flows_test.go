@@ -16,6 +16,7 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -511,7 +512,7 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 	daemonSP := e.sp(t, ftDaemonApp, e.conID)
 	want := map[string]any{
 		"aud": ftOrdersApp, "iss": "https://login.microsoftonline.com/" + e.conID + "/v2.0", "ver": "2.0",
-		"azp": ftDaemonApp, "azpacr": "1", "tid": e.conID, "oid": daemonSP.ID, "sub": daemonSP.ID, "idtyp": "app",
+		"azp": ftDaemonApp, "azpacr": "1", "tid": e.conID, "oid": daemonSP.ID, "sub": daemonSP.ID,
 		"iat": float64(ftStart.Unix()), "nbf": float64(ftStart.Unix()), "exp": float64(ftStart.Add(time.Hour).Unix()),
 		"roles": []any{"Orders.Audit", "Orders.Sync"},
 	}
@@ -520,7 +521,8 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 			t.Errorf("claim %s (-want +got):\n%s", k, diff)
 		}
 	}
-	for _, absent := range []string{"appid", "appidacr", "scp", "name", "upn", "preferred_username"} {
+	// idtyp is an optional claim the resource has not asked for.
+	for _, absent := range []string{"appid", "appidacr", "scp", "name", "upn", "preferred_username", "idtyp"} {
 		if _, ok := c[absent]; ok {
 			t.Errorf("v2 app-only token has %s", absent)
 		}
@@ -532,7 +534,7 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.IsApp || p.AppID != ftDaemonApp || p.TenantID != e.conID || p.Version != "2.0" || !slices.Equal(p.Roles, []string{"Orders.Audit", "Orders.Sync"}) {
+	if !p.IsApp || p.AppID != ftDaemonApp || p.TenantID != e.conID || p.Version != token.Version2 || !slices.Equal(p.Roles, []string{"Orders.Audit", "Orders.Sync"}) {
 		t.Fatalf("principal = %+v", p)
 	}
 	// A second token has a fresh uti.
@@ -582,7 +584,7 @@ func TestFlowClientCredentialsV1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Version != "1.0" || p.AppID != ftDaemonApp || !p.IsApp {
+			if p.Version != token.Version1 || p.AppID != ftDaemonApp || !p.IsApp {
 				t.Fatalf("principal = %+v", p)
 			}
 		})
@@ -1059,6 +1061,13 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 		}, 700024},
 		{"not yet valid", func(t *testing.T, f fixture) string {
 			c := ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now().Add(time.Hour))
+			return ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(f.cert), c)
+		}, 700024},
+		{"future iat without nbf", func(t *testing.T, f fixture) string {
+			// exp − iat is within AssertionMaxLifetime, but the assertion
+			// would be usable for three days.
+			c := ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now().Add(72*time.Hour))
+			delete(c, "nbf")
 			return ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(f.cert), c)
 		}, 700024},
 		{"unknown certificate", func(t *testing.T, f fixture) string {
@@ -2484,7 +2493,7 @@ func TestFlowJWKS(t *testing.T) {
 	}
 	tr := e.webSignIn(t, e.alice.ID)
 	tokens = append(tokens, tr.AccessToken, tr.IDToken)
-	for _, version := range []int{1, 2} {
+	for _, version := range []token.Version{1, 2} {
 		jwks := ftOK(e.d.JWKS(e.ctx, e.conID, version))(t)
 		var doc struct {
 			Keys []map[string]any `json:"keys"`
@@ -2495,9 +2504,9 @@ func TestFlowJWKS(t *testing.T) {
 		if len(doc.Keys) != 2 {
 			t.Fatalf("v%d JWKS has %d keys, want the active and the next one", version, len(doc.Keys))
 		}
-		wantIss := "https://login.microsoftonline.com/" + e.conID + "/v2.0"
+		var wantIss any = "https://login.microsoftonline.com/" + e.conID + "/v2.0"
 		if version == 1 {
-			wantIss = "https://sts.windows.net/" + e.conID + "/"
+			wantIss = nil // Entra's v1 keys name no issuer
 		}
 		for _, k := range doc.Keys {
 			if k["kid"] == nil || k["kid"] != k["x5t"] || k["use"] != "sig" || k["issuer"] != wantIss || k["d"] != nil {
@@ -2521,6 +2530,93 @@ func TestFlowJWKS(t *testing.T) {
 	}
 }
 
+// TestFlowJWKSTenantSegment: the key issuer follows what the authority's
+// tenant segment stands for, as Entra's discovery keys do, so that a
+// key-issuer check (token.Validator's included) accepts the tenant's tokens.
+func TestFlowJWKSTenantSegment(t *testing.T) {
+	e := newFT(t)
+	template := "https://login.microsoftonline.com/{tenantid}/v2.0"
+	for _, tc := range []struct{ segment, issuer string }{
+		{"common", template},
+		{"organizations", template},
+		{"Common", template},
+		{"consumers", "https://login.microsoftonline.com/" + tenant.ConsumersID + "/v2.0"},
+		{e.conID, "https://login.microsoftonline.com/" + e.conID + "/v2.0"},
+		{strings.ToUpper(e.conID), "https://login.microsoftonline.com/" + e.conID + "/v2.0"},
+		{"contoso.com", "https://login.microsoftonline.com/" + e.conID + "/v2.0"},
+		{"fabrikam.com", "https://login.microsoftonline.com/" + e.fabID + "/v2.0"},
+	} {
+		var doc struct {
+			Keys []struct {
+				Issuer string `json:"issuer"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, tc.segment, 2))(t), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range doc.Keys {
+			if k.Issuer != tc.issuer {
+				t.Errorf("JWKS(%q) key issuer = %q, want %q", tc.segment, k.Issuer, tc.issuer)
+			}
+		}
+	}
+	// A token of the tenant verifies under the key set of its domain with
+	// the key issuer kept.
+	raw := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
+	for _, seg := range []string{"contoso.com", "common", e.conID} {
+		keys := ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, seg, 2))(t)))(t)
+		v := ftOK(token.NewValidator(token.ValidatorConfig{
+			Keys: keys, Issuers: []string{template}, Audiences: []string{ftOrdersApp},
+			Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
+		}))(t)
+		if _, err := v.Validate(e.ctx, raw); err != nil {
+			t.Errorf("token against the %s key set: %v", seg, err)
+		}
+	}
+	// Unknown tenants and versions are errors.
+	for _, seg := range []string{"nowhere.example", "00000000-0000-0000-0000-000000000001"} {
+		_, err := e.d.JWKS(e.ctx, seg, 2)
+		ftWantErr(t, err, 90002, OAuthInvalidTenant)
+	}
+	_, err := e.d.JWKS(e.ctx, "not a tenant", 2)
+	ftWantErr(t, err, 900023, OAuthInvalidRequest)
+	for _, version := range []token.Version{0, 3, -1} {
+		if _, err := e.d.JWKS(e.ctx, e.conID, version); !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("JWKS version %d: err = %v, want ErrInvalidRequest", version, err)
+		}
+	}
+}
+
+// TestFlowV1TokenAgainstV2KeySet: an API accepting both versions with
+// the v2 key set, as token.ValidatorConfig advises, accepts the v1 tokens
+// the Directory issues.
+func TestFlowV1TokenAgainstV2KeySet(t *testing.T) {
+	e := newFT(t)
+	v1 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftLegacyURI+"/.default"))(t).AccessToken
+	v2 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
+	for _, seg := range []string{"common", e.conID} {
+		v := ftOK(token.NewValidator(token.ValidatorConfig{
+			Keys:      ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, seg, 2))(t)))(t),
+			Issuers:   []string{"https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.com/{tenantid}/v2.0"},
+			Audiences: []string{ftOrdersApp, ftLegacyURI}, Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
+		}))(t)
+		for name, raw := range map[string]string{"v1": v1, "v2": v2} {
+			if _, err := v.Validate(e.ctx, raw); err != nil {
+				t.Errorf("%s token against the %s v2 key set: %v", name, seg, err)
+			}
+		}
+	}
+	// The key set of another tenant does not verify them.
+	v := ftOK(token.NewValidator(token.ValidatorConfig{
+		Keys:      ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, e.fabID, 2))(t)))(t),
+		Issuers:   []string{"https://sts.windows.net/{tenantid}/"},
+		Audiences: []string{ftLegacyURI}, Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
+	}))(t)
+	if _, err := v.Validate(e.ctx, v1); !errors.Is(err, token.ErrIssuer) {
+		t.Errorf("v1 token against another tenant's key set: err = %v, want token.ErrIssuer", err)
+	}
+}
+
 func TestFlowKeyRotation(t *testing.T) {
 	e := newFT(t)
 	scope := ftURI(ftOrdersApp) + "/.default"
@@ -2541,8 +2637,8 @@ func TestFlowKeyRotation(t *testing.T) {
 		t.Fatal("signing key not published")
 	}
 	e.clock.Advance(10 * time.Minute)
-	if changed := ftOK(e.d.RotateKeys(e.ctx, true))(t); !changed {
-		t.Fatal("forced rotation reported no change")
+	if err := e.d.ForceRotateKeys(e.ctx); err != nil {
+		t.Fatal(err)
 	}
 	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
 	newKid := ftOK(jose.ParseSignedCompact(fresh, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
@@ -2575,7 +2671,7 @@ func TestFlowKeyRotation(t *testing.T) {
 	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("old token after the overlap: %v", err)
 	}
-	if changed := ftOK(e.d.RotateKeys(e.ctx, false))(t); !changed {
+	if changed := ftOK(e.d.RotateKeys(e.ctx))(t); !changed {
 		t.Fatal("rotation after the overlap did not drop the retired key")
 	}
 	// New tokens keep validating.
@@ -2590,6 +2686,74 @@ func TestFlowKeyRotation(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no signingKeys.rotate audit event")
+	}
+}
+
+func TestFlowWithdrawKey(t *testing.T) {
+	e := newFT(t)
+	scope := ftURI(ftOrdersApp) + "/.default"
+	kidOf := func(raw string) string {
+		return ftOK(jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
+	}
+	kids := func() []string {
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range set.Keys {
+			out = append(out, k.KeyID)
+		}
+		return out
+	}
+	old := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+	oldKid := kidOf(old)
+	// A forced rotation keeps the key trusted for the overlap; withdrawal
+	// does not.
+	if err := e.d.ForceRotateKeys(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); err != nil {
+		t.Fatalf("retired key no longer accepted: %v", err)
+	}
+	mid := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+	midKid := kidOf(mid)
+	for _, kid := range []string{oldKid, midKid} { // a retired key, then the active one
+		if err := e.d.WithdrawKey(e.ctx, kid); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(kids(), kid) {
+			t.Fatalf("withdrawn key %s still published: %v", kid, kids())
+		}
+	}
+	for _, raw := range []string{old, mid} {
+		if _, err := e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
+			t.Fatalf("token signed by a withdrawn key: err = %v, want token.ErrUnknownKey", err)
+		}
+	}
+	// Signing continues with the former next key, and a new next key is
+	// published.
+	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+	if k := kidOf(fresh); k == oldKid || k == midKid {
+		t.Fatalf("signed with a withdrawn key %s", k)
+	}
+	if _, err := e.d.ValidateAccessToken(e.ctx, fresh, ftOrdersApp); err != nil {
+		t.Fatal(err)
+	}
+	if ks := kids(); len(ks) != 2 {
+		t.Fatalf("JWKS after withdrawal = %v, want the active and a next key", ks)
+	}
+	if err := e.d.WithdrawKey(e.ctx, oldKid); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("withdrawing an unknown key: err = %v", err)
+	}
+	var withdrawn []string
+	for _, ev := range ftOK(e.d.Audit(e.ctx, 0, 0))(t) {
+		if ev.Action == "signingKeys.withdraw" {
+			withdrawn = append(withdrawn, ev.TargetID)
+		}
+	}
+	if !slices.Equal(withdrawn, []string{oldKid, midKid}) {
+		t.Fatalf("withdraw audit events name %v", withdrawn)
 	}
 }
 
@@ -2732,8 +2896,77 @@ func TestFlowAuthorizationCodeV1Endpoint(t *testing.T) {
 	}
 }
 
+// TestFlowAIOAndRH: every access and ID token carries Entra's opaque aio
+// and rh claims, and a v1 ID token's header carries x5t = kid.
+func TestFlowAIOAndRH(t *testing.T) {
+	e := newFT(t)
+	b64url := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	rhShape := regexp.MustCompile(`^0\.[A-Za-z0-9_-]+\.$`)
+	v1 := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid")
+	v1.EndpointVersion = 1
+	v1Tokens := e.signIn(t, v1)
+	v2Tokens := e.webSignIn(t, e.alice.ID)
+	legacy := e.signIn(t, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftLegacyURI+"/Legacy.Read openid"))
+	tokens := map[string]string{
+		"app-only v2":          ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken,
+		"app-only v1":          ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftLegacyURI+"/.default"))(t).AccessToken,
+		"delegated v2":         v2Tokens.AccessToken,
+		"delegated v1":         legacy.AccessToken,
+		"ID token v2 endpoint": v2Tokens.IDToken,
+		"ID token v1 endpoint": v1Tokens.IDToken,
+	}
+	seen := map[string]string{}
+	for name, raw := range tokens {
+		h, c := ftSegments(t, raw)
+		aio, _ := c["aio"].(string)
+		rh, _ := c["rh"].(string)
+		if !b64url.MatchString(aio) || !rhShape.MatchString(rh) {
+			t.Errorf("%s: aio = %q, rh = %q", name, aio, rh)
+		}
+		for _, v := range []string{aio, rh} {
+			if other, dup := seen[v]; dup {
+				t.Errorf("%s and %s share %q", name, other, v)
+			}
+			seen[v] = name
+		}
+		wantX5T := c["ver"] == "1.0"
+		if x5t, ok := h["x5t"]; ok != wantX5T || (ok && x5t != h["kid"]) {
+			t.Errorf("%s (ver %v): header %v", name, c["ver"], h)
+		}
+	}
+}
+
 // ---------------------------------------------------------------------------
 // Optional claims and claims mapping.
+
+// TestFlowAppOnlyIDType: idtyp is an optional claim, as in Entra: app-only
+// tokens carry idtyp "app" only for a resource that lists it, and
+// token.Principal tells them apart either way.
+func TestFlowAppOnlyIDType(t *testing.T) {
+	e := newFT(t)
+	scope := ftURI(ftOrdersApp) + "/.default"
+	check := func(want any) {
+		t.Helper()
+		raw := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
+		if got := ftClaims(t, raw)["idtyp"]; got != want {
+			t.Fatalf("idtyp = %v, want %v", got, want)
+		}
+		if p := ftOK(e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp))(t); !p.IsApp {
+			t.Fatalf("principal of an app-only token: %+v", p)
+		}
+	}
+	check(nil)
+	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+		a.OptionalClaims = &application.OptionalClaims{AccessToken: []application.OptionalClaim{{Name: "idtyp"}}}
+		return nil
+	}))(t)
+	check("app")
+	// Without include_user_token, delegated tokens carry no idtyp.
+	tr := e.webSignIn(t, e.alice.ID)
+	if c := ftClaims(t, tr.AccessToken); c["idtyp"] != nil {
+		t.Fatalf("delegated idtyp = %v", c["idtyp"])
+	}
+}
 
 func TestFlowOptionalClaims(t *testing.T) {
 	e := newFT(t)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,8 +64,9 @@ type TokenConfig struct {
 	// refresh token is still accepted, for clients that refresh
 	// concurrently; default 10 seconds, a negative value means none.
 	RefreshReuseGrace time.Duration
-	// AssertionMaxLifetime bounds exp−nbf of client assertions; default one
-	// hour (Entra sets no bound; MSAL's assertions live 10 minutes).
+	// AssertionMaxLifetime bounds exp−nbf (exp−iat without nbf) and exp−now
+	// of client assertions, whose iat may not lie in the future; default
+	// one hour (Entra sets no bound; MSAL's assertions live 10 minutes).
 	AssertionMaxLifetime time.Duration
 	// KeyRefreshInterval is how often the signing keys are re-read from
 	// the store, so that a rotation by another process is picked up;
@@ -184,15 +186,52 @@ func derive(kek []byte, label string) []byte {
 }
 
 // RotateKeys runs the signing key lifecycle now: it promotes the next key
-// when the active one has served its signing period (or at once with
-// force), pre-publishes a new next key and drops retired keys past their
-// overlap. The new key set is stored (sealed) with one audit event when it
-// changed. It reports whether anything changed.
-func (d *Directory) RotateKeys(ctx context.Context, force bool) (bool, error) {
-	return d.tokens.rotate(ctx, force)
+// when the active one has served its signing period, pre-publishes a new
+// next key and drops retired keys past their overlap. The new key set is
+// stored (sealed) with one audit event when it changed. It reports whether
+// anything changed.
+func (d *Directory) RotateKeys(ctx context.Context) (bool, error) {
+	return d.tokens.rotate(ctx, false)
+}
+
+// ForceRotateKeys is [Directory.RotateKeys] with the active key retired at
+// once, whatever its age, e.g. after a policy change. The retired key stays
+// published and accepted for the overlap; to distrust a key at once, use
+// [Directory.WithdrawKey].
+func (d *Directory) ForceRotateKeys(ctx context.Context) error {
+	_, err := d.tokens.rotate(ctx, true)
+	return err
+}
+
+// WithdrawKey removes the signing key with id kid at once, as after a
+// suspected compromise: unlike a key retired by [Directory.RotateKeys], it
+// leaves the JWKS and this Directory's validation immediately, so tokens it
+// signed stop validating; other processes sharing the store drop it at their
+// next key reload (TokenConfig.KeyRefreshInterval). When kid was the active
+// key, the next key takes over signing and a new next key is published. The
+// change is stored with one audit event. An unknown kid is an error wrapping
+// token.ErrUnknownKey.
+func (d *Directory) WithdrawKey(ctx context.Context, kid string) error {
+	_, err := d.tokens.replaceKeys(ctx, "signingKeys.withdraw", kid, func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error) {
+		next, err := token.Withdraw(cur, kid, now, d.tokens.cfg.Rotation, d.tokens.cfg.Random)
+		return next, true, err
+	})
+	return err
 }
 
 func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
+	return s.replaceKeys(ctx, "signingKeys.rotate", "", func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error) {
+		if force {
+			next, err := token.ForceRotate(cur, now, s.cfg.Rotation, s.cfg.Random)
+			return next, true, err
+		}
+		return token.Rotate(cur, now, s.cfg.Rotation, s.cfg.Random)
+	})
+}
+
+// replaceKeys stores the key set plan computes from the stored one, with
+// one audit event (action, target kid) when it changed, and installs it.
+func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error)) (bool, error) {
 	var changed bool
 	var keys []*token.Key
 	err := s.d.mutate(ctx, System, func(o *op) error {
@@ -208,17 +247,11 @@ func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
 			}
 			cur = append(cur, k)
 		}
-		var next []*token.Key
-		if force {
-			next, err = token.ForceRotate(cur, o.now, s.cfg.Rotation, s.cfg.Random)
-			changed = true
-		} else {
-			next, changed, err = token.Rotate(cur, o.now, s.cfg.Rotation, s.cfg.Random)
-		}
+		next, ch, err := plan(cur, o.now)
 		if err != nil {
 			return err
 		}
-		keys = next
+		keys, changed = next, ch
 		if !changed {
 			return errNoChange
 		}
@@ -242,7 +275,7 @@ func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
 				}
 			}
 		}
-		return o.audit("", "signingKeys.rotate", store.SigningKeys, "", nil, summary)
+		return o.audit("", action, store.SigningKeys, kid, nil, summary)
 	})
 	if errors.Is(err, errNoChange) {
 		err = nil
@@ -306,15 +339,41 @@ func (s *tokenService) keyring(ctx context.Context) (*token.Keyring, error) {
 	return s.ring.Load().ring, nil
 }
 
-// JWKS returns the JSON Web Key Set the tenant publishes for token
-// version 1 or 2 (the keys are shared by every tenant, as Entra's are; the
-// issuer field names the tenant).
-func (d *Directory) JWKS(ctx context.Context, tenantID string, version int) ([]byte, error) {
+// JWKS returns the JSON Web Key Set Entra publishes at
+// /{tenant}/discovery/v2.0/keys (version 2) or /{tenant}/discovery/keys
+// (version 1) for the authority's tenant segment. The keys are shared by
+// every tenant, as Entra's are; on version 2 each key's issuer names what
+// the segment stands for: the "{tenantid}" template for "common" and
+// "organizations", the consumers tenant's issuer for "consumers", and the
+// tenant's own (GUID) issuer for a tenant id or one of its verified domains.
+// Version 1 keys carry no issuer, as Entra's. An unknown tenant is a
+// *TokenError (AADSTS90002, or 900023 for a malformed segment), as Entra's
+// discovery answers; a version other than 1 or 2 wraps ErrInvalidRequest.
+func (d *Directory) JWKS(ctx context.Context, tenantSegment string, version token.Version) ([]byte, error) {
+	if version != 1 && version != 2 {
+		return nil, fmt.Errorf("%w: token version %d (want 1 or 2)", ErrInvalidRequest, int(version))
+	}
+	tid := token.TenantIDPlaceholder
+	switch strings.ToLower(tenantSegment) {
+	case "common", "organizations":
+	default:
+		if err := d.st.View(ctx, func(tx store.ReadTx) error {
+			t, err := lookupTenant(tx, tenantSegment)
+			tid = t.ID
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
 	ring, err := d.tokens.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return ring.JWKS(d.tokens.cfg.Authority.Issuer(version, tenantID))
+	issuer := ""
+	if version == 2 {
+		issuer = d.tokens.cfg.Authority.Issuer(2, tid)
+	}
+	return ring.JWKS(issuer)
 }
 
 // KeySource returns the public keys of the token service for validators in

@@ -29,10 +29,10 @@ type userGrant struct {
 	Platform    application.RedirectURIPlatform `json:"plt,omitempty"`
 	// Confidential: the grant was obtained by an authenticated client, so
 	// every redemption must authenticate it again.
-	Confidential bool      `json:"conf,omitempty"`
-	AuthTime     time.Time `json:"auth"`
-	Nonce        string    `json:"nonce,omitempty"`
-	Endpoint     int       `json:"ep,omitempty"`
+	Confidential bool          `json:"conf,omitempty"`
+	AuthTime     time.Time     `json:"auth"`
+	Nonce        string        `json:"nonce,omitempty"`
+	Endpoint     token.Version `json:"ep,omitempty"`
 	// RefreshExpiry is the fixed end of SPA refresh tokens.
 	RefreshExpiry time.Time `json:"rexp,omitzero"`
 	// OnBehalfOf: the grant came from an on-behalf-of exchange, not from a
@@ -345,7 +345,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 	}
 	h := serviceprincipal.Holder{ID: uc.u.ID, Type: serviceprincipal.PrincipalUser, GroupIDs: uc.groups}
 	cfg := d.tokens.cfg
-	version := uc.res.AccessTokenVersion()
+	version := token.Version(uc.res.AccessTokenVersion())
 	aud := uc.res.AppID
 	if version == 1 && uc.req.resource != "" {
 		aud = uc.req.resource
@@ -369,6 +369,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 			idp = "live.com"
 		}
 	}
+	aio, rh := token.NewOpaqueClaims(cfg.Random)
 	pt.access = token.BuildAccess(token.Access{
 		Version: version, Authority: cfg.Authority, TenantID: uc.t.ID, Audience: aud,
 		ClientAppID: uc.client.AppID, ClientAuth: auth,
@@ -376,7 +377,7 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		Name: uc.u.DisplayName, Username: username, Scopes: uc.granted,
 		Roles: serviceprincipal.RolesFor(uc.resSP, h, held, now), Groups: groups, WIDs: wids,
 		IncludeUserIDType: includeUserIDType(uc.res), IdentityProvider: idp,
-		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), IssuedAt: now,
+		AuthMethods: []string{"pwd"}, TokenID: token.NewTokenID(cfg.Random), AIO: aio, RH: rh, IssuedAt: now,
 		Lifetime: cfg.AccessTokenLifetime, Extra: optionalAccessClaims(uc.res, uc.resSP, &uc.u, email),
 	})
 	if hasOptionalClaim(uc.res, "upn") {
@@ -401,12 +402,13 @@ func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth
 		if email != "" && hasIDTokenClaim(uc.client, "xms_edov") {
 			idExtra = map[string]any{"xms_edov": true}
 		}
-		id := token.BuildID(token.ID{
+		aio, rh := token.NewOpaqueClaims(cfg.Random)
+		id := token.BuildIDToken(token.IDToken{
 			Version: ep, Authority: cfg.Authority, TenantID: uc.t.ID, ClientAppID: uc.client.AppID,
 			Nonce: g.Nonce, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.client.AppID, uc.u.ID),
 			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: email, Extra: idExtra,
 			Roles: serviceprincipal.RolesFor(uc.clientSP, h, held, now), Groups: idGroups, IdentityProvider: idp,
-			TokenID: token.NewTokenID(cfg.Random), IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
+			TokenID: token.NewTokenID(cfg.Random), AIO: aio, RH: rh, IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
 		})
 		pt.id = &id
 	}
@@ -496,7 +498,7 @@ func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bo
 	secs := int(s.cfg.AccessTokenLifetime / time.Second)
 	resp := &TokenResponse{TokenType: "Bearer", Scope: pt.scope, ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}
 	if pt.id != nil {
-		if resp.IDToken, err = s.sign(ctx, pt.id, false); err != nil {
+		if resp.IDToken, err = s.sign(ctx, pt.id, pt.id.Version == token.Version1.String()); err != nil { // v1 tokens carry x5t
 			return nil, err
 		}
 	}

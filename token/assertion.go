@@ -24,8 +24,9 @@ import (
 
 // Client-assertion errors, besides the validation errors of [ErrMalformed].
 var (
-	// ErrAssertionTime: the assertion is expired, not yet valid, lacks exp, or
-	// lives longer than [AssertionRules.MaxLifetime]. Entra answers
+	// ErrAssertionTime: the assertion is expired, not yet valid, issued in the
+	// future, lacks exp, or lives (or stays usable) longer than
+	// [AssertionRules.MaxLifetime]. Entra answers
 	// AADSTS700024 ("client assertion is not within its valid time range").
 	ErrAssertionTime = errors.New("token: assertion not within its valid time range")
 	// ErrKeyExpired: the certificate that verifies the assertion is outside
@@ -106,11 +107,13 @@ type AssertionRules struct {
 	Audiences []string
 	// Now is the current time; zero means time.Now().
 	Now time.Time
-	// MaxLifetime bounds exp minus nbf (or iat when nbf is absent); zero
-	// means no bound, as Entra today ("no restrictions on exp currently").
-	// MSAL's assertions live 10 minutes.
+	// MaxLifetime bounds exp minus nbf (or iat when nbf is absent), and exp
+	// minus now, so that an assertion is usable for at most
+	// that long whatever its nbf and iat claim; zero means no bound, as
+	// Entra today ("no restrictions on exp currently"). MSAL's assertions
+	// live 10 minutes.
 	MaxLifetime time.Duration
-	// Skew is the leeway applied to nbf and exp; zero means
+	// Skew is the leeway applied to nbf, iat and exp; zero means
 	// [DefaultClockSkew] (5 minutes), negative means none.
 	Skew time.Duration
 }
@@ -186,8 +189,9 @@ func VerifyClientAssertion(raw string, key crypto.PublicKey, rules AssertionRule
 //   - the signature verifies ([ErrSignature]);
 //   - iss and sub both equal rules.ClientID ([ErrIssuer]);
 //   - some aud is in rules.Audiences ([ErrAudience]);
-//   - exp is present and after now−Skew, nbf (if any) before now+Skew, and
-//     the lifetime within MaxLifetime ([ErrAssertionTime], AADSTS700024).
+//   - exp is present and after now−Skew, nbf and iat (if any) before
+//     now+Skew, and both exp−nbf (or exp−iat without nbf) and exp−now
+//     within MaxLifetime ([ErrAssertionTime], AADSTS700024).
 //
 // The same assertion verifies any number of times (see [ClientAssertion]).
 func (u *UnverifiedAssertion) Verify(key crypto.PublicKey, rules AssertionRules) (*ClientAssertion, error) {
@@ -258,6 +262,12 @@ func checkAssertionTimes(nbf, exp, iat, now time.Time, skew, maxLife time.Durati
 		return fmt.Errorf("%w: not valid before %s, now %s", ErrAssertionTime,
 			nbf.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
+	// An assertion cannot have been issued in the future: without this, an
+	// iat far ahead (and no nbf) would stretch the lifetime bound below.
+	if !iat.IsZero() && now.Add(skew).Before(iat) {
+		return fmt.Errorf("%w: issued at %s, after now %s", ErrAssertionTime,
+			iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
 	if maxLife > 0 {
 		start := nbf
 		if start.IsZero() {
@@ -265,6 +275,11 @@ func checkAssertionTimes(nbf, exp, iat, now time.Time, skew, maxLife time.Durati
 		}
 		if start.IsZero() || exp.Sub(start) > maxLife {
 			return fmt.Errorf("%w: lifetime longer than %s", ErrAssertionTime, maxLife)
+		}
+		// Whatever nbf and iat say, the assertion is usable from now for at
+		// most the bound.
+		if exp.Sub(now) > maxLife {
+			return fmt.Errorf("%w: expires more than %s from now", ErrAssertionTime, maxLife)
 		}
 	}
 	return nil
@@ -380,7 +395,7 @@ type ExternalTokenRules struct {
 	Algorithms []jose.SignatureAlgorithm
 	// Now is the current time; zero means time.Now().
 	Now time.Time
-	// Skew is the leeway applied to nbf and exp; zero means
+	// Skew is the leeway applied to nbf, iat and exp; zero means
 	// [DefaultClockSkew], negative means none.
 	Skew time.Duration
 }
@@ -406,7 +421,8 @@ type ExternalClaims struct {
 // federated client assertion: the compact JWS rules of [Validator], the
 // signature with the key its kid names in keys (typically a [RemoteKeySet] on
 // the issuer's jwks_uri, found through its discovery document), and the
-// lifetime (exp required; errors wrap [ErrAssertionTime], AADSTS700024).
+// lifetime (exp required, nbf and iat not in the future beyond the skew;
+// errors wrap [ErrAssertionTime], AADSTS700024).
 //
 // Matching iss, sub and aud against the application's
 // federatedIdentityCredentials (AADSTS700211/700212/700213 on mismatch) is

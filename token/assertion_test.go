@@ -284,6 +284,14 @@ func TestClientAssertionTimes(t *testing.T) {
 		{"unbounded lifetime like Entra", map[string]any{"exp": vtNow.Add(48 * time.Hour).Unix()}, func(r *AssertionRules) { r.MaxLifetime = 0 }, true},
 		{"lifetime from iat without nbf", map[string]any{"nbf": nil, "exp": vtNow.Add(2 * time.Hour).Unix()}, nil, false},
 		{"no start with MaxLifetime", map[string]any{"nbf": nil, "iat": nil}, nil, false},
+		// Without nbf, a future iat must not move the lifetime bound: the
+		// assertion would stay usable for days.
+		{"future iat without nbf", map[string]any{"nbf": nil, "iat": vtNow.Add(72 * time.Hour).Unix(), "exp": vtNow.Add(72*time.Hour + 30*time.Minute).Unix()}, nil, false},
+		{"iat beyond skew", map[string]any{"iat": vtNow.Add(6 * time.Minute).Unix()}, nil, false},
+		{"iat within skew", map[string]any{"iat": vtNow.Add(4 * time.Minute).Unix()}, nil, true},
+		{"iat beyond skew without MaxLifetime", map[string]any{"iat": vtNow.Add(6 * time.Minute).Unix()}, func(r *AssertionRules) { r.MaxLifetime = 0 }, false},
+		{"exp more than MaxLifetime from now", map[string]any{"nbf": vtNow.Add(4 * time.Minute).Unix(), "iat": vtNow.Add(4 * time.Minute).Unix(), "exp": vtNow.Add(64 * time.Minute).Unix()}, nil, false},
+		{"exp MaxLifetime from now", map[string]any{"nbf": vtNow.Add(4 * time.Minute).Unix(), "iat": vtNow.Add(4 * time.Minute).Unix(), "exp": vtNow.Add(60 * time.Minute).Unix()}, nil, true},
 		{"no start without MaxLifetime", map[string]any{"nbf": nil, "iat": nil}, func(r *AssertionRules) { r.MaxLifetime = 0 }, true},
 		{"negative NumericDate", map[string]any{"nbf": -1}, nil, false},
 		{"string NumericDate", map[string]any{"exp": fmt.Sprint(vtNow.Add(time.Minute).Unix())}, nil, false},
@@ -383,6 +391,10 @@ func TestVerifyExternalToken(t *testing.T) {
 	}
 	if _, err := VerifyExternalToken(ctx, idp.token(t, vtWith(gh, map[string]any{"exp": nil})), keys, rules); !errors.Is(err, ErrAssertionTime) {
 		t.Errorf("no exp: %v", err)
+	}
+	future := vtWith(gh, map[string]any{"nbf": nil, "iat": vtNow.Add(10 * time.Minute).Unix(), "exp": vtNow.Add(20 * time.Minute).Unix()})
+	if _, err := VerifyExternalToken(ctx, idp.token(t, future), keys, rules); !errors.Is(err, ErrAssertionTime) {
+		t.Errorf("iat in the future: %v", err)
 	}
 	if _, err := VerifyExternalToken(ctx, raw, nil, rules); err == nil {
 		t.Error("nil key source accepted")

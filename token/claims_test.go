@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -31,7 +32,7 @@ const (
 func TestAuthorityIssuer(t *testing.T) {
 	cases := []struct {
 		a       Authority
-		version int
+		version Version
 		want    string
 	}{
 		{Authority{}, 2, "https://login.microsoftonline.com/" + tenant + "/v2.0"},
@@ -71,7 +72,7 @@ func TestBuildAccess(t *testing.T) {
 		TenantID: tenant, Audience: apiAppID, ClientAppID: clientApp, ClientAuth: ClientAuthCertificate,
 		AppOnly: true, ClientObjectID: clientSP, Roles: []string{"Orders.ReadWrite.All"},
 		Scopes: []string{"ignored"}, Name: "ignored", Username: "ignored", UserObjectID: "ignored", Subject: "ignored",
-		AIO: "aio", TokenID: "uti1", IssuedAt: testNow,
+		AIO: "aio", TokenID: "uti1", IssuedAt: testNow, IncludeAppIDType: true,
 	}
 	delegated := Access{
 		TenantID: tenant, Audience: apiAppID, ClientAppID: clientApp, ClientAuth: ClientAuthPublic,
@@ -96,6 +97,17 @@ func TestBuildAccess(t *testing.T) {
 			Audience: Audience{apiAppID}, Issuer: v1iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 3600,
 			AIO: "aio", AppID: clientApp, AppIDACR: "1", IdentityProvider: v1iss, IDType: "app", ObjectID: clientSP,
 			Roles: []string{"Orders.ReadWrite.All"}, Subject: clientSP, TenantID: tenant, TokenID: "uti1", Version: "1.0",
+		}},
+		{"app-only without the idtyp optional claim", with(appOnly, func(a *Access) { a.Version = 2; a.IncludeAppIDType = false }), AccessClaims{
+			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 3600,
+			AIO: "aio", AuthorizedParty: clientApp, AuthorizedPartyACR: "2", ObjectID: clientSP,
+			Roles: []string{"Orders.ReadWrite.All"}, Subject: clientSP, TenantID: tenant, TokenID: "uti1", Version: "2.0",
+		}},
+		{"delegated ignores IncludeAppIDType", with(delegated, func(a *Access) { a.Version = 2; a.IncludeAppIDType = true; a.ClientCapabilities = nil; a.WIDs = nil }), AccessClaims{
+			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 5400,
+			AuthorizedParty: clientApp, AuthorizedPartyACR: "0", IPAddress: "203.0.113.7", Name: "Adele Vance",
+			ObjectID: userOID, PreferredUsername: "adele@contoso.com", Roles: []string{"Approver"},
+			Scope: "Orders.Read User.Read", Subject: "pairwise-sub", TenantID: tenant, TokenID: "uti2", Version: "2.0",
 		}},
 		{"v2 delegated", with(delegated, func(a *Access) { a.Version = 2 }), AccessClaims{
 			Audience: Audience{apiAppID}, Issuer: v2iss, IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 5400,
@@ -162,12 +174,12 @@ func TestBuildAccess(t *testing.T) {
 
 func TestBuildID(t *testing.T) {
 	iat := testNow.Unix()
-	in := ID{
+	in := IDToken{
 		TenantID: tenant, ClientAppID: clientApp, Nonce: "n1", Subject: "sub", UserObjectID: userOID,
 		Name: "Adele", Username: "adele@contoso.com", Email: "adele@contoso.com", Roles: []string{"r"},
 		SessionID: "sid", LoginHint: "hint", AIO: "aio", TokenID: "uti", AccessTokenHash: "ath", IssuedAt: testNow,
 	}
-	got := BuildID(in)
+	got := BuildIDToken(in)
 	want := IDClaims{
 		Audience: Audience{clientApp}, Issuer: "https://login.microsoftonline.com/" + tenant + "/v2.0",
 		IssuedAt: iat, NotBefore: iat, ExpiresAt: iat + 3600, AIO: "aio", AccessTokenHash: "ath",
@@ -176,16 +188,16 @@ func TestBuildID(t *testing.T) {
 		TenantID: tenant, TokenID: "uti", Version: "2.0",
 	}
 	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("BuildID v2 (-want +got):\n%s", d)
+		t.Errorf("BuildIDToken v2 (-want +got):\n%s", d)
 	}
 	in.Version, in.Lifetime, in.Groups = 1, 10*time.Minute, manyGroups(201)
-	got = BuildID(in)
+	got = BuildIDToken(in)
 	want.Issuer, want.Version, want.ExpiresAt = "https://sts.windows.net/"+tenant+"/", "1.0", iat+600
 	want.PreferredUsername, want.UniqueName = "", "adele@contoso.com"
 	want.ClaimNames = map[string]string{"groups": "src1"}
 	want.ClaimSources = map[string]ClaimSource{"src1": {Endpoint: GraphBase + "/users/" + userOID + "/getMemberObjects"}}
 	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("BuildID v1 (-want +got):\n%s", d)
+		t.Errorf("BuildIDToken v1 (-want +got):\n%s", d)
 	}
 }
 
@@ -615,15 +627,43 @@ func TestNewTokenID(t *testing.T) {
 
 func TestTokenHash(t *testing.T) {
 	// OpenID Connect Core 1.0, appendix A.3.
-	got, err := TokenHash(jose.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y")
+	got, err := ClaimHash(jose.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y")
 	if err != nil || got != "77QmUPtjPfzWtF2AnpK9RQ" {
 		t.Errorf("at_hash = %q, %v", got, err)
 	}
 	// Ed25519 hashes with SHA-512 (OpenID Connect Core errata set 2).
-	if got, _ := TokenHash(jose.EdDSA, "dNZX1hEZ9wBCzNL40Upu646bdzQA"); got != "8xltSlOGYrWy8W9yNvRlEth1i_bXW-JROWPLvCv5zog" {
+	if got, _ := ClaimHash(jose.EdDSA, "dNZX1hEZ9wBCzNL40Upu646bdzQA"); got != "8xltSlOGYrWy8W9yNvRlEth1i_bXW-JROWPLvCv5zog" {
 		t.Errorf("EdDSA c_hash = %q", got)
 	}
-	if _, err := TokenHash("none", "x"); !errors.Is(err, ErrUnsupportedAlgorithm) {
+	if _, err := ClaimHash("none", "x"); !errors.Is(err, ErrUnsupportedAlgorithm) {
 		t.Errorf("none: %v", err)
+	}
+}
+
+func TestNewOpaqueClaims(t *testing.T) {
+	b64url := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	seen := map[string]bool{}
+	for range 100 {
+		aio, rh := NewOpaqueClaims(nil)
+		if len(aio) != 48 || !b64url.MatchString(aio) {
+			t.Fatalf("aio %q is not 48 base64url characters", aio)
+		}
+		body, ok := strings.CutPrefix(rh, "0.")
+		if !ok || !strings.HasSuffix(body, ".") || len(body) != 37 || !b64url.MatchString(strings.TrimSuffix(body, ".")) {
+			t.Fatalf("rh %q is not Entra-shaped (0.{base64url}.)", rh)
+		}
+		if seen[aio] || seen[rh] {
+			t.Fatal("repeated value")
+		}
+		seen[aio], seen[rh] = true, true
+	}
+	// A failing source falls back to crypto/rand.
+	if aio, rh := NewOpaqueClaims(iotest.ErrReader(errors.New("broken"))); aio == "" || rh == "" || seen[aio] {
+		t.Fatal("no value from a failing source")
+	}
+	c := BuildAccess(Access{AIO: "a", RH: "r"})
+	i := BuildIDToken(IDToken{AIO: "a", RH: "r"})
+	if c.AIO != "a" || c.RH != "r" || i.AIO != "a" || i.RH != "r" {
+		t.Fatalf("aio/rh not carried: %+v %+v", c, i)
 	}
 }

@@ -38,8 +38,10 @@ func ExampleKeyring_Sign() {
 		AppOnly:        true,
 		ClientObjectID: "9c1c6f4e-1b7e-4a55-8b5e-6f3d2a1b0c9d", // the client's service principal
 		Roles:          []string{"Orders.ReadWrite.All"},
-		TokenID:        "x2l7jUy3KEywbPWW1JQBAA", // token.NewTokenID(nil) in production
-		IssuedAt:       now,
+		// The API lists the idtyp optional claim.
+		IncludeAppIDType: true,
+		TokenID:          "x2l7jUy3KEywbPWW1JQBAA", // token.NewTokenID(nil) in production
+		IssuedAt:         now,
 	})
 	jwt, err := ring.Sign(jose.ES256, &claims, token.SignOptions{})
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 
 // ExampleValidator validates tokens for a multi-tenant API that serves two
 // customer tenants, accepting v1 and v2 tokens. The tokens are minted with a
-// Keyring here; in production the key source is a RemoteKeySet on Entra's
+// Keyring here, and the API reads the key set it publishes from bytes; in
+// production the key source is a RemoteKeySet on Entra's
 // https://login.microsoftonline.com/common/discovery/v2.0/keys.
 func ExampleValidator() {
 	const (
@@ -34,7 +35,7 @@ func ExampleValidator() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mint := func(version int, tenant string) string {
+	mint := func(version token.Version, tenant string) string {
 		raw, err := ring.Sign(token.DefaultAlgorithm, token.BuildAccess(token.Access{
 			Version: version, TenantID: tenant, Audience: api, ClientAppID: daemon,
 			ClientAuth: token.ClientAuthCertificate, AppOnly: true,
@@ -47,9 +48,18 @@ func ExampleValidator() {
 		return raw
 	}
 
-	// The resource-server side.
+	// The resource-server side: the v2 key set, as Entra publishes it for
+	// the common endpoint (keys scoped to the {tenantid} issuer template).
+	jwks, err := ring.JWKS("https://login.microsoftonline.com/{tenantid}/v2.0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	keySet, err := token.ParseJWKS(jwks)
+	if err != nil {
+		log.Fatal(err)
+	}
 	v, err := token.NewValidator(token.ValidatorConfig{
-		Keys: ring,
+		Keys: keySet,
 		Issuers: []string{
 			"https://login.microsoftonline.com/{tenantid}/v2.0", // v2 tokens
 			"https://sts.windows.net/{tenantid}/",               // v1 tokens

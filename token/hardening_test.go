@@ -65,7 +65,7 @@ func TestIDTokenIsNotAnAccessToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := BuildID(ID{Version: 2, TenantID: vtTenant, ClientAppID: vtAPIAppID, Subject: vtSubject, UserObjectID: vtUserOID, Roles: []string{"Orders.Admin"}, IssuedAt: vtNow})
+	id := BuildIDToken(IDToken{Version: 2, TenantID: vtTenant, ClientAppID: vtAPIAppID, Subject: vtSubject, UserObjectID: vtUserOID, Roles: []string{"Orders.Admin"}, IssuedAt: vtNow})
 	raw, err := ring.Sign(jose.ES256, id, SignOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +117,84 @@ func TestRemoteKeySetRequiresHTTPS(t *testing.T) {
 	}
 	if _, err := NewRemoteKeySet(srv.URL, RemoteOptions{AllowInsecureHTTP: true}).PublicKey(context.Background(), "k"); err != nil {
 		t.Errorf("plain http JWKS allowed explicitly: %v", err)
+	}
+}
+
+// A resource server accepting both token versions, configured with both
+// issuer templates and Entra's v2 key set, accepts v1 tokens: Entra signs
+// both versions with the same keys, published with v2 issuers. The v1
+// token's tenant must be the one the key's issuer names (or the key must be
+// templated); nothing wider.
+func TestV1TokenAgainstV2KeySet(t *testing.T) {
+	k, err := GenerateKey(jose.RS256, vtNow.Add(-time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.State, k.ActivatedAt = KeyActive, vtNow.Add(-time.Hour)
+	ring, err := NewKeyring([]*Key{k}, vtNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(version Version, tid string) string {
+		t.Helper()
+		raw, err := ring.Sign(jose.RS256, BuildAccess(Access{
+			Version: version, TenantID: tid, Audience: vtAPIAppID, ClientAppID: vtClientID, AppOnly: true,
+			ClientObjectID: vtClientSPID, IssuedAt: vtNow.Add(-time.Minute),
+		}), SignOptions{X5T: version == 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	keySet := func(issuer string) KeySource {
+		t.Helper()
+		doc, err := ring.JWKS(issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks, err := ParseJWKS(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	ctx := context.Background()
+	v1, v2 := sign(1, vtTenant), sign(2, vtTenant)
+	v1Other := sign(1, vtOtherTenant)
+	own := "https://login.microsoftonline.com/" + vtTenant + "/v2.0"
+	other := "https://login.microsoftonline.com/" + vtOtherTenant + "/v2.0"
+	for _, tc := range []struct {
+		name      string
+		keyIssuer string
+		raw       string
+		skipIss   bool
+		ok        bool
+	}{
+		{"v2 token, template key", vtTemplateV2, v2, false, true},
+		{"v1 token, template key", vtTemplateV2, v1, false, true},
+		{"v1 token, key of its tenant", own, v1, false, true},
+		{"v1 token of another tenant, templated key", vtTemplateV2, v1Other, false, true},
+		{"v1 token, key of another tenant", other, v1, false, false},
+		{"v2 token, key of another tenant", other, v2, false, false},
+		{"v1 token of another tenant, key of this tenant", own, v1Other, false, false},
+		{"v1 token, v1-shaped key issuer of another tenant", "https://sts.windows.net/" + vtOtherTenant + "/", v1, false, false},
+		{"v1 token, issuer check skipped", vtTemplateV2, v1, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ValidatorConfig{
+				Keys: keySet(tc.keyIssuer), Issuers: []string{vtTemplateV1, vtTemplateV2}, Audiences: []string{vtAPIAppID},
+				Now: func() time.Time { return vtNow }, SkipIssuerCheck: tc.skipIss,
+			}
+			if tc.skipIss {
+				cfg.Issuers = nil
+			}
+			_, err := vtValidator(t, cfg).Validate(ctx, tc.raw)
+			if tc.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.ok && !errors.Is(err, ErrIssuer) {
+				t.Fatalf("err = %v, want ErrIssuer", err)
+			}
+		})
 	}
 }

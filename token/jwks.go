@@ -16,17 +16,20 @@ import (
 const CloudInstanceName = "microsoftonline.com"
 
 // JWKS returns the JSON Web Key Set document {"keys":[…]} publishing the
-// next, active and unexpired retired keys, the way Entra's
-// /discovery/v2.0/keys does. Each key carries kty, use "sig", kid, x5t (equal
-// to kid), the public parameters (n and e for RSA, crv/x/y for EC, crv/x for
-// OKP), x5c (one standard-base64 DER certificate), alg, cloud_instance_name
-// and, when issuer is not empty, issuer (for example
-// "https://login.microsoftonline.com/{tenantid}/v2.0"). The per-key JSON is
-// encoded once, by [NewKeyring].
+// next, active and unexpired retired keys, the way Entra's discovery keys
+// endpoints do. An RSA key has exactly the members of Entra's: kty, use
+// "sig", kid, x5t (equal to kid), n, e and x5c (one standard-base64 DER
+// certificate), then, when issuer is not empty, cloud_instance_name and
+// issuer — as on Entra's v2 keys (/discovery/v2.0/keys, issuer for example
+// "https://login.microsoftonline.com/{tenantid}/v2.0"); a v1 key set
+// (/discovery/keys) passes "" and has neither. EC and OKP keys, which Entra
+// does not use, carry crv/x/y or crv/x instead of n and e, and alg after
+// x5c. The per-key JSON is encoded once, by [NewKeyring].
 func (r *Keyring) JWKS(issuer string) ([]byte, error) {
 	var issuerJSON []byte
 	if issuer != "" {
-		issuerJSON = appendJSONString(append(make([]byte, 0, len(issuer)+12), `,"issuer":`...), issuer)
+		issuerJSON = append(make([]byte, 0, len(issuer)+64), `,"cloud_instance_name":"`+CloudInstanceName+`","issuer":`...)
+		issuerJSON = appendJSONString(issuerJSON, issuer)
 	}
 	n := len(`{"keys":[]}`)
 	for _, rk := range r.keys {
@@ -46,7 +49,7 @@ func (r *Keyring) JWKS(issuer string) ([]byte, error) {
 }
 
 // encodeJWK encodes the public JWK of k, in Entra's member order, without
-// the issuer member and the closing brace.
+// cloud_instance_name, issuer and the closing brace.
 func encodeJWK(k *Key) ([]byte, error) {
 	enc := base64.RawURLEncoding
 	b := make([]byte, 0, 2048)
@@ -94,8 +97,10 @@ func encodeJWK(k *Key) ([]byte, error) {
 	}
 	b = append(b, `,"x5c":["`...)
 	b = base64.StdEncoding.AppendEncode(b, k.Certificate.Raw)
-	b = append(b, `"],"alg":`...)
-	b = appendJSONString(b, string(k.Algorithm))
-	b = append(b, `,"cloud_instance_name":"`+CloudInstanceName+`"`...)
+	b = append(b, `"]`...)
+	if kty != "RSA" { // Entra's RSA keys carry no alg
+		b = append(b, `,"alg":`...)
+		b = appendJSONString(b, string(k.Algorithm))
+	}
 	return b, nil
 }

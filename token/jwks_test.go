@@ -6,6 +6,7 @@ import (
 	"crypto/sha1" //nolint:gosec // x5t is SHA-1.
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,8 +49,12 @@ func TestJWKSGoJose(t *testing.T) {
 	}
 	for i, k := range want {
 		got := set.Keys[i]
-		if got.KeyID != k.ID || got.Use != "sig" || got.Algorithm != string(k.Algorithm) {
-			t.Errorf("key %d: kid=%q use=%q alg=%q, want %q sig %q", i, got.KeyID, got.Use, got.Algorithm, k.ID, k.Algorithm)
+		wantAlg := string(k.Algorithm)
+		if k.Algorithm == jose.RS256 {
+			wantAlg = "" // as Entra's
+		}
+		if got.KeyID != k.ID || got.Use != "sig" || got.Algorithm != wantAlg {
+			t.Errorf("key %d: kid=%q use=%q alg=%q, want %q sig %q", i, got.KeyID, got.Use, got.Algorithm, k.ID, wantAlg)
 		}
 		if !got.IsPublic() || !got.Valid() {
 			t.Errorf("key %d: not a valid public key", i)
@@ -74,7 +79,7 @@ func TestJWKSGoJose(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantMembers := map[string][]string{
-		"RSA": {"kty", "use", "kid", "x5t", "n", "e", "x5c", "alg", "cloud_instance_name", "issuer"},
+		"RSA": {"kty", "use", "kid", "x5t", "n", "e", "x5c", "cloud_instance_name", "issuer"}, // Entra's, in its order
 		"EC":  {"kty", "use", "kid", "x5t", "crv", "x", "y", "x5c", "alg", "cloud_instance_name", "issuer"},
 		"OKP": {"kty", "use", "kid", "x5t", "crv", "x", "x5c", "alg", "cloud_instance_name", "issuer"},
 	}
@@ -120,6 +125,13 @@ func TestJWKSGoJose(t *testing.T) {
 		}
 	}
 
+	// RSA keys are Entra's byte for byte in member order.
+	if i := bytes.Index(doc, []byte(`{"kty":"RSA"`)); i < 0 {
+		t.Fatal("no RSA key")
+	} else if got := jsonMemberNames(t, doc[i:]); !slices.Equal(got, wantMembers["RSA"]) {
+		t.Errorf("RSA key members %v, want %v", got, wantMembers["RSA"])
+	}
+
 	// Stable output: the same ring renders the same document.
 	again, _ := ring.JWKS(jwksIssuer)
 	if !bytes.Equal(doc, again) {
@@ -127,14 +139,42 @@ func TestJWKSGoJose(t *testing.T) {
 	}
 }
 
+// jsonMemberNames returns the member names of the JSON object at the start
+// of b, in order.
+func jsonMemberNames(t *testing.T, b []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %v", err)
+	}
+	var names []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, tok.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
 func TestJWKSIssuer(t *testing.T) {
-	ring := newRing(t, activeKey(t, jose.EdDSA))
+	ring := newRing(t, activeKey(t, jose.EdDSA), activeKey(t, jose.RS256))
 	doc, err := ring.JWKS("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(doc, []byte(`"issuer"`)) {
-		t.Errorf("empty issuer published: %s", doc)
+	if bytes.Contains(doc, []byte(`"issuer"`)) || bytes.Contains(doc, []byte(`"cloud_instance_name"`)) {
+		t.Errorf("v1 key set carries issuer or cloud_instance_name: %s", doc)
+	}
+	// A v1 RSA key has exactly Entra's v1 members.
+	i := bytes.Index(doc, []byte(`{"kty":"RSA"`))
+	if got, want := jsonMemberNames(t, doc[i:]), []string{"kty", "use", "kid", "x5t", "n", "e", "x5c"}; !slices.Equal(got, want) {
+		t.Errorf("v1 RSA key members %v, want %v", got, want)
 	}
 	odd := "https://sts.example/\"quoted\"/\u2028</script>"
 	doc, err = ring.JWKS(odd)

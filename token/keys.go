@@ -332,10 +332,36 @@ func Rotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader) (nex
 
 // ForceRotate is [Rotate] with the active key of p.Algorithm retired at once,
 // whatever its age: the next key becomes active and a new next key is
-// generated. Use it after a policy change; after a key compromise, also remove
-// the compromised key from the result instead of letting it retire.
+// generated. Use it after a policy change. A retired key stays published and
+// accepted for the Overlap; after a key compromise use [Withdraw] instead.
 func ForceRotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader) ([]*Key, error) {
 	next, _, err := rotate(keys, now, p, random, true)
+	return next, err
+}
+
+// Withdraw removes the key with id kid from the set at once, whatever its
+// state, and then applies [Rotate]: when the withdrawn key was the active
+// key of p.Algorithm, the next key becomes active (a key is generated if
+// there is none), and a new next key is generated when the withdrawn key was
+// the next one. Unlike a retired key, a withdrawn key is neither published
+// nor accepted from the [Keyring] built from the result on, so every token
+// it signed stops validating: use it when a private key may be compromised.
+// It fails with [ErrUnknownKey] when no key has the id. The input Keys are
+// not modified.
+func Withdraw(keys []*Key, kid string, now time.Time, p RotationPolicy, random io.Reader) ([]*Key, error) {
+	rest := make([]*Key, 0, len(keys))
+	found := false
+	for _, k := range keys {
+		if k != nil && k.ID == kid {
+			found = true
+			continue
+		}
+		rest = append(rest, k)
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: kid %.64q", ErrUnknownKey, kid)
+	}
+	next, _, err := rotate(rest, now, p, random, false)
 	return next, err
 }
 
@@ -470,7 +496,7 @@ type ringKey struct {
 	public  PublicKey
 	headers [2]string // base64url JOSE header: [0] kid only, [1] with x5t
 	sigLen  int       // raw signature length in bytes
-	jwk     []byte    // JWK object without "issuer" and without the closing brace
+	jwk     []byte    // JWK object without cloud_instance_name, issuer and the closing brace
 }
 
 // NewKeyring builds a Keyring from keys as of now. Retired keys past their

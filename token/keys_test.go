@@ -630,3 +630,57 @@ func TestOpenKeyErrors(t *testing.T) {
 		t.Errorf("SealKey(nil): %v", err)
 	}
 }
+
+func TestWithdraw(t *testing.T) {
+	p := rotationPolicy
+	t0 := testNow
+	keys, _ := mustRotate(t, nil, t0, p)
+	t1 := t0.Add(p.SigningPeriod)
+	keys, _ = mustRotate(t, keys, t1, p) // retired, active, next
+	retired := byState(keys, p.Algorithm, KeyRetired)[0]
+	active := byState(keys, p.Algorithm, KeyActive)[0]
+	next := byState(keys, p.Algorithm, KeyNext)[0]
+	t2 := t1.Add(time.Hour)
+
+	for _, tc := range []struct {
+		name   string
+		kid    string
+		active string // expected active key id, "" for a fresh one
+	}{
+		{"active", active.ID, next.ID},
+		{"next", next.ID, active.ID},
+		{"retired", retired.ID, active.ID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Withdraw(keys, tc.kid, t2, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if findKey(out, tc.kid) != nil {
+				t.Fatalf("withdrawn key %s still in the set", tc.kid)
+			}
+			a, n := byState(out, p.Algorithm, KeyActive), byState(out, p.Algorithm, KeyNext)
+			if len(a) != 1 || len(n) != 1 || a[0].ID != tc.active || n[0].ID == tc.kid {
+				t.Fatalf("after withdrawal: %d active (%v), %d next", len(a), a, len(n))
+			}
+			// Unlike a retired key, it is neither published nor accepted.
+			ring, err := NewKeyring(out, t2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ring.PublicKey(context.Background(), tc.kid); !errors.Is(err, ErrUnknownKey) {
+				t.Fatalf("withdrawn key: err = %v, want ErrUnknownKey", err)
+			}
+			doc, err := ring.JWKS("")
+			if err != nil || bytes.Contains(doc, []byte(tc.kid)) {
+				t.Fatalf("withdrawn key published: %v", err)
+			}
+			if findKey(keys, tc.kid) == nil || findKey(keys, tc.kid).State != map[string]KeyState{active.ID: KeyActive, next.ID: KeyNext, retired.ID: KeyRetired}[tc.kid] {
+				t.Fatal("Withdraw modified its input")
+			}
+		})
+	}
+	if _, err := Withdraw(keys, "no-such-kid", t2, p, nil); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("unknown kid: err = %v, want ErrUnknownKey", err)
+	}
+}

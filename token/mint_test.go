@@ -72,7 +72,7 @@ func sampleAccess() AccessClaims {
 }
 
 func sampleID() IDClaims {
-	return BuildID(ID{
+	return BuildIDToken(IDToken{
 		Version:      2,
 		TenantID:     "72f988bf-86f1-41af-91ab-2d7cd011db47",
 		ClientAppID:  "2b4ad1b4-7f38-4f45-9d1e-0f4e0a4fb3a4",

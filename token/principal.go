@@ -22,7 +22,8 @@ type Principal struct {
 	AppID string
 	// Name is the display name (name), when the token carries it.
 	Name string
-	// Username is preferred_username (v2) or, failing that, upn (v1). It is
+	// Username is preferred_username (v2) or, failing that, upn or
+	// unique_name (v1; a guest's v1 token carries only unique_name). It is
 	// mutable and for display only; never authorize on it.
 	Username string
 	// IsApp reports an app-only token (client credentials): idtyp "app", or,
@@ -38,8 +39,9 @@ type Principal struct {
 	// Groups are the group object ids of the groups claim. Absent on group
 	// overage (see AccessClaims.ClaimNames).
 	Groups []string
-	// Version is the ver claim, "1.0" or "2.0".
-	Version string
+	// Version is the token version of the ver claim ("1.0" or "2.0"; the
+	// validator refuses any other).
+	Version Version
 	// Claims is the full claim set.
 	Claims *AccessClaims
 }
@@ -58,14 +60,17 @@ func PrincipalFromClaims(c *AccessClaims) *Principal {
 		Scopes:   strings.Fields(c.Scope),
 		Roles:    c.Roles,
 		Groups:   c.Groups,
-		Version:  c.Version,
 		Claims:   c,
 	}
+	p.Version, _ = versionOf(c.Version)
 	if p.AppID == "" {
 		p.AppID = c.AppID
 	}
 	if p.Username == "" {
 		p.Username = c.UPN
+	}
+	if p.Username == "" {
+		p.Username = c.UniqueName
 	}
 	switch c.IDType {
 	case "app":

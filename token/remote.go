@@ -348,6 +348,21 @@ func parseJWK(raw json.RawMessage) (PublicKey, bool) {
 	return PublicKey{ID: jwk.KeyID, Algorithm: alg, Key: pub, Issuer: ops.Issuer}, true
 }
 
+// ParseJWKS returns a [KeySource] serving the keys of a JSON Web Key Set
+// document (RFC 7517 §5), such as a pinned copy of Entra's
+// /discovery/v2.0/keys. Keys are read as [RemoteKeySet] reads them: unusable
+// keys are skipped, the first of two keys sharing a kid wins, and each key's
+// "issuer" member is kept, so that [Validator] still accepts a key only for
+// tokens of that issuer. It fails, wrapping [ErrInvalidKey], when doc is not
+// a key set or holds no usable key. The result is safe for concurrent use.
+func ParseJWKS(doc []byte) (KeySource, error) {
+	keys, err := parseKeySet(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	}
+	return staticKeySet(keys), nil
+}
+
 // StaticKeySet returns a [KeySource] serving keys by their ID, for tests and
 // for keys distributed out of band. When two keys share an ID the first wins.
 func StaticKeySet(keys ...PublicKey) KeySource {

@@ -393,3 +393,76 @@ func TestStaticKeySet(t *testing.T) {
 		t.Errorf("unknown: %v", err)
 	}
 }
+
+// TestParseJWKS: a key set loaded from bytes keeps each key's issuer, so a
+// key published for one tenant does not verify another tenant's tokens.
+func TestParseJWKS(t *testing.T) {
+	k, err := GenerateKey(jose.RS256, vtNow.Add(-time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.State, k.ActivatedAt = KeyActive, vtNow.Add(-time.Hour)
+	ring, err := NewKeyring([]*Key{k}, vtNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ring.Sign(jose.RS256, BuildAccess(Access{
+		Version: 2, TenantID: vtTenant, Audience: vtAPIAppID, ClientAppID: vtClientID, AppOnly: true,
+		ClientObjectID: vtClientSPID, IssuedAt: vtNow.Add(-time.Minute),
+	}), SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		issuer string
+		ok     bool
+	}{
+		{vtTemplateV2, true},
+		{"https://login.microsoftonline.com/" + vtTenant + "/v2.0", true},
+		{"", true},
+		{"https://login.microsoftonline.com/" + vtOtherTenant + "/v2.0", false},
+	} {
+		doc, err := ring.JWKS(tc.issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := ParseJWKS(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := keys.PublicKey(context.Background(), k.ID)
+		if err != nil || pk.Issuer != tc.issuer || !pk.Key.(interface{ Equal(crypto.PublicKey) bool }).Equal(k.Public().Key) {
+			t.Fatalf("issuer %q: key %+v, %v", tc.issuer, pk, err)
+		}
+		cfg := vtConfig(keys)
+		cfg.Issuers = []string{vtTemplateV2}
+		_, err = vtValidator(t, cfg).Validate(context.Background(), raw)
+		if tc.ok && err != nil {
+			t.Errorf("key issuer %q: %v", tc.issuer, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrIssuer) {
+			t.Errorf("key issuer %q: err = %v, want ErrIssuer", tc.issuer, err)
+		}
+	}
+	if _, err := ParseJWKS(nil); err == nil {
+		t.Error("ParseJWKS(nil) succeeded")
+	}
+	for _, doc := range []string{``, `[]`, `{"keys":[]}`, `{"keys":[{"kty":"RSA","kid":"x"}]}`, `not json`} {
+		if _, err := ParseJWKS([]byte(doc)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("ParseJWKS(%q): err = %v, want ErrInvalidKey", doc, err)
+		}
+	}
+	keys, _ := ParseJWKS(mustJWKS(t, ring))
+	if _, err := keys.PublicKey(context.Background(), "other"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("unknown kid: %v", err)
+	}
+}
+
+func mustJWKS(t *testing.T, r *Keyring) []byte {
+	t.Helper()
+	doc, err := r.JWKS(vtTemplateV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}

@@ -247,7 +247,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			want: Principal{
 				TenantID: vtTenant, ObjectID: vtUserOID, Subject: vtSubject, AppID: vtClientID,
 				Name: "Megan Bowen", Username: "meganb@contoso.com", Scopes: []string{"Orders.Read", "Orders.Write"},
-				Roles: []string{"Orders.Admin"}, Groups: []string{"e0a2d1c3-0000-0000-0000-000000000001"}, Version: "2.0",
+				Roles: []string{"Orders.Admin"}, Groups: []string{"e0a2d1c3-0000-0000-0000-000000000001"}, Version: Version2,
 			},
 		},
 		{
@@ -256,7 +256,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			claims: vtV1Claims(),
 			want: Principal{
 				TenantID: vtTenant, ObjectID: vtUserOID, Subject: vtSubject, AppID: vtClientID,
-				Name: "Megan Bowen", Username: "meganb@contoso.com", Scopes: []string{"Orders.Read"}, Version: "1.0",
+				Name: "Megan Bowen", Username: "meganb@contoso.com", Scopes: []string{"Orders.Read"}, Version: Version1,
 			},
 		},
 		{
@@ -264,7 +264,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			claims: vtAppOnlyClaims(),
 			want: Principal{
 				TenantID: vtTenant, ObjectID: vtClientSPID, Subject: vtClientSPID, AppID: vtClientID,
-				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: "2.0",
+				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: Version2,
 			},
 		},
 		{
@@ -273,7 +273,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			want: Principal{
 				TenantID: vtTenant, ObjectID: vtUserOID, Subject: vtSubject, AppID: vtClientID,
 				Name: "Megan Bowen", Username: "meganb@contoso.com", Scopes: []string{"Orders.Read", "Orders.Write"},
-				Roles: []string{"Orders.Admin"}, Groups: []string{"e0a2d1c3-0000-0000-0000-000000000001"}, Version: "2.0",
+				Roles: []string{"Orders.Admin"}, Groups: []string{"e0a2d1c3-0000-0000-0000-000000000001"}, Version: Version2,
 			},
 		},
 		{
@@ -287,7 +287,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			}),
 			want: Principal{
 				TenantID: vtOtherTenant, ObjectID: vtClientSPID, Subject: vtClientSPID, AppID: vtClientID,
-				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: "2.0",
+				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: Version2,
 			},
 		},
 		{
@@ -295,7 +295,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			claims: vtWith(vtAppOnlyClaims(), map[string]any{"nbf": vtNow.Add(4 * time.Minute).Unix()}),
 			want: Principal{
 				TenantID: vtTenant, ObjectID: vtClientSPID, Subject: vtClientSPID, AppID: vtClientID,
-				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: "2.0",
+				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: Version2,
 			},
 		},
 		{
@@ -304,7 +304,7 @@ func TestValidateAcceptsEntraShapedTokens(t *testing.T) {
 			claims: vtAppOnlyClaims(),
 			want: Principal{
 				TenantID: vtTenant, ObjectID: vtClientSPID, Subject: vtClientSPID, AppID: vtClientID,
-				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: "2.0",
+				IsApp: true, Roles: []string{"Orders.Read.All"}, Version: Version2,
 			},
 		},
 	}
@@ -371,7 +371,7 @@ func TestValidateAlgorithms(t *testing.T) {
 
 func TestValidateLibraryMintedTokens(t *testing.T) {
 	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA} {
-		for _, version := range []int{1, 2} {
+		for _, version := range []Version{1, 2} {
 			t.Run(fmt.Sprintf("%s/v%d", alg, version), func(t *testing.T) {
 				k, err := GenerateKey(alg, vtNow.Add(-time.Hour), nil)
 				if err != nil {
@@ -565,7 +565,7 @@ func TestValidateRejects(t *testing.T) {
 		},
 		{
 			name:  "version not accepted",
-			cfg:   func(c *ValidatorConfig) { c.Versions = []string{Version2} },
+			cfg:   func(c *ValidatorConfig) { c.Versions = []Version{Version2} },
 			token: func(t *testing.T, e env) string { return e.s.token(t, vtV1Claims()) },
 			want:  ErrVersion,
 		},
@@ -939,7 +939,7 @@ func TestNewValidatorConfigErrors(t *testing.T) {
 		{"no audiences", ValidatorConfig{Keys: keys, Issuers: []string{vtIssuerV2}}},
 		{"empty issuer", ValidatorConfig{Keys: keys, Issuers: []string{""}, Audiences: []string{vtAPIAppID}}},
 		{"two placeholders", ValidatorConfig{Keys: keys, Issuers: []string{"https://x/{tenantid}/{tenantid}"}, Audiences: []string{vtAPIAppID}}},
-		{"bad version", ValidatorConfig{Keys: keys, Issuers: []string{vtIssuerV2}, Audiences: []string{vtAPIAppID}, Versions: []string{"3.0"}}},
+		{"bad version", ValidatorConfig{Keys: keys, Issuers: []string{vtIssuerV2}, Audiences: []string{vtAPIAppID}, Versions: []Version{3}}},
 		{"alg none", ValidatorConfig{Keys: keys, Issuers: []string{vtIssuerV2}, Audiences: []string{vtAPIAppID}, Algorithms: []jose.SignatureAlgorithm{"none"}}},
 		{"alg HS256", ValidatorConfig{Keys: keys, Issuers: []string{vtIssuerV2}, Audiences: []string{vtAPIAppID}, Algorithms: []jose.SignatureAlgorithm{jose.HS256}}},
 	} {
@@ -1029,6 +1029,26 @@ func TestPrincipalHelpers(t *testing.T) {
 	} {
 		if got := PrincipalFromClaims(&tc.c).IsApp; got != tc.app {
 			t.Errorf("%s: IsApp = %v", tc.name, got)
+		}
+	}
+}
+
+// TestPrincipalUsername: Username comes from preferred_username (v2), else
+// upn, else unique_name, which is all a v1 token of a guest carries.
+func TestPrincipalUsername(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    AccessClaims
+		want string
+	}{
+		{"v2", AccessClaims{PreferredUsername: "alice@contoso.com", UPN: "u", UniqueName: "n"}, "alice@contoso.com"},
+		{"v1 member", AccessClaims{UPN: "alice@contoso.com", UniqueName: "alice@contoso.com"}, "alice@contoso.com"},
+		{"v1 upn first", AccessClaims{UPN: "alice@contoso.com", UniqueName: "other"}, "alice@contoso.com"},
+		{"v1 unique_name only", AccessClaims{UniqueName: "live.com#bob@outlook.com"}, "live.com#bob@outlook.com"},
+		{"app-only", AccessClaims{}, ""},
+	} {
+		if got := PrincipalFromClaims(&tc.c).Username; got != tc.want {
+			t.Errorf("%s: Username = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
