@@ -2,11 +2,9 @@ package tenantry
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -255,114 +253,6 @@ func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID
 		}
 		return nil
 	})
-}
-
-// PasswordSpec describes a new client secret.
-type PasswordSpec struct {
-	DisplayName string
-	// Secret is a caller-supplied secret (16–64 characters), for dev seeds
-	// and imports; empty means a generated 40-character secret.
-	Secret string
-	// Start defaults to now; End defaults to Start + 180 days.
-	Start, End time.Time
-}
-
-// AddPassword adds a client secret to the application and returns the
-// credential with SecretText set: the only time the secret is visible. It
-// is stored as a salted SHA-256 digest. Requires an owner or an
-// application administrator.
-func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID string, spec PasswordSpec) (application.PasswordCredential, error) {
-	start := spec.Start
-	if start.IsZero() {
-		start = d.clock()
-	}
-	end := spec.End
-	if end.IsZero() {
-		end = start.Add(180 * 24 * time.Hour)
-	}
-	cred, err := application.NewPasswordCredential(d.newID(), spec.DisplayName, spec.Secret, start, end)
-	if err != nil {
-		return application.PasswordCredential{}, err
-	}
-	_, err = d.changeApp(ctx, actor, objectID, "application.addPassword", func(o *op, a *application.Application) error {
-		a.PasswordCredentials = append(a.PasswordCredentials, cred.Stored())
-		return nil
-	})
-	if err != nil {
-		return application.PasswordCredential{}, err
-	}
-	return cred, nil
-}
-
-// RemovePassword removes the client secret with keyID. Requires an owner
-// or an application administrator.
-func (d *Directory) RemovePassword(ctx context.Context, actor Actor, objectID, keyID string) error {
-	_, err := d.changeApp(ctx, actor, objectID, "application.removePassword", func(o *op, a *application.Application) error {
-		return removeFirst(&a.PasswordCredentials, func(p application.PasswordCredential) bool { return p.KeyID == keyID }, "password credential "+keyID)
-	})
-	return err
-}
-
-// AddCertificate registers cert for client authentication (certificate
-// assertions). Requires an owner or an application administrator.
-func (d *Directory) AddCertificate(ctx context.Context, actor Actor, objectID, displayName string, cert *x509.Certificate) (application.KeyCredential, error) {
-	if cert == nil {
-		return application.KeyCredential{}, invalid("certificate is required")
-	}
-	kc := application.NewCertificateCredential(d.newID(), displayName, cert)
-	_, err := d.changeApp(ctx, actor, objectID, "application.addKey", func(o *op, a *application.Application) error {
-		for _, k := range a.KeyCredentials {
-			if slices.Equal(k.Key, kc.Key) {
-				return fmt.Errorf("%w: certificate already registered", store.ErrAlreadyExists)
-			}
-		}
-		a.KeyCredentials = append(a.KeyCredentials, kc)
-		return nil
-	})
-	return kc, err
-}
-
-// RemoveKey removes the key credential with keyID. Requires an owner or an
-// application administrator.
-func (d *Directory) RemoveKey(ctx context.Context, actor Actor, objectID, keyID string) error {
-	_, err := d.changeApp(ctx, actor, objectID, "application.removeKey", func(o *op, a *application.Application) error {
-		return removeFirst(&a.KeyCredentials, func(k application.KeyCredential) bool { return k.KeyID == keyID }, "key credential "+keyID)
-	})
-	return err
-}
-
-// AddFederatedCredential trusts an external issuer's tokens (workload
-// identity federation). Audiences default to api://AzureADTokenExchange.
-// Requires an owner or an application administrator.
-func (d *Directory) AddFederatedCredential(ctx context.Context, actor Actor, objectID string, fic application.FederatedIdentityCredential) (application.FederatedIdentityCredential, error) {
-	fic.ID = d.newID()
-	if len(fic.Audiences) == 0 {
-		fic.Audiences = []string{application.TokenExchangeAudience}
-	}
-	_, err := d.changeApp(ctx, actor, objectID, "application.addFederatedCredential", func(o *op, a *application.Application) error {
-		a.FederatedIdentityCredentials = append(a.FederatedIdentityCredentials, fic)
-		return nil
-	})
-	return fic, err
-}
-
-// RemoveFederatedCredential removes the federated credential with id.
-func (d *Directory) RemoveFederatedCredential(ctx context.Context, actor Actor, objectID, id string) error {
-	_, err := d.changeApp(ctx, actor, objectID, "application.removeFederatedCredential", func(o *op, a *application.Application) error {
-		return removeFirst(&a.FederatedIdentityCredentials, func(f application.FederatedIdentityCredential) bool { return f.ID == id }, "federated credential "+id)
-	})
-	return err
-}
-
-// removeFirst deletes the first element of *s that matches, or reports
-// ErrNotFound naming what.
-func removeFirst[T any](s *[]T, match func(T) bool, what string) error {
-	i := slices.IndexFunc(*s, match)
-	if i < 0 {
-		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
-	}
-	*s = slices.Delete(*s, i, i+1)
-	return nil
 }
 
 // AddOwner adds a user (or service principal) of the home tenant as owner

@@ -326,27 +326,3 @@ func (d *Directory) Grants(ctx context.Context, clientSPID string) ([]consent.Gr
 	})
 	return out, err
 }
-
-// Assignments returns the app role assignments held by a principal (user,
-// group or service principal).
-func (d *Directory) Assignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
-	var out []serviceprincipal.AppRoleAssignment
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, principalID)
-		out = as
-		return err
-	})
-	return out, err
-}
-
-// Audit returns audit events after sequence number after, oldest first, at
-// most limit (0 = all).
-func (d *Directory) Audit(ctx context.Context, after int64, limit int) ([]store.AuditEvent, error) {
-	var out []store.AuditEvent
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		ev, err := tx.Audit(after, limit)
-		out = ev
-		return err
-	})
-	return out, err
-}

@@ -19,6 +19,85 @@ import (
 	"github.com/tenantry/tenantry/token"
 )
 
+// optionalAccessClaims returns the optional claims of the resource app and
+// the claims-mapping data of its service principal that apply to user u
+// (nil for app-only tokens).
+func optionalAccessClaims(res application.Application, resSP serviceprincipal.ServicePrincipal, u *tenant.User, email string) map[string]any {
+	var extra map[string]any
+	set := func(k string, v any) {
+		if token.IsStandardAccessClaim(k) {
+			return // standard claims come from the directory, never from mappings
+		}
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		extra[k] = v
+	}
+	if u != nil && res.OptionalClaims != nil {
+		for _, oc := range res.OptionalClaims.AccessToken {
+			switch oc.Name {
+			case "email":
+				// Only an address in a domain the user's home tenant
+				// verified (see verifiedEmail).
+				if email != "" {
+					set("email", email)
+				}
+			case "xms_edov":
+				// The email domain owner is verified: always so when
+				// email is present, since unverified addresses are
+				// removed.
+				if email != "" {
+					set("xms_edov", true)
+				}
+			case "given_name":
+				if u.GivenName != "" {
+					set("given_name", u.GivenName)
+				}
+			case "family_name":
+				if u.Surname != "" {
+					set("family_name", u.Surname)
+				}
+			case "acct":
+				if u.IsGuest() {
+					set("acct", 1)
+				} else {
+					set("acct", 0)
+				}
+			}
+		}
+	}
+	if u != nil {
+		for claim, source := range resSP.ClaimsMapping {
+			if isEmailClaim(claim) {
+				continue // email and xms_edov come from verified domains only
+			}
+			if v := userAttribute(*u, source); v != "" {
+				set(claim, v)
+			}
+		}
+	}
+	return extra
+}
+
+// userAttribute reads "user.{attribute}" sources of claims mapping.
+func userAttribute(u tenant.User, source string) string {
+	switch source {
+	case "user.displayname":
+		return u.DisplayName
+	case "user.mail":
+		return u.Mail
+	case "user.userprincipalname":
+		return u.UserPrincipalName
+	case "user.givenname":
+		return u.GivenName
+	case "user.surname":
+		return u.Surname
+	case "user.objectid":
+		return u.ID
+	}
+	return ""
+}
+
 // userGrant is what a delegated token is issued from: a code, a refresh
 // token, an approved device code or an on-behalf-of assertion.
 type userGrant struct {
@@ -56,94 +135,6 @@ type pendingTokens struct {
 	tid     string
 	oid     string
 }
-
-// scopeRequest is a parsed scope parameter: the OIDC scopes and at most one
-// resource with its values.
-type scopeRequest struct {
-	oidc      []string
-	resource  string // as written; "" when only OIDC scopes were asked
-	values    []string
-	isDefault bool
-}
-
-// Bounds of a scope parameter. The token service refuses longer or
-// longer-listed scope parameters before it stores or audits anything; a
-// grant's scope string is bounded separately (consent.MaxGrantScopeLength,
-// Entra's 3,850 characters).
-const (
-	// MaxScopeParameterLength is the longest scope parameter accepted, in
-	// bytes.
-	MaxScopeParameterLength = 8192
-	// MaxScopeValues is the most space-separated values a scope parameter
-	// may list.
-	MaxScopeValues = 100
-)
-
-// checkScopeBounds refuses a scope parameter longer than
-// MaxScopeParameterLength or listing more than MaxScopeValues values.
-func checkScopeBounds(scope string) error {
-	if len(scope) > MaxScopeParameterLength {
-		return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it is longer than %d characters.", MaxScopeParameterLength)
-	}
-	n := 0
-	for range strings.FieldsSeq(scope) {
-		if n++; n > MaxScopeValues {
-			return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it lists more than %d scopes.", MaxScopeValues)
-		}
-	}
-	return nil
-}
-
-// parseScope parses a scope parameter after checking its bounds.
-func parseScope(scope string) (scopeRequest, error) {
-	var r scopeRequest
-	if err := checkScopeBounds(scope); err != nil {
-		return r, err
-	}
-	for _, s := range strings.Fields(scope) {
-		if consent.IsOIDCScope(s) {
-			if !slices.Contains(r.oidc, s) {
-				r.oidc = append(r.oidc, s) // in request order, once
-			}
-			continue
-		}
-		res, v := consent.SplitScope(s)
-		if v == "" {
-			return r, tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", safe(s))
-		}
-		if r.resource != "" && !strings.EqualFold(r.resource, res) {
-			return r, tokenErr(OAuthInvalidScope, 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource.")
-		}
-		r.resource = res
-		if v == consent.DefaultScope {
-			r.isDefault = true
-		} else {
-			r.values = append(r.values, v)
-		}
-	}
-	if r.isDefault && len(r.values) > 0 {
-		return r, tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: .default cannot be combined with other scopes of the resource.")
-	}
-	slices.Sort(r.values)
-	r.values = slices.Compact(r.values)
-	return r, nil
-}
-
-// String returns the canonical scope parameter of r: the resource's values
-// (or ".default"), then the OIDC scopes, each once. It is what the token
-// service stores and audits, never the caller's raw parameter.
-func (r scopeRequest) String() string {
-	var out []string
-	if r.isDefault {
-		out = append(out, r.resource+"/"+consent.DefaultScope)
-	}
-	for _, v := range r.values {
-		out = append(out, r.resource+"/"+v)
-	}
-	return strings.Join(append(out, r.oidc...), " ")
-}
-
-func (r scopeRequest) has(s string) bool { return slices.Contains(r.oidc, s) }
 
 // userContext is everything a delegated token depends on, loaded in one
 // transaction.
@@ -514,57 +505,6 @@ func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bo
 	return resp, nil
 }
 
-// refreshState is the sealed content of a refresh token. Refresh tokens
-// are not stored: every redemption re-checks the user, the client, the
-// grants and the revocation time against the directory, so revocation is
-// central without a token table.
-type refreshState struct {
-	Grant    userGrant `json:"g"`
-	IssuedAt time.Time `json:"iat"`
-	Expiry   time.Time `json:"exp"`
-	// Chain and Gen place the token in a strictly rotated chain (public
-	// clients under RefreshRotationStrict): the chain's id and the token's
-	// generation in it.
-	Chain string `json:"ch,omitempty"`
-	Gen   int    `json:"gen,omitempty"`
-}
-
-const refreshPrefix = "1.tnr."
-
-func (s *tokenService) sealRefresh(rs *refreshState) (string, error) {
-	plain, err := json.Marshal(rs)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, s.rtAEAD.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	sealed := s.rtAEAD.Seal(nonce, nonce, plain, []byte(refreshPrefix))
-	return refreshPrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
-}
-
-func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
-	bad := tokenErr(OAuthInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is malformed.")
-	if !strings.HasPrefix(raw, refreshPrefix) {
-		return nil, bad
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(raw[len(refreshPrefix):])
-	n := s.rtAEAD.NonceSize()
-	if err != nil || len(b) < n {
-		return nil, bad
-	}
-	plain, err := s.rtAEAD.Open(nil, b[:n], b[n:], []byte(refreshPrefix))
-	if err != nil {
-		return nil, bad
-	}
-	var rs refreshState
-	if err := json.Unmarshal(plain, &rs); err != nil {
-		return nil, bad
-	}
-	return &rs, nil
-}
-
 // clientAuthFor authenticates the client of a user flow: public platforms
 // (spa, publicClient, or an app marked isFallbackPublicClient without a
 // redirect URI) present no credential; web clients must.
@@ -580,114 +520,6 @@ func (d *Directory) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGr
 	public := !g.Confidential && (g.Platform == application.PlatformSPA || g.Platform == application.PlatformPublic ||
 		(g.Platform == "" && app.IsFallbackPublicClient && req.ClientSecret == "" && req.ClientAssertion == ""))
 	return d.tokens.authenticate(ctx, app, t, req, now, public)
-}
-
-// refresh redeems a refresh token (rotation: a new refresh token is
-// returned; the old one stays valid until it expires, as in Entra, unless
-// TokenConfig.RefreshTokenRotation is strict and the client is public).
-func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
-	rs, err := d.tokens.openRefresh(req.RefreshToken)
-	if err != nil {
-		return nil, err
-	}
-	if rs.Chain != "" && d.tokens.strictRotation() {
-		return d.refreshStrict(ctx, req, rs)
-	}
-	now := d.clock()
-	var pt *pendingTokens
-	err = d.st.View(ctx, func(tx store.ReadTx) error {
-		var auth token.ClientAuth
-		var err error
-		if pt, auth, err = d.refreshIn(ctx, tx, req, rs, now); err != nil {
-			return err
-		}
-		return d.tokens.startChain(pt, auth)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d.finish(ctx, pt, req.ClientInfo)
-}
-
-// refreshIn checks refresh state rs against the directory and decides the
-// tokens of the response.
-func (d *Directory) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
-	if req.ClientID != rs.Grant.ClientAppID {
-		return nil, 0, tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
-	}
-	if !now.Before(rs.Expiry) {
-		if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
-			return nil, 0, tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
-		}
-		return nil, 0, tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
-	}
-	if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
-		return nil, 0, err
-	}
-	if err := checkCodeNotReplayed(tx, rs.Grant.CodeID); err != nil {
-		return nil, 0, err
-	}
-	u, err := store.Users.Get(tx, rs.Grant.UserID)
-	if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
-		return nil, 0, tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
-			rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
-	}
-	auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
-	if err != nil {
-		return nil, 0, err
-	}
-	g := rs.Grant
-	if req.Scope != "" {
-		g.Scope = req.Scope
-	}
-	pt, err := d.userTokens(tx, g, now, auth)
-	if err != nil {
-		return nil, 0, err
-	}
-	if pt.refresh != nil {
-		pt.refresh.Grant.Scope = rs.Grant.Scope
-	}
-	return pt, auth, nil
-}
-
-// checkCodeNotReplayed refuses a refresh token whose chain began with an
-// authorization code that was later redeemed again (RFC 6749 §4.1.2).
-func checkCodeNotReplayed(tx store.ReadTx, codeID string) error {
-	if codeID == "" {
-		return nil
-	}
-	c, err := store.Codes.Get(tx, codeID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // purged: not replayed while a chain could be alive
-	} else if err != nil {
-		return err
-	}
-	if c.Kind == codeKindReplayed {
-		return tokenErr(OAuthInvalidGrant, 70008, "The refresh token has been revoked: the authorization code it was issued from was redeemed more than once.")
-	}
-	return nil
-}
-
-// checkSegment checks that the authority segment of a request admits the
-// tenant a grant belongs to.
-func checkSegment(tx store.ReadTx, segment, tenantID string) error {
-	switch strings.ToLower(segment) {
-	case "", "common":
-		return nil
-	case "organizations":
-		if tenantID == tenant.ConsumersID {
-			return tokenErr(OAuthInvalidGrant, 50020, "Personal accounts cannot use the /organizations endpoint.")
-		}
-		return nil
-	}
-	t, err := lookupTenant(tx, segment)
-	if err != nil {
-		return err
-	}
-	if t.ID != tenantID {
-		return tokenErr(OAuthInvalidGrant, 700005, "Provided grant is invalid: it was issued for another tenant.")
-	}
-	return nil
 }
 
 func hashCode(kind, code string) string {

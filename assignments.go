@@ -1,0 +1,168 @@
+package tenantry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// Assignments returns the app role assignments held by a principal (user,
+// group or service principal).
+func (d *Directory) Assignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
+	var out []serviceprincipal.AppRoleAssignment
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, principalID)
+		out = as
+		return err
+	})
+	return out, err
+}
+
+// AssignmentSpec describes an app role assignment.
+type AssignmentSpec struct {
+	// ResourceID is the resource service principal's object id.
+	ResourceID string
+	// PrincipalID is a user, group or service principal of the resource's
+	// tenant.
+	PrincipalID string
+	// AppRoleID is a role of the resource, or
+	// application.DefaultAccessRoleID for "default access".
+	AppRoleID string
+	// Start and End optionally bound the assignment (just-in-time access).
+	Start, End *time.Time
+}
+
+// AssignAppRole assigns an app role of a resource service principal to a
+// user, group or client service principal of the same tenant. The role must
+// exist, be enabled and allow the principal's member type (User for users
+// and groups, Application for service principals). Owners of the resource
+// service principal and application administrators may assign roles to
+// users and groups; an assignment to a service principal is an application
+// permission and needs an administrator who may grant admin consent.
+func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec AssignmentSpec) (serviceprincipal.AppRoleAssignment, error) {
+	var out serviceprincipal.AppRoleAssignment
+	err := d.mutate(ctx, actor, func(o *op) error {
+		res, err := store.ServicePrincipals.Get(o.tx, spec.ResourceID)
+		if err != nil {
+			return err
+		}
+		if res.DeletedDateTime != nil {
+			return fmt.Errorf("%w: service principal %s", ErrDeleted, res.ID)
+		}
+		ptype, pname, err := principalOf(o.tx, res.TenantID, spec.PrincipalID)
+		if err != nil {
+			return err
+		}
+		if ptype == serviceprincipal.PrincipalServicePrincipal {
+			c, err := o.caller(res.TenantID)
+			if err != nil {
+				return err
+			}
+			if err := tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID); err != nil {
+				return err
+			}
+		} else if err := o.requireSPManager(res); err != nil {
+			return err
+		}
+		a, err := newAssignment(d, o, res, spec, ptype, pname)
+		if err != nil {
+			return err
+		}
+		if err := store.Assignments.Create(o.tx, a); err != nil {
+			return err
+		}
+		out = a
+		return o.audit(res.TenantID, "appRoleAssignment.create", store.Assignments, a.ID, nil, a)
+	})
+	return out, err
+}
+
+func newAssignment(d *Directory, o *op, res serviceprincipal.ServicePrincipal, spec AssignmentSpec, ptype, pname string) (serviceprincipal.AppRoleAssignment, error) {
+	a := serviceprincipal.AppRoleAssignment{
+		ID: d.newID(), TenantID: res.TenantID, AppRoleID: spec.AppRoleID,
+		PrincipalID: spec.PrincipalID, PrincipalType: ptype, PrincipalDisplayName: pname,
+		ResourceID: res.ID, ResourceDisplayName: res.DisplayName, CreatedDateTime: o.now,
+		StartDateTime: spec.Start, EndDateTime: spec.End,
+	}
+	if spec.Start != nil && spec.End != nil && !spec.End.After(*spec.Start) {
+		return a, &tenant.FieldError{Field: "endDateTime", Reason: "must be after startDateTime"}
+	}
+	if spec.AppRoleID == application.DefaultAccessRoleID {
+		return a, nil
+	}
+	role, ok := res.RoleByID(spec.AppRoleID)
+	if !ok {
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "is not a role of the resource"}
+	}
+	if !role.IsEnabled {
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "the role is disabled"}
+	}
+	member := application.MemberTypeUser
+	if ptype == serviceprincipal.PrincipalServicePrincipal {
+		member = application.MemberTypeApplication
+	}
+	if !role.Allows(member) {
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "the role does not allow member type " + member}
+	}
+	return a, nil
+}
+
+// principalOf finds the type and display name of a user, group or service
+// principal of tenantID.
+func principalOf(tx store.ReadTx, tenantID, id string) (string, string, error) {
+	if u, err := store.Users.Get(tx, id); err == nil {
+		if u.TenantID != tenantID {
+			return "", "", invalid("principal %s belongs to another tenant", id)
+		}
+		return serviceprincipal.PrincipalUser, u.DisplayName, nil
+	}
+	if g, err := store.Groups.Get(tx, id); err == nil {
+		if g.TenantID != tenantID {
+			return "", "", invalid("principal %s belongs to another tenant", id)
+		}
+		return serviceprincipal.PrincipalGroup, g.DisplayName, nil
+	}
+	sp, err := store.ServicePrincipals.Get(tx, id)
+	if err != nil {
+		return "", "", fmt.Errorf("principal %s: %w", id, err)
+	}
+	if sp.TenantID != tenantID {
+		return "", "", invalid("principal %s belongs to another tenant", id)
+	}
+	return serviceprincipal.PrincipalServicePrincipal, sp.DisplayName, nil
+}
+
+// UnassignAppRole deletes an app role assignment, with the same
+// permissions as AssignAppRole.
+func (d *Directory) UnassignAppRole(ctx context.Context, actor Actor, assignmentID string) error {
+	return d.mutate(ctx, actor, func(o *op) error {
+		a, err := store.Assignments.Get(o.tx, assignmentID)
+		if err != nil {
+			return err
+		}
+		res, err := store.ServicePrincipals.Get(o.tx, a.ResourceID)
+		if err != nil {
+			return err
+		}
+		if a.PrincipalType == serviceprincipal.PrincipalServicePrincipal {
+			c, err := o.caller(res.TenantID)
+			if err != nil {
+				return err
+			}
+			if err := tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID); err != nil {
+				return err
+			}
+		} else if err := o.requireSPManager(res); err != nil {
+			return err
+		}
+		if err := store.Assignments.Delete(o.tx, a.ID); err != nil {
+			return err
+		}
+		return o.audit(a.TenantID, "appRoleAssignment.delete", store.Assignments, a.ID, a, nil)
+	})
+}

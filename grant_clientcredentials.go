@@ -1,0 +1,113 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/token"
+)
+
+// ClientCredentials issues an app-only access token (client credentials
+// grant): the client authenticates with a secret, a certificate assertion
+// or a federated credential and asks for "{resource}/.default"; the token
+// carries the application permissions (roles) assigned to its service
+// principal on the resource's. The path does one store read transaction
+// and one signature.
+func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	resourceID, err := defaultScopeResource(req.Scope)
+	if err != nil {
+		return nil, err
+	}
+	d.prepareFederated(ctx, &req)
+	var claims token.AccessClaims
+	var v1 bool
+	now := d.clock()
+	err = d.st.View(ctx, func(tx store.ReadTx) error {
+		t, err := tenantForApp(tx, req.Tenant)
+		if err != nil {
+			return err
+		}
+		client, err := clientApp(tx, req.ClientID, t, req.Tenant)
+		if err != nil {
+			return err
+		}
+		auth, err := d.tokens.authenticate(ctx, client, t, req, now, false)
+		if err != nil {
+			return err
+		}
+		clientSP, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(client.AppID, t.ID))
+		if errors.Is(err, store.ErrNotFound) {
+			return tokenErr(OAuthInvalidClient, 7000229, "The client application %s is missing service principal in the tenant %s.", client.AppID, t.ID)
+		} else if err != nil {
+			return err
+		}
+		if !clientSP.Usable() {
+			return tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", client.AppID, clientSP.DisplayName)
+		}
+		res, resSP, err := resolveResource(tx, resourceID, t)
+		if err != nil {
+			return err
+		}
+		held, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, clientSP.ID)
+		if err != nil {
+			return err
+		}
+		holder := serviceprincipal.Holder{ID: clientSP.ID, Type: serviceprincipal.PrincipalServicePrincipal}
+		if resSP.AppRoleAssignmentRequired && !serviceprincipal.IsAssigned(resSP, holder, held, now) {
+			return tokenErr(OAuthInvalidClient, 501051, "Application '%s'(%s) is not assigned to a role for the application '%s'(%s).", client.AppID, client.DisplayName, res.AppID, res.DisplayName)
+		}
+		roles := serviceprincipal.RolesFor(resSP, holder, held, now)
+		version := token.Version(res.AccessTokenVersion())
+		v1 = version == 1
+		aud := res.AppID
+		if v1 {
+			aud = resourceID // v1: the resource as requested
+		}
+		aio, rh := token.NewOpaqueClaims(d.tokens.cfg.Random)
+		claims = token.BuildAccess(token.Access{
+			Version: version, Authority: d.tokens.cfg.Authority, TenantID: t.ID, Audience: aud,
+			ClientAppID: client.AppID, ClientAuth: auth, AppOnly: true, ClientObjectID: clientSP.ID, IncludeAppIDType: hasOptionalClaim(res, "idtyp"),
+			Roles: roles, TokenID: token.NewTokenID(d.tokens.cfg.Random), IssuedAt: now,
+			Lifetime: d.tokens.cfg.AccessTokenLifetime, AIO: aio, RH: rh,
+			Extra: optionalAccessClaims(res, resSP, nil, ""),
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	at, err := d.tokens.sign(ctx, &claims, v1)
+	if err != nil {
+		return nil, err
+	}
+	secs := int(d.tokens.cfg.AccessTokenLifetime / time.Second)
+	return &TokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at}, nil
+}
+
+// defaultScopeResource checks a client-credentials scope: exactly one
+// "{resource}/.default" (OIDC scopes, which MSAL always adds, are ignored).
+func defaultScopeResource(scope string) (string, error) {
+	if err := checkScopeBounds(scope); err != nil {
+		return "", err
+	}
+	var resource string
+	for _, s := range strings.Fields(scope) {
+		if consent.IsOIDCScope(s) {
+			continue
+		}
+		r, v := consent.SplitScope(s)
+		if v != consent.DefaultScope || resource != "" {
+			return "", tokenErr(OAuthInvalidScope, 1002012, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", safe(s))
+		}
+		resource = r
+	}
+	if resource == "" {
+		return "", tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'scope'.")
+	}
+	return resource, nil
+}

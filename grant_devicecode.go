@@ -1,0 +1,232 @@
+package tenantry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
+)
+
+// DeviceAuthorization is the response of the device authorization
+// endpoint.
+type DeviceAuthorization struct {
+	DeviceCode      string `json:"device_code"`
+	UserCode        string `json:"user_code"`
+	VerificationURI string `json:"verification_uri"`
+	ExpiresIn       int    `json:"expires_in"`
+	Interval        int    `json:"interval"`
+	Message         string `json:"message"`
+}
+
+// DeviceCode starts the device code flow for a public client
+// (isFallbackPublicClient must be true, as "Allow public client flows" in
+// Entra): it returns the device code the client polls with and the user
+// code the user enters.
+func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, scope string) (*DeviceAuthorization, error) {
+	deviceCode, err := newOpaque(32)
+	if err != nil {
+		return nil, err
+	}
+	userCode, err := newUserCode()
+	if err != nil {
+		return nil, err
+	}
+	sr, err := parseScope(scope)
+	if err != nil {
+		return nil, err
+	}
+	scope = sr.String() // only the parsed, bounded form is stored and audited
+	var out *DeviceAuthorization
+	err = d.mutate(ctx, System, func(o *op) error {
+		client, err := store.Applications.One(o.tx, store.AppByAppID, clientID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
+			return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(clientID))
+		} else if err != nil {
+			return err
+		}
+		if !client.IsFallbackPublicClient {
+			return tokenErr(OAuthInvalidClient, 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (Public client flows are not allowed for application '%s'.)", client.AppID)
+		}
+		tid := ""
+		switch strings.ToLower(tenantSegment) {
+		case "common", "organizations", "consumers":
+			if strings.EqualFold(tenantSegment, "consumers") {
+				tid = tenant.ConsumersID
+			}
+		default:
+			t, err := lookupTenant(o.tx, tenantSegment)
+			if err != nil {
+				return err
+			}
+			if err := audienceGate(client, t, tenantSegment); err != nil {
+				return err
+			}
+			tid = t.ID
+		}
+		if err := purgeExpiredCodes(o); err != nil {
+			return err
+		}
+		exp := o.now.Add(d.tokens.cfg.DeviceCodeLifetime)
+		dh := hashCode(codeKindDevice, deviceCode)
+		data, _ := json.Marshal(codeData{Grant: userGrant{TenantID: tid, ClientAppID: client.AppID, Scope: scope}, UserCode: userCode, Status: "pending", RedirectURI: tenantSegment})
+		if err := store.Codes.Create(o.tx, store.Code{ID: dh, Kind: codeKindDevice, TenantID: tid, ExpiresAt: exp, Data: data}); err != nil {
+			return err
+		}
+		link, _ := json.Marshal(codeData{DeviceHash: dh})
+		if err := store.Codes.Create(o.tx, store.Code{ID: hashCode(codeKindUser, userCode), Kind: codeKindUser, TenantID: tid, ExpiresAt: exp, Data: link}); err != nil {
+			return err
+		}
+		secs := int(d.tokens.cfg.DeviceCodeLifetime / time.Second)
+		out = &DeviceAuthorization{
+			DeviceCode: deviceCode, UserCode: userCode, VerificationURI: d.tokens.cfg.VerificationURI, ExpiresIn: secs, Interval: 5,
+			Message: fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", d.tokens.cfg.VerificationURI, userCode),
+		}
+		return o.audit(tid, "deviceCode.issue", store.Codes, dh, nil, map[string]any{"clientAppId": client.AppID, "scope": scope})
+	})
+	return out, err
+}
+
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ23456789"
+
+func newUserCode() (string, error) {
+	b, err := newOpaqueBytes(9)
+	if err != nil {
+		return "", err
+	}
+	out := make([]byte, 9)
+	for i, c := range b {
+		out[i] = userCodeAlphabet[int(c)%len(userCodeAlphabet)]
+	}
+	return string(out), nil
+}
+
+// ApproveDeviceCode is the user's side of the device code flow: the
+// signed-in user enters the user code and approves (or, with approve
+// false, declines). Consent is handled as in Authorize.
+func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode string, approve bool) error {
+	return d.mutate(ctx, UserActor(userID), func(o *op) error {
+		link, err := store.Codes.Get(o.tx, hashCode(codeKindUser, strings.ToUpper(strings.TrimSpace(userCode))))
+		if errors.Is(err, store.ErrNotFound) {
+			return tokenErr(OAuthBadVerificationCode, 70018, "The user code is invalid.")
+		} else if err != nil {
+			return err
+		}
+		var ld codeData
+		if err := json.Unmarshal(link.Data, &ld); err != nil {
+			return err
+		}
+		c, err := store.Codes.Get(o.tx, ld.DeviceHash)
+		if err != nil {
+			return err
+		}
+		var cd codeData
+		if err := json.Unmarshal(c.Data, &cd); err != nil {
+			return err
+		}
+		if !o.now.Before(c.ExpiresAt) {
+			return tokenErr(OAuthExpiredToken, 70019, "The device code has expired.")
+		}
+		if cd.Status != "pending" {
+			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already used.")
+		}
+		u, err := store.Users.Get(o.tx, userID)
+		if err != nil {
+			return tokenErr(OAuthInvalidGrant, 50034, "The user account does not exist.").with(err)
+		}
+		t, err := signInTenant(o.tx, cd.RedirectURI, u)
+		if err != nil {
+			return err
+		}
+		if cd.Grant.TenantID != "" && cd.Grant.TenantID != t.ID {
+			return tokenErr(OAuthInvalidGrant, 50020, "The user is not a member of the tenant the device code was issued for.")
+		}
+		cd.Grant.TenantID, cd.Grant.UserID, cd.Grant.AuthTime = t.ID, u.ID, o.now
+		if approve {
+			client, err := store.Applications.One(o.tx, store.AppByAppID, cd.Grant.ClientAppID)
+			if err != nil || client.IsDeleted() {
+				return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", cd.Grant.ClientAppID).with(err)
+			}
+			if err := audienceGate(client, t, cd.RedirectURI); err != nil {
+				return err
+			}
+			if _, err := d.consentAtSignIn(o, cd.Grant, ""); err != nil {
+				return err
+			}
+			if _, err := d.userTokens(o.tx, cd.Grant, o.now, token.ClientAuthPublic); err != nil {
+				return err
+			}
+			cd.Status = "approved"
+		} else {
+			cd.Status = "declined"
+		}
+		c = c.Clone()
+		if c.Data, err = json.Marshal(cd); err != nil {
+			return err
+		}
+		c.TenantID = t.ID
+		if err := store.Codes.Put(o.tx, c); err != nil {
+			return err
+		}
+		return o.audit(t.ID, "deviceCode."+cd.Status, store.Codes, c.ID, nil, map[string]any{"clientAppId": cd.Grant.ClientAppID, "userId": u.ID})
+	})
+}
+
+// pollDeviceCode answers a device code poll: pending, declined, expired,
+// or tokens (once).
+func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	var pt *pendingTokens
+	err := d.mutate(ctx, System, func(o *op) error {
+		c, cd, err := loadCode(o.tx, codeKindDevice, req.DeviceCode, tokenErr(OAuthBadVerificationCode, 70018, "The device code is invalid."))
+		if err != nil {
+			return err
+		}
+		if req.ClientID != cd.Grant.ClientAppID {
+			return tokenErr(OAuthBadVerificationCode, 70018, "The device code was issued to a different client.")
+		}
+		if cd.Grant.TenantID != "" {
+			if err := checkSegment(o.tx, req.Tenant, cd.Grant.TenantID); err != nil {
+				return err
+			}
+		}
+		if c.RedeemedAt != nil {
+			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already redeemed.")
+		}
+		if !o.now.Before(c.ExpiresAt) {
+			return tokenErr(OAuthExpiredToken, 70019, "Verification code expired.")
+		}
+		switch cd.Status {
+		case "pending":
+			return tokenErr(OAuthAuthorizationPending, 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+		case "declined":
+			return tokenErr(OAuthAuthorizationDeclined, 70020, "The user declined the authorization request.")
+		}
+		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
+		if err != nil {
+			return err
+		}
+		cd.Grant.Confidential = auth != token.ClientAuthPublic
+		if pt, err = d.userTokens(o.tx, cd.Grant, o.now, auth); err != nil {
+			return err
+		}
+		if err := d.tokens.startChain(pt, auth); err != nil {
+			return err
+		}
+		c = c.Clone()
+		now := o.now
+		c.RedeemedAt = &now
+		if err := store.Codes.Put(o.tx, c); err != nil {
+			return err
+		}
+		return o.audit(cd.Grant.TenantID, "token.redeemDeviceCode", store.Codes, c.ID, nil, codeSummary(c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(ctx, pt, req.ClientInfo)
+}

@@ -1,0 +1,74 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/token"
+)
+
+// onBehalfOf exchanges a user's access token for the middle tier (the
+// client) for a token to a downstream API, limited to what the middle tier
+// was granted for that user.
+func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	if req.RequestedTokenUse != "on_behalf_of" {
+		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the parameter 'requested_token_use' with the value 'on_behalf_of'.")
+	}
+	if req.Assertion == "" {
+		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'assertion'.")
+	}
+	now := d.clock()
+	var mid application.Application
+	if err := d.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		mid, err = store.Applications.One(tx, store.AppByAppID, req.ClientID)
+		return err
+	}); err != nil {
+		return nil, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(req.ClientID))
+	}
+	v, err := d.Validator(append([]string{mid.AppID}, mid.IdentifierURIs...))
+	if err != nil {
+		return nil, err
+	}
+	p, err := v.Validate(ctx, req.Assertion)
+	switch {
+	case errors.Is(err, token.ErrExpired), errors.Is(err, token.ErrNotYetValid):
+		return nil, tokenErr(OAuthInvalidGrant, 500133, "Assertion is not within its valid time range.").with(err)
+	case err != nil:
+		return nil, tokenErr(OAuthInvalidGrant, 50013, "Assertion failed signature validation or is invalid.").with(err)
+	}
+	if p.IsApp {
+		return nil, tokenErr(OAuthUnauthorizedClient, 7000114, "Application '%s' is not allowed to make application on-behalf-of calls.", mid.AppID)
+	}
+	var pt *pendingTokens
+	err = d.st.View(ctx, func(tx store.ReadTx) error {
+		if err := checkSegment(tx, req.Tenant, p.TenantID); err != nil {
+			return err
+		}
+		t, err := store.Tenants.Get(tx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		if _, err := clientApp(tx, mid.AppID, t, req.Tenant); err != nil {
+			return err
+		}
+		auth, err := d.tokens.authenticate(ctx, mid, t, req, now, false)
+		if err != nil {
+			return err
+		}
+		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, OnBehalfOf: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
+		u, err := store.Users.Get(tx, p.ObjectID)
+		if err == nil && !u.SessionValid(g.AuthTime) {
+			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked.").sub("bad_token")
+		}
+		pt, err = d.userTokens(tx, g, now, auth)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(ctx, pt, req.ClientInfo)
+}

@@ -1,0 +1,79 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// SignIn checks a user's password (for sign-in pages) and returns the
+// user. Failures do not say whether the account exists. Smart lockout
+// (Config.Lockout) counts an account's failures: once locked, the account
+// is refused with AADSTS50053, even with the right password, until the
+// lockout ends; a successful sign-in clears the count.
+func (d *Directory) SignIn(ctx context.Context, tenantSegment, userPrincipalName, password string) (tenant.User, error) {
+	var u tenant.User
+	var lock store.SignInLockout
+	now := d.clock()
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		if u, err = store.Users.One(tx, store.UserByUPN, strings.ToLower(userPrincipalName)); err != nil {
+			return err
+		}
+		lock, err = loadLockout(tx, u.ID)
+		return err
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return tenant.User{}, err
+	}
+	if err == nil && now.Before(lock.LockedUntil) {
+		return tenant.User{}, lockedOut()
+	}
+	bad := tokenErr(OAuthInvalidGrant, 50126, "Error validating credentials due to invalid username or password.")
+	// Hash even when the user is unknown or has no password, so that the
+	// answer's timing does not reveal which accounts exist.
+	hash := dummyPasswordHash()
+	if err == nil && u.PasswordHash != nil {
+		hash = *u.PasswordHash
+	}
+	if !hash.Verify(password) || err != nil || u.PasswordHash == nil {
+		if err == nil {
+			if err := d.recordFailure(ctx, u); err != nil {
+				return tenant.User{}, err
+			}
+		}
+		return tenant.User{}, bad
+	}
+	if lock.Failures > 0 {
+		if err := d.clearFailures(ctx, u.ID); err != nil {
+			return tenant.User{}, err
+		}
+	}
+	if err := d.st.View(ctx, func(tx store.ReadTx) error {
+		_, err := signInTenant(tx, tenantSegment, u)
+		return err
+	}); err != nil {
+		var te *TokenError
+		if errors.As(err, &te) {
+			return tenant.User{}, te
+		}
+		return tenant.User{}, bad
+	}
+	return u, nil
+}
+
+var (
+	dummyOnce sync.Once
+	dummyHash tenant.PasswordHash
+)
+
+func dummyPasswordHash() tenant.PasswordHash {
+	dummyOnce.Do(func() {
+		dummyHash, _ = tenant.HashPassword("tenantry-dummy-password", tenant.DefaultPasswordParams)
+	})
+	return dummyHash
+}
