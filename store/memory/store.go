@@ -148,7 +148,12 @@ func (rt *readTx) One(k store.Kind, index, key string) (any, error) {
 	if err := rt.check(); err != nil {
 		return nil, err
 	}
-	t := rt.s.tables[k.Name()]
+	return oneCommitted(rt.s.tables[k.Name()], k, index, key)
+}
+
+// oneCommitted returns the committed record holding key in a unique index
+// of t (nil if the kind has no records): one map access.
+func oneCommitted(t *table, k store.Kind, index, key string) (any, error) {
 	pos, err := indexPos(k, index)
 	if err != nil {
 		return nil, err

@@ -114,6 +114,29 @@ func (t *tx) Lookup(k store.Kind, index, key string) ([]any, error) {
 	return lookup(t.s.tables[k.Name()], t.overlay(k, false), k, index, key)
 }
 
+// One implements store.UniqueReader. Without pending writes to the kind
+// it reads the committed unique index, one map access as in View;
+// otherwise it merges the pending writes, as Lookup does.
+func (t *tx) One(k store.Kind, index, key string) (any, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	o := t.overlay(k, false)
+	if o == nil || len(o.writes) == 0 {
+		return oneCommitted(t.s.tables[k.Name()], k, index, key)
+	}
+	vs, err := lookup(t.s.tables[k.Name()], o, k, index, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%w: %s with %s %q", store.ErrNotFound, k.Name(), index, key)
+	}
+	return vs[0], nil
+}
+
+var _ store.UniqueReader = (*tx)(nil)
+
 // List implements store.ReadTx.
 func (t *tx) List(k store.Kind, index, key string, p store.Page) ([]any, string, error) {
 	if err := t.check(); err != nil {

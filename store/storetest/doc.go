@@ -15,7 +15,9 @@
 // It checks, each in a subtest named after it: round trips of every kind
 // and copying of written values; refusal of invalid values; ErrNotFound and
 // ErrAlreadyExists; unique index enforcement across committed and pending
-// writes; index maintenance on change and delete; revisions and optimistic
+// writes; that the optional [store.UniqueReader], wherever a transaction
+// offers it, agrees with Lookup for every unique index of every kind; index
+// maintenance on change and delete; revisions and optimistic
 // concurrency (PutIf); that reads in a transaction see its own writes; that
 // a failed write has no effect; atomicity of failed, panicking and
 // cancelled updates; read-only views; paging; the audit log; isolation of
@@ -23,4 +25,9 @@
 // state machine against a map model; and Close.
 //
 // The concurrency subtests start goroutines: run the suite with -race.
+//
+// [Replay] wraps a store so that every update function runs twice, the
+// first run rolled back. Run the suite, and the code that uses a store,
+// under it too: an update function with effects outside its transaction
+// then shows them.
 package storetest

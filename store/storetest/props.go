@@ -334,6 +334,9 @@ func (m *propKindModel[T]) check(rt *rapid.T, tx store.ReadTx, inTx bool) {
 			}
 		}
 	}
+	for _, d := range uniqueDisagreements(tx, m.c, m.keys) {
+		rt.Fatalf("inTx %v: %s", inTx, d)
+	}
 	index, key := "", ""
 	if rapid.Bool().Draw(rt, "list by index") {
 		ix := m.c.Indexes()[rapid.IntRange(0, len(m.c.Indexes())-1).Draw(rt, "list index")]

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"NotFound", testNotFound},
 		{"AlreadyExists", testAlreadyExists},
 		{"UniqueIndexes", testUniqueIndexes},
+		{"UniqueReader", testUniqueReader},
 		{"IndexMaintenance", testIndexMaintenance},
 		{"Revisions", testRevisions},
 		{"OptimisticConcurrency", testOptimisticConcurrency},
