@@ -163,6 +163,23 @@ func (t *tx) Audit(after int64, limit int) ([]store.AuditEvent, error) {
 	return out, nil
 }
 
+// AuditEvents implements store.ReadTx: the committed events followed by
+// this transaction's, with the Seqs they will get at commit.
+func (t *tx) AuditEvents(f store.AuditFilter, p store.LogPage) ([]store.AuditEvent, int64, error) {
+	if err := t.check(); err != nil {
+		return nil, 0, err
+	}
+	l := &t.s.audit
+	at := func(seq int64) *store.AuditEvent {
+		if seq <= l.n {
+			return l.at(seq)
+		}
+		return &t.audit[seq-l.n-1]
+	}
+	events, next := page(l.n+int64(len(t.audit)), at, f.Match, p)
+	return events, next, nil
+}
+
 // Put implements store.Tx.
 func (t *tx) Put(k store.Kind, v any, rev store.Rev) error {
 	if err := t.check(); err != nil {

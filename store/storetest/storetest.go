@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReadOnlyView", testReadOnlyView},
 		{"Paging", testPaging},
 		{"Audit", testAudit},
+		{"AuditFilters", testAuditFilters},
 		{"IsolationTransfer", testIsolationTransfer},
 		{"IsolationIndex", testIsolationIndex},
 		{"ConcurrentCounter", testConcurrentCounter},
