@@ -40,11 +40,13 @@ type Store interface {
 	// no effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// AppendSignIn appends e to the sign-in log. The sign-in log is not
-	// part of any transaction: the token service appends to it after a
-	// View (or inside one), never in an Update, and the event stays
-	// whatever becomes of a transaction running meanwhile. AppendSignIn
-	// waits for no transaction and no reader of the log, so that it
-	// costs the token path little; it prepares e with PrepareSignIn
+	// part of any transaction: the token path, which only reads records,
+	// appends to it after its View (or inside it), and an event stays
+	// whatever becomes of a transaction running meanwhile. Called from an
+	// update function it is an effect outside the transaction, made once
+	// per run. AppendSignIn waits for no transaction and no reader of the
+	// log, so that it costs the token path little; it prepares e with
+	// PrepareSignIn
 	// (refusing an invalid event with ErrInvalid, cutting long fields)
 	// and ignores e.Seq. Seqs start at 1 and increase strictly in append
 	// order, and an event is visible to SignIns only once every event
