@@ -87,3 +87,34 @@ func TestReplay(t *testing.T) {
 		_ = s.Update(t.Context(), func(store.Tx) error { panic("boom") })
 	}()
 }
+
+// TestReplayInPlace: an update function that changes a value it read in
+// place, and so the stored record behind the store's back, is reported
+// with ErrNotRerunnable; one that clones first is not.
+func TestReplayInPlace(t *testing.T) {
+	s := storetest.Replay(memory.New())
+	defer s.Close()
+	g := tenant.Group{ID: "g1", TenantID: "t1", DisplayName: "eng", GroupTypes: []string{"Unified"}}
+	if err := s.Update(t.Context(), func(tx store.Tx) error { return store.Groups.Create(tx, g) }); err != nil {
+		t.Fatal(err)
+	}
+	rename := func(clone bool) error {
+		return s.Update(t.Context(), func(tx store.Tx) error {
+			got, err := store.Groups.Get(tx, "g1")
+			if err != nil {
+				return err
+			}
+			if clone {
+				got = got.Clone()
+			}
+			got.GroupTypes[0] = "DynamicMembership"
+			return store.Groups.Put(tx, got)
+		})
+	}
+	if err := rename(false); !errors.Is(err, storetest.ErrNotRerunnable) {
+		t.Errorf("Update changing a read value in place returned %v, want ErrNotRerunnable", err)
+	}
+	if err := rename(true); err != nil {
+		t.Errorf("Update changing a clone returned %v, want success", err)
+	}
+}
