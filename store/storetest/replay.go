@@ -34,11 +34,11 @@ import (
 // offers store.UniqueReader whether or not the backend does (answering as
 // Collection.One does without it) and hides any other optional capability;
 // the second run gets the backend's transaction itself. The first run's
-// transaction is gone when the second starts, so a
-// transaction kept by fn fails like any kept transaction. If the first run
-// panics, the panic propagates and nothing is written. If s cannot run the
-// first transaction (a done context, a closed store), its error is
-// returned and fn does not run again. Every other method is s's own.
+// transaction is gone when the second starts, so a transaction kept by fn
+// fails like any kept transaction. If the first run panics, the panic
+// propagates and nothing is written. If s cannot run the first transaction
+// (a done context, a closed store), its error is returned and fn does not
+// run again. Every other method is s's own.
 func Replay(s store.Store) store.Store {
 	return replay{s}
 }
