@@ -122,7 +122,7 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 		o(&cfg)
 	}
 	ctx := context.Background()
-	d, err := New(ctx, Config{Now: clock.Now, NewID: testutil.IDs("flows"), Tokens: cfg})
+	d, err := New(ctx, Config{Store: ftFixtureStore(), Now: clock.Now, NewID: testutil.IDs("flows"), Tokens: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package store defines what tenantry needs from persistence: read
-// transactions, atomic read-modify-write transactions, typed errors and an
-// append-only audit log. Backends live in sub-packages (store/memory, the
+// transactions, atomic read-modify-write transactions, typed errors, an
+// append-only audit log written in those transactions, and a sign-in log
+// appended outside them. Backends live in sub-packages (store/memory, the
 // embedded default) and prove themselves with the conformance suite in
 // store/storetest.
 //
@@ -19,6 +20,15 @@
 // [Store.Update] runs a function whose writes commit atomically or not at
 // all. An update function may run more than once (backends retry
 // conflicts), so it must touch nothing but its transaction.
+//
+// # Logs
+//
+// The audit log records every mutation, in the mutation's transaction:
+// [Tx.AppendAudit] writes, [ReadTx.AuditEvents] reads a filtered page. The
+// sign-in log records every token request and sign-in, issued or refused;
+// the token path only reads records, so the log is appended outside any
+// transaction ([Store.AppendSignIn]) and read with [Store.SignIns]. Both
+// are ordered by a Seq and paged by it ([LogPage]), oldest or newest first.
 //
 // # Values are shared
 //

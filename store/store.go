@@ -22,6 +22,9 @@ var (
 	ErrClosed = errors.New("store: closed")
 	// ErrReadOnly: a write was attempted through a read transaction.
 	ErrReadOnly = errors.New("store: read-only transaction")
+	// ErrInvalid: a log event the store refuses to record (see
+	// PrepareSignIn).
+	ErrInvalid = errors.New("store: invalid event")
 )
 
 // Store is a transactional record store. Implementations must be safe for
@@ -36,8 +39,29 @@ type Store interface {
 	// the error matches ctx.Err(). fn may run more than once and must have
 	// no effects outside tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
-	// Close releases the store's resources. View and Update called after
-	// Close return ErrClosed.
+	// AppendSignIn appends e to the sign-in log. The sign-in log is not
+	// part of any transaction: the token path, which only reads records,
+	// appends to it after its View (or inside it), and an event stays
+	// whatever becomes of a transaction running meanwhile. Called from an
+	// update function it is an effect outside the transaction, made once
+	// per run. AppendSignIn waits for no transaction and no reader of the
+	// log, so that it costs the token path little; it prepares e with
+	// PrepareSignIn
+	// (refusing an invalid event with ErrInvalid, cutting long fields)
+	// and ignores e.Seq. Seqs start at 1 and increase strictly in append
+	// order, and an event is visible to SignIns only once every event
+	// appended before it is, so that a reader paging by Seq misses none.
+	// A done ctx appends nothing and returns an error matching ctx.Err():
+	// to record a request whose context may be cancelled, pass
+	// context.WithoutCancel(ctx).
+	AppendSignIn(ctx context.Context, e SignInEvent) error
+	// SignIns returns a page of the sign-in events that match f: those
+	// after p.After in p.Order, at most p.Limit of them. next is the Seq
+	// of the last event returned if more matching events follow the page
+	// (the cursor of the next page), else 0.
+	SignIns(ctx context.Context, f SignInFilter, p LogPage) (events []SignInEvent, next int64, err error)
+	// Close releases the store's resources. View, Update, AppendSignIn and
+	// SignIns called after Close return ErrClosed.
 	Close() error
 }
 
@@ -65,6 +89,12 @@ type ReadTx interface {
 	// Audit returns audit events with Seq > after, oldest first, at most
 	// limit (0 = all).
 	Audit(after int64, limit int) ([]AuditEvent, error)
+	// AuditEvents returns a page of the audit events that match f: those
+	// after p.After in p.Order, at most p.Limit of them. next is the Seq
+	// of the last event returned if more matching events follow the page
+	// (the cursor of the next page), else 0. Inside Update the log
+	// includes the transaction's own events, with the Seqs they will get.
+	AuditEvents(f AuditFilter, p LogPage) (events []AuditEvent, next int64, err error)
 }
 
 // UniqueReader is an optional capability of a ReadTx: the record holding a

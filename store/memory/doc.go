@@ -64,5 +64,16 @@
 // (the memory store knows it, because writers are serialised). Audit events
 // get Seqs 1, 2, 3, … in commit order with no gaps; the events of one
 // transaction are consecutive. The audit log is kept in chunks, so that an
-// append never copies it.
+// append never copies it. A filtered read of it scans the events after the
+// cursor (or before it, newest first) inside the View.
+//
+// # Sign-in log
+//
+// The sign-in log is a chunked log of its own with its own mutex, apart
+// from the transactions: [Store.AppendSignIn] takes that mutex for the
+// append alone and waits for no View, Update or reader. [Store.SignIns]
+// takes it only to copy the list of chunks (events already appended are
+// never written again), then scans outside it. Events get Seqs 1, 2, 3, …
+// in append order with no gaps. The log lives as long as the store: about
+// 250 bytes per event plus the strings it holds.
 package memory

@@ -24,6 +24,9 @@ type Store struct {
 	rev    store.Rev         // revision of the last commit that wrote records
 	audit  auditLog
 	closed bool // set under both wmu and mu
+	// signIns has a lock of its own: appending to it waits for neither
+	// transactions nor readers.
+	signIns signInLog
 }
 
 var _ store.Store = (*Store)(nil)
@@ -107,6 +110,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.tables, s.audit = nil, auditLog{}
+	s.signIns.close()
 	return nil
 }
 
@@ -148,7 +152,12 @@ func (rt *readTx) One(k store.Kind, index, key string) (any, error) {
 	if err := rt.check(); err != nil {
 		return nil, err
 	}
-	t := rt.s.tables[k.Name()]
+	return oneCommitted(rt.s.tables[k.Name()], k, index, key)
+}
+
+// oneCommitted returns the committed record holding key in a unique index
+// of t (nil if the kind has no records): one map access.
+func oneCommitted(t *table, k store.Kind, index, key string) (any, error) {
 	pos, err := indexPos(k, index)
 	if err != nil {
 		return nil, err
@@ -185,6 +194,17 @@ func (rt *readTx) Audit(after int64, limit int) ([]store.AuditEvent, error) {
 		return nil, err
 	}
 	return rt.s.audit.window(nil, after, limit), nil
+}
+
+// AuditEvents implements store.ReadTx. View holds the store's read lock,
+// so the log cannot change during the scan.
+func (rt *readTx) AuditEvents(f store.AuditFilter, p store.LogPage) ([]store.AuditEvent, int64, error) {
+	if err := rt.check(); err != nil {
+		return nil, 0, err
+	}
+	l := &rt.s.audit
+	events, next := page(l.n, l.at, f.Match, p)
+	return events, next, nil
 }
 
 func getCommitted(t *table, k store.Kind, id string) (any, store.Rev, error) {

@@ -114,6 +114,29 @@ func (t *tx) Lookup(k store.Kind, index, key string) ([]any, error) {
 	return lookup(t.s.tables[k.Name()], t.overlay(k, false), k, index, key)
 }
 
+// One implements store.UniqueReader. Without pending writes to the kind
+// it reads the committed unique index, one map access as in View;
+// otherwise it merges the pending writes, as Lookup does.
+func (t *tx) One(k store.Kind, index, key string) (any, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	o := t.overlay(k, false)
+	if o == nil || len(o.writes) == 0 {
+		return oneCommitted(t.s.tables[k.Name()], k, index, key)
+	}
+	vs, err := lookup(t.s.tables[k.Name()], o, k, index, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%w: %s with %s %q", store.ErrNotFound, k.Name(), index, key)
+	}
+	return vs[0], nil
+}
+
+var _ store.UniqueReader = (*tx)(nil)
+
 // List implements store.ReadTx.
 func (t *tx) List(k store.Kind, index, key string, p store.Page) ([]any, string, error) {
 	if err := t.check(); err != nil {
@@ -138,6 +161,23 @@ func (t *tx) Audit(after int64, limit int) ([]store.AuditEvent, error) {
 		}
 	}
 	return out, nil
+}
+
+// AuditEvents implements store.ReadTx: the committed events followed by
+// this transaction's, with the Seqs they will get at commit.
+func (t *tx) AuditEvents(f store.AuditFilter, p store.LogPage) ([]store.AuditEvent, int64, error) {
+	if err := t.check(); err != nil {
+		return nil, 0, err
+	}
+	l := &t.s.audit
+	at := func(seq int64) *store.AuditEvent {
+		if seq <= l.n {
+			return l.at(seq)
+		}
+		return &t.audit[seq-l.n-1]
+	}
+	events, next := page(l.n+int64(len(t.audit)), at, f.Match, p)
+	return events, next, nil
 }
 
 // Put implements store.Tx.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -118,6 +119,162 @@ func testAudit(t *testing.T, open func(*testing.T) store.Store) {
 				}
 			}
 		}
+		return nil
+	})
+}
+
+// auditMatches is the suite's own reading of store.AuditFilter.
+func auditMatches(f store.AuditFilter, e store.AuditEvent) bool {
+	for _, c := range [][2]string{{f.TenantID, e.TenantID}, {f.Actor, e.Actor}, {f.Action, e.Action}, {f.TargetKind, e.TargetKind}, {f.TargetID, e.TargetID}} {
+		if c[0] != "" && c[0] != c[1] {
+			return false
+		}
+	}
+	return (f.Since.IsZero() || e.Time.Equal(f.Since) || e.Time.After(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
+}
+
+// testAuditFilters: AuditEvents returns the events that match the filter
+// (tenant, actor, action, target kind and id, time range, and any
+// combination), in either order, in pages that follow the cursor, with a
+// transaction's own events included inside Update.
+func testAuditFilters(t *testing.T, open func(*testing.T) store.Store) {
+	s := open(t)
+	t1, t2 := id("tenant/one"), id("tenant/two")
+	tenants := []string{t1, t2, ""}
+	actors := []string{id("user/alice"), id("user/bob"), "system"}
+	actions := []string{"application.create", "application.update", "user.create", "servicePrincipal.delete"}
+	kinds := []string{"application", "application", "user", "servicePrincipal"}
+	event := func(n int) store.AuditEvent {
+		a := n % len(actions)
+		// Times mostly increase; every seventh event is older than its
+		// predecessor (a clock set back), and some share an instant.
+		tm := at(time.Duration(n/2) * time.Minute)
+		if n%7 == 6 {
+			tm = at(-time.Hour)
+		}
+		return store.AuditEvent{
+			Time: tm, TenantID: tenants[n%3], Actor: actors[(n/3)%3], Action: actions[a],
+			TargetKind: kinds[a], TargetID: id(fmt.Sprintf("target/%d", n%5)),
+			After: json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)),
+		}
+	}
+	const total = store.DefaultPageSize + 30
+	for b := 0; b < total; b += 10 {
+		update(t, s, "append events", func(tx store.Tx) error {
+			for n := b; n < min(b+10, total); n++ {
+				if err := tx.AppendAudit(event(n)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	var all []store.AuditEvent
+	view(t, s, "Audit(0, 0)", func(tx store.ReadTx) (err error) {
+		all, err = tx.Audit(0, 0)
+		return err
+	})
+	if len(all) != total {
+		t.Fatalf("audit log holds %d events, want %d", len(all), total)
+	}
+	filters := []store.AuditFilter{
+		{},
+		{TenantID: t1}, {TenantID: t2}, {TenantID: id("tenant/none")},
+		{Actor: actors[0]}, {Actor: "system"},
+		{Action: "application.update"}, {Action: "application"},
+		{TargetKind: "application"}, {TargetID: id("target/3")},
+		{TenantID: t1, Actor: actors[1], TargetKind: "application"},
+		{Since: at(10 * time.Minute)}, {Until: at(10 * time.Minute)},
+		{Since: at(5 * time.Minute), Until: at(20 * time.Minute)},
+		{Since: at(-time.Hour), Until: at(-time.Hour + time.Nanosecond)},
+		{Since: at(time.Minute), Until: at(time.Minute)},
+		{TenantID: t2, Since: at(3 * time.Minute), Until: at(40 * time.Minute), Action: "user.create"},
+	}
+	check := func(tx store.ReadTx, all []store.AuditEvent, label string) {
+		t.Helper()
+		for _, f := range filters {
+			var want []store.AuditEvent
+			for _, e := range all {
+				if auditMatches(f, e) {
+					want = append(want, e)
+				}
+			}
+			for _, order := range []store.LogOrder{store.OldestFirst, store.NewestFirst} {
+				w := want
+				if order == store.NewestFirst {
+					w = reversed(want)
+				}
+				for _, limit := range []int{1, 3, 0, total + 1} {
+					got, err := walkLog(func(p store.LogPage) ([]store.AuditEvent, int64, error) { return tx.AuditEvents(f, p) },
+						func(e store.AuditEvent) int64 { return e.Seq }, order, limit)
+					if !noErr(t, err, fmt.Sprintf("%s: AuditEvents(%+v), order %d, limit %d", label, f, order, limit)) {
+						continue
+					}
+					if len(w) == 0 && len(got) == 0 {
+						continue
+					}
+					if diff := cmp.Diff(w, got); diff != "" {
+						t.Errorf("%s: AuditEvents(%+v), order %d, limit %d returned other events (-want +got):\n%s", label, f, order, limit, diff)
+					}
+				}
+			}
+		}
+	}
+	view(t, s, "filters", func(tx store.ReadTx) error { check(tx, all, "View"); return nil })
+
+	// Cursors that are not the Seq of a matching event, or past the end.
+	view(t, s, "cursors", func(tx store.ReadTx) error {
+		f := store.AuditFilter{TenantID: t1} // events 0, 3, 6, …: Seqs 1, 4, 7, …
+		for _, c := range []struct {
+			p        store.LogPage
+			wantSeqs []int64
+			wantNext int64
+		}{
+			{store.LogPage{After: 2, Limit: 2}, []int64{4, 7}, 7},
+			{store.LogPage{After: 5, Limit: 2, Order: store.NewestFirst}, []int64{4, 1}, 0},
+			{store.LogPage{After: total + 50, Limit: 1}, nil, 0},
+			{store.LogPage{After: total + 50, Limit: 1, Order: store.NewestFirst}, []int64{all[len(all)-1-(len(all)-1)%3].Seq}, all[len(all)-1-(len(all)-1)%3].Seq},
+			{store.LogPage{After: 1, Limit: 5, Order: store.NewestFirst}, nil, 0},
+			{store.LogPage{After: -3, Limit: 1}, []int64{1}, 1},
+		} {
+			got, next, err := tx.AuditEvents(f, c.p)
+			if !noErr(t, err, "AuditEvents") {
+				continue
+			}
+			var seqs []int64
+			for _, e := range got {
+				seqs = append(seqs, e.Seq)
+			}
+			if !slices.Equal(seqs, c.wantSeqs) || next != c.wantNext {
+				t.Errorf("AuditEvents(tenant one, %+v) returned Seqs %v and cursor %d, want %v and %d", c.p, seqs, next, c.wantSeqs, c.wantNext)
+			}
+		}
+		return nil
+	})
+
+	// Inside Update: the transaction's own events, with the Seqs they get.
+	var inTx []store.AuditEvent
+	update(t, s, "own events", func(tx store.Tx) error {
+		inTx = slices.Clone(all)
+		for n := total; n < total+4; n++ {
+			if err := tx.AppendAudit(event(n)); err != nil {
+				return err
+			}
+			e := event(n)
+			e.Seq = all[len(all)-1].Seq + int64(n-total+1)
+			inTx = append(inTx, e)
+		}
+		check(tx, inTx, "Update with own events")
+		return nil
+	})
+	view(t, s, "after commit", func(tx store.ReadTx) error {
+		got, err := tx.Audit(0, 0)
+		if noErr(t, err, "Audit") {
+			if diff := cmp.Diff(inTx, got); diff != "" {
+				t.Errorf("committed audit log differs from what the transaction saw (-in tx +committed):\n%s", diff)
+			}
+		}
+		check(tx, inTx, "View after the commit")
 		return nil
 	})
 }

@@ -69,6 +69,11 @@ func (m *propModel) transaction(rt *rapid.T, s store.Store, n int, commit bool) 
 		restores = append(restores, k.save())
 	}
 	err := s.Update(rt.Context(), func(tx store.Tx) error {
+		// fn may run more than once (a backend retrying, or Replay): each
+		// run starts from the committed model.
+		for _, r := range restores {
+			r()
+		}
 		for range n {
 			k := m.kinds[rapid.IntRange(0, len(m.kinds)-1).Draw(rt, "kind")]
 			k.op(rt, tx)
@@ -195,7 +200,7 @@ func pool(prefix string, n int) []string {
 
 func (m *propKindModel[T]) save() func() {
 	saved := maps.Clone(m.recs)
-	return func() { m.recs = saved }
+	return func() { m.recs = maps.Clone(saved) }
 }
 
 // holder returns a record other than id that has key in unique index ix.
@@ -328,6 +333,9 @@ func (m *propKindModel[T]) check(rt *rapid.T, tx store.ReadTx, inTx bool) {
 				rt.Fatalf("Lookup %s by %s %q (inTx %v) returned other records (-model +store):\n%s", name, ix.Name, key, inTx, cmp.Diff(want, got))
 			}
 		}
+	}
+	for _, d := range uniqueDisagreements(tx, m.c, m.keys) {
+		rt.Fatalf("inTx %v: %s", inTx, d)
 	}
 	index, key := "", ""
 	if rapid.Bool().Draw(rt, "list by index") {

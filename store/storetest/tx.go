@@ -317,6 +317,7 @@ func testOwnWritesMany(t *testing.T, open func(*testing.T) store.Store) {
 		wantAll(t, tx, store.Users, "", "", 0, expect(""), what)
 	}
 	update(t, s, "many writes", func(tx store.Tx) error {
+		clear(model) // fn may run more than once: start from the committed state
 		var users []tenant.User
 		for i := range 60 {
 			u := newUser(fmt.Sprintf("bulk%02d", i), tenants[i%2])
@@ -584,7 +585,7 @@ func testReadOnlyView(t *testing.T, open func(*testing.T) store.Store) {
 }
 
 // testClose: View and Update after Close return ErrClosed without running
-// fn.
+// fn; so do AppendSignIn and SignIns.
 func testClose(t *testing.T, open func(*testing.T) store.Store) {
 	s := open(t)
 	newAtomicFixture(t, s)
@@ -594,6 +595,9 @@ func testClose(t *testing.T, open func(*testing.T) store.Store) {
 	ran := false
 	wantErr(t, s.View(t.Context(), func(store.ReadTx) error { ran = true; return nil }), store.ErrClosed, "View after Close")
 	wantErr(t, s.Update(t.Context(), func(store.Tx) error { ran = true; return nil }), store.ErrClosed, "Update after Close")
+	wantErr(t, s.AppendSignIn(t.Context(), signInEvent(0)), store.ErrClosed, "AppendSignIn after Close")
+	_, _, err := s.SignIns(t.Context(), store.SignInFilter{}, store.LogPage{})
+	wantErr(t, err, store.ErrClosed, "SignIns after Close")
 	if ran {
 		t.Error("View or Update after Close ran fn, want it not to")
 	}
