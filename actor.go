@@ -9,28 +9,62 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
-// Actor is who performs an operation: System, or a user given by object id
-// with UserActor. A user acts within its own tenant, with its directory
-// roles there.
-type Actor struct{ userID string }
+// Actor is who performs an operation: the operator (System) or a user of
+// a tenant (UserActor), who acts within her own tenant with her directory
+// roles there. The zero Actor is no one: every operation refuses it with an
+// error matching ErrForbidden and changes nothing, so an actor built from
+// a token without an object id never gains powers.
+type Actor struct {
+	kind   actorKind
+	userID string
+}
 
-// System is the actor for operations done by the operator or the library
-// itself; it passes every permission check.
-var System = Actor{}
+type actorKind uint8
 
-// UserActor returns the actor for the user with the given object id.
-func UserActor(userID string) Actor { return Actor{userID: userID} }
+const (
+	actorNone actorKind = iota
+	actorSystem
+	actorUser
+)
 
-// UserID returns the user's object id, or "" for System.
+// System returns the operator's actor: operations done by whoever runs the
+// Directory, or by the library itself. It passes every permission check,
+// so hand it only to trusted code; nothing a caller sends over a network
+// should ever become it.
+func System() Actor { return Actor{kind: actorSystem} }
+
+// UserActor returns the actor for the user with the given object id. An
+// empty id gives the zero Actor, which every operation refuses.
+func UserActor(userID string) Actor {
+	if userID == "" {
+		return Actor{}
+	}
+	return Actor{kind: actorUser, userID: userID}
+}
+
+// UserID returns the user's object id, or "" for System and the zero Actor.
 func (a Actor) UserID() string { return a.userID }
 
-// String returns "system" or "user:{id}", as written in the audit log.
+// IsSystem reports whether a is the operator's actor.
+func (a Actor) IsSystem() bool { return a.kind == actorSystem }
+
+// IsZero reports whether a is the zero Actor, which has no powers.
+func (a Actor) IsZero() bool { return a.kind == actorNone }
+
+// String returns "system", "user:{id}" or "none", as written in the audit
+// log.
 func (a Actor) String() string {
-	if a.userID == "" {
+	switch a.kind {
+	case actorSystem:
 		return "system"
+	case actorUser:
+		return "user:" + a.userID
 	}
-	return "user:" + a.userID
+	return "none"
 }
+
+// errNoActor refuses the zero Actor.
+var errNoActor = &tenant.ForbiddenError{Reason: "no actor: use tenantry.System() or tenantry.UserActor(id)"}
 
 // caller loads the acting user (which must belong to tenantID) with its
 // directory roles there.
@@ -39,8 +73,11 @@ func (o *op) caller(tenantID string) (tenant.Caller, error) {
 }
 
 func loadCaller(tx store.ReadTx, actor Actor, tenantID string) (tenant.Caller, error) {
-	if actor.userID == "" {
-		return tenant.Caller{}, nil
+	switch actor.kind {
+	case actorSystem:
+		return tenant.SystemCaller(), nil
+	case actorNone:
+		return tenant.Caller{}, errNoActor
 	}
 	u, err := store.Users.Get(tx, actor.userID)
 	if err != nil {
@@ -70,7 +107,7 @@ func (o *op) requireAppManager(app application.Application) error {
 	if err != nil {
 		return err
 	}
-	if c.User.ID == "" || c.Roles.IsAppAdmin() {
+	if c.IsSystem() || c.Roles.IsAppAdmin() {
 		return nil
 	}
 	if !c.User.AccountEnabled {
@@ -91,7 +128,7 @@ func (o *op) requireSPManager(sp serviceprincipal.ServicePrincipal) error {
 	if err != nil {
 		return err
 	}
-	if c.User.ID == "" || c.Roles.IsAppAdmin() {
+	if c.IsSystem() || c.Roles.IsAppAdmin() {
 		return nil
 	}
 	for _, id := range sp.Owners {

@@ -50,12 +50,12 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 		}
 		if a.AppID == "" {
 			a.AppID = d.newID()
-		} else if o.actor != System {
+		} else if o.actor != System() {
 			return &tenant.FieldError{Field: "appId", Reason: "is assigned by the directory"}
 		} else if err := appIDFree(o.tx, a.AppID); err != nil {
 			return err
 		}
-		if o.actor != System {
+		if o.actor != System() {
 			a.VerifiedPublisher = nil
 			if err := noCallerCredentials(a); err != nil {
 				return err
@@ -117,7 +117,7 @@ func noCallerCredentials(a application.Application) error {
 	return errors.Join(errs...)
 }
 
-func (d *Directory) validateApp(tx store.ReadTx, t tenant.Tenant, a application.Application) error {
+func (d *core) validateApp(tx store.ReadTx, t tenant.Tenant, a application.Application) error {
 	doms := make([]string, 0, len(t.VerifiedDomains))
 	for _, v := range t.VerifiedDomains {
 		doms = append(doms, v.Name)
@@ -165,7 +165,7 @@ func liveApp(tx store.ReadTx, objectID string) (application.Application, error) 
 // changeApp runs fn on a copy of the application with objectID, validates
 // the result, stores it, refreshes the copies its service principals keep
 // and records one audit event.
-func (d *Directory) changeApp(ctx context.Context, actor Actor, objectID, action string, fn func(o *op, a *application.Application) error) (application.Application, error) {
+func (d *core) changeApp(ctx context.Context, actor Actor, objectID, action string, fn func(o *op, a *application.Application) error) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
 		before, err := liveApp(o.tx, objectID)
@@ -280,7 +280,7 @@ func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, owne
 // verified publisher, the outcome of publisher verification. Only System
 // may call it: the low-risk user consent policy trusts it.
 func (d *Directory) SetVerifiedPublisher(ctx context.Context, actor Actor, objectID string, vp *application.VerifiedPublisher) (application.Application, error) {
-	if actor != System {
+	if actor != System() {
 		return application.Application{}, &tenant.ForbiddenError{Reason: "only the system records publisher verification"}
 	}
 	var out application.Application

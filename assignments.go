@@ -69,7 +69,7 @@ func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec Assignm
 		} else if err := o.requireSPManager(res); err != nil {
 			return err
 		}
-		a, err := newAssignment(d, o, res, spec, ptype, pname)
+		a, err := newAssignment(d.core, o, res, spec, ptype, pname)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec Assignm
 	return out, err
 }
 
-func newAssignment(d *Directory, o *op, res serviceprincipal.ServicePrincipal, spec AssignmentSpec, ptype, pname string) (serviceprincipal.AppRoleAssignment, error) {
+func newAssignment(d *core, o *op, res serviceprincipal.ServicePrincipal, spec AssignmentSpec, ptype, pname string) (serviceprincipal.AppRoleAssignment, error) {
 	a := serviceprincipal.AppRoleAssignment{
 		ID: d.newID(), TenantID: res.TenantID, AppRoleID: spec.AppRoleID,
 		PrincipalID: spec.PrincipalID, PrincipalType: ptype, PrincipalDisplayName: pname,

@@ -42,18 +42,18 @@ func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tn, _ := d.CreateTenant(ctx, System, TenantSpec{DisplayName: "Contoso"})
-	api, err := d.RegisterApplication(ctx, System, tn.ID, apiApp())
+	tn, _ := d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Contoso"})
+	api, err := d.RegisterApplication(ctx, System(), tn.ID, apiApp())
 	if err != nil {
 		b.Fatal(err)
 	}
 	v2 := 2
-	api, _ = d.UpdateApplication(ctx, System, api.ID, func(a *application.Application) error {
+	api, _ = d.UpdateApplication(ctx, System(), api.ID, func(a *application.Application) error {
 		a.IdentifierURIs = []string{"api://" + a.AppID}
 		a.API.RequestedAccessTokenVersion = &v2
 		return nil
 	})
-	client, _ := d.RegisterApplication(ctx, System, tn.ID, application.Application{
+	client, _ := d.RegisterApplication(ctx, System(), tn.ID, application.Application{
 		DisplayName: "Daemon",
 		Web:         &application.Web{RedirectURIs: []string{"https://app.contoso.com/cb"}},
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: api.AppID, ResourceAccess: []application.ResourceAccess{
@@ -61,9 +61,9 @@ func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {
 			{ID: "bbbbbbbb-0000-4000-8000-000000000001", Type: application.AccessRole},
 		}}},
 	})
-	cred, _ := d.AddPassword(ctx, System, client.ID, PasswordSpec{})
-	admin, _ := d.AddUser(ctx, System, tn.ID, UserSpec{UserPrincipalName: "admin@contoso.onmicrosoft.com", DisplayName: "Admin"})
-	_, _ = d.AssignDirectoryRole(ctx, System, tn.ID, admin.ID, tenant.RoleGlobalAdministrator)
+	cred, _ := d.AddPassword(ctx, System(), client.ID, PasswordSpec{})
+	admin, _ := d.AddUser(ctx, System(), tn.ID, UserSpec{UserPrincipalName: "admin@contoso.onmicrosoft.com", DisplayName: "Admin"})
+	_, _ = d.AssignDirectoryRole(ctx, System(), tn.ID, admin.ID, tenant.RoleGlobalAdministrator)
 	if _, err := d.Consent(ctx, UserActor(admin.ID), tn.ID, ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true}); err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func BenchmarkIssuance(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := env.d.Token(ctx, req); err != nil {
+				if _, err := env.d.Issuer().Token(ctx, req); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -117,13 +117,13 @@ func BenchmarkRedeemAndRefresh(b *testing.B) {
 	authorize := AuthorizeRequest{Tenant: env.tenantID, ClientID: env.client.AppID, RedirectURI: "https://app.contoso.com/cb", ResponseType: "code",
 		Scope: "openid offline_access " + env.api.IdentifierURIs[0] + "/Files.Read", CodeChallenge: token.S256Challenge(verifier), CodeChallengeMethod: "S256", UserID: env.userID}
 	redeem := func(code string) (*TokenResponse, error) {
-		return env.d.Token(ctx, TokenRequest{GrantType: GrantAuthorizationCode, Tenant: env.tenantID, ClientID: env.client.AppID, ClientSecret: env.secret,
+		return env.d.Issuer().Token(ctx, TokenRequest{GrantType: GrantAuthorizationCode, Tenant: env.tenantID, ClientID: env.client.AppID, ClientSecret: env.secret,
 			Code: code, RedirectURI: authorize.RedirectURI, CodeVerifier: verifier})
 	}
 	b.Run("AuthorizeAndRedeem", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			ar, err := env.d.Authorize(ctx, authorize)
+			ar, err := env.d.Issuer().Authorize(ctx, authorize)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func BenchmarkRedeemAndRefresh(b *testing.B) {
 			}
 		}
 	})
-	ar, err := env.d.Authorize(ctx, authorize)
+	ar, err := env.d.Issuer().Authorize(ctx, authorize)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func BenchmarkRedeemAndRefresh(b *testing.B) {
 		req := TokenRequest{GrantType: GrantRefreshToken, Tenant: env.tenantID, ClientID: env.client.AppID, ClientSecret: env.secret, RefreshToken: first.RefreshToken}
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := env.d.Token(ctx, req); err != nil {
+			if _, err := env.d.Issuer().Token(ctx, req); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -165,7 +165,7 @@ func BenchmarkMutation(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			if _, err := env.d.SetServicePrincipalEnabled(ctx, System, sp.ID, i%2 == 0); err != nil {
+			if _, err := env.d.SetServicePrincipalEnabled(ctx, System(), sp.ID, i%2 == 0); err != nil {
 				b.Fatal(err)
 			}
 		}

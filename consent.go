@@ -78,7 +78,7 @@ func (d *Directory) Consent(ctx context.Context, actor Actor, tenantID string, s
 
 // consentIn does the work of Consent inside an operation, without the audit
 // event (the token flows reuse it for consent at sign-in).
-func (d *Directory) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResult, error) {
+func (d *core) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResult, error) {
 	var out ConsentResult
 	t, err := store.Tenants.Get(o.tx, tenantID)
 	if err != nil {

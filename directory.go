@@ -56,11 +56,23 @@ type Config struct {
 	Lockout LockoutConfig
 }
 
-// Directory is the imperative shell of tenantry: it runs the pure rules of
-// the domain packages inside store transactions. Every mutating operation
-// loads what it needs, decides, and writes in one transaction together with
-// exactly one audit event. A Directory is safe for concurrent use.
-type Directory struct {
+// Directory is the management side of tenantry's imperative shell: it runs
+// the pure rules of the domain packages inside store transactions. Every
+// mutating operation loads what it needs, decides, and writes in one
+// transaction together with exactly one audit event. Its token service is
+// [Directory.Issuer]. A Directory is safe for concurrent use.
+type Directory struct{ *core }
+
+// Issuer is the token service of a Directory: the OAuth 2.0 and OpenID
+// Connect flows (Token, Authorize, the device code flow, SignIn), the
+// signing keys (RotateKeys, WithdrawKey, JWKS, KeySource) and validation of
+// tokens for APIs registered in the directory. It shares the Directory's
+// store, clock and keys; obtain it with [Directory.Issuer]. An Issuer is
+// safe for concurrent use.
+type Issuer struct{ *core }
+
+// core holds what the Directory and its Issuer share.
+type core struct {
 	st     store.Store
 	now    func() time.Time
 	newID  func() string
@@ -72,7 +84,7 @@ type Directory struct {
 // New returns a Directory over cfg.Store and makes sure the consumers
 // tenant (personal Microsoft accounts) exists.
 func New(ctx context.Context, cfg Config) (*Directory, error) {
-	d := &Directory{st: cfg.Store, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, locks: cfg.Lockout.withDefaults()}
+	d := &core{st: cfg.Store, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, locks: cfg.Lockout.withDefaults()}
 	if d.st == nil {
 		d.st = memory.New()
 	}
@@ -95,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Directory, error) {
 		if err := store.Tenants.Create(tx, c); err != nil {
 			return err
 		}
-		return tx.AppendAudit(auditEvent(d.clock(), System, c.ID, "tenant.create", store.Tenants, c.ID, nil, c))
+		return tx.AppendAudit(auditEvent(d.clock(), System(), c.ID, "tenant.create", store.Tenants, c.ID, nil, c))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenantry: init: %w", err)
@@ -105,8 +117,11 @@ func New(ctx context.Context, cfg Config) (*Directory, error) {
 		return nil, err
 	}
 	d.tokens = ts
-	return d, nil
+	return &Directory{core: d}, nil
 }
+
+// Issuer returns the Directory's token service.
+func (d *Directory) Issuer() *Issuer { return &Issuer{core: d.core} }
 
 // Store returns the underlying store, for reads the Directory does not
 // wrap. Write through the Directory, or the audit log and invariants are
@@ -116,11 +131,11 @@ func (d *Directory) Store() store.Store { return d.st }
 // Close closes the store.
 func (d *Directory) Close() error { return d.st.Close() }
 
-func (d *Directory) clock() time.Time { return d.now().UTC().Truncate(time.Microsecond) }
+func (d *core) clock() time.Time { return d.now().UTC().Truncate(time.Microsecond) }
 
 // op is one mutating operation in progress.
 type op struct {
-	d      *Directory
+	d      *core
 	tx     store.Tx
 	now    time.Time
 	actor  Actor
@@ -129,7 +144,10 @@ type op struct {
 
 // mutate runs fn in one transaction; fn must record exactly one audit
 // event through op.audit.
-func (d *Directory) mutate(ctx context.Context, actor Actor, fn func(o *op) error) error {
+func (d *core) mutate(ctx context.Context, actor Actor, fn func(o *op) error) error {
+	if actor.IsZero() {
+		return errNoActor
+	}
 	return d.st.Update(ctx, func(tx store.Tx) error {
 		o := &op{d: d, tx: tx, now: d.clock(), actor: actor}
 		if err := fn(o); err != nil {

@@ -117,7 +117,7 @@ func (m *dirMachine) pickActor(t *rapid.T, tenantID string) Actor {
 		}
 	}
 	if len(in) == 0 || rapid.IntRange(0, 4).Draw(t, "systemActor") == 0 {
-		return System
+		return System()
 	}
 	return UserActor(rapid.SampledFrom(in).Draw(t, "actor").id)
 }
@@ -139,7 +139,7 @@ func (m *dirMachine) CreateTenant(t *rapid.T) {
 		t.Skip("enough tenants")
 	}
 	name := fmt.Sprintf("T%d", len(m.tenants))
-	tn, err := m.d.CreateTenant(m.ctx, System, TenantSpec{DisplayName: name})
+	tn, err := m.d.CreateTenant(m.ctx, System(), TenantSpec{DisplayName: name})
 	m.mutated(t, "CreateTenant", err)
 	if err != nil {
 		t.Fatalf("CreateTenant: %v", err)
@@ -152,7 +152,7 @@ func (m *dirMachine) AddUser(t *rapid.T) {
 	tid := m.pickTenant(t)
 	admin := rapid.Bool().Draw(t, "admin")
 	n := len(m.users)
-	u, err := m.d.AddUser(m.ctx, System, tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@x%d.example.com", n, n), DisplayName: fmt.Sprint("User ", n)})
+	u, err := m.d.AddUser(m.ctx, System(), tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@x%d.example.com", n, n), DisplayName: fmt.Sprint("User ", n)})
 	m.mutated(t, "AddUser", err)
 	if err != nil {
 		t.Fatalf("AddUser: %v", err)
@@ -160,7 +160,7 @@ func (m *dirMachine) AddUser(t *rapid.T) {
 	m.checkStored(t, store.Users, u.ID, u)
 	if admin {
 		role := rapid.SampledFrom([]string{tenant.RoleGlobalAdministrator, tenant.RoleApplicationAdministrator, tenant.RoleApplicationDeveloper}).Draw(t, "role")
-		_, err := m.d.AssignDirectoryRole(m.ctx, System, tid, u.ID, role)
+		_, err := m.d.AssignDirectoryRole(m.ctx, System(), tid, u.ID, role)
 		m.mutated(t, "AssignDirectoryRole", err)
 		if err != nil {
 			t.Fatalf("AssignDirectoryRole: %v", err)
@@ -512,7 +512,7 @@ func (m *dirMachine) RestoreApplication(t *rapid.T) {
 	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
 	orig := m.deleted[id]
 	deletedAt := *must(m.d.Application(m.ctx, id)).DeletedDateTime
-	restored, err := m.d.RestoreApplication(m.ctx, System, id)
+	restored, err := m.d.RestoreApplication(m.ctx, System(), id)
 	m.mutated(t, "RestoreApplication", err)
 	expired := m.clock.Now().UTC().Sub(deletedAt) > RestoreWindow
 	if expired != errors.Is(err, ErrRestoreExpired) {
@@ -541,7 +541,7 @@ func (m *dirMachine) PurgeApplication(t *rapid.T) {
 	}
 	slices.Sort(ids)
 	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
-	err := m.d.PurgeApplication(m.ctx, System, id)
+	err := m.d.PurgeApplication(m.ctx, System(), id)
 	m.mutated(t, "PurgeApplication", err)
 	if err != nil {
 		t.Fatalf("purge: %v", err)

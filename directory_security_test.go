@@ -35,12 +35,12 @@ func TestGroupMembershipAuditNamesOnlyTheMember(t *testing.T) {
 		u := f.user(tn.ID, fmt.Sprintf("m%d@contoso.onmicrosoft.com", i))
 		members = append(members, tenant.Ref{ID: u.ID, Type: tenant.MemberUser})
 	}
-	g, err := f.d.AddGroup(f.ctx, System, tn.ID, GroupSpec{DisplayName: "Big", Members: members})
+	g, err := f.d.AddGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "Big", Members: members})
 	if err != nil {
 		t.Fatal(err)
 	}
 	newcomer := f.user(tn.ID, "new@contoso.onmicrosoft.com")
-	if _, err := f.d.AddGroupMember(f.ctx, System, g.ID, tenant.Ref{ID: newcomer.ID, Type: tenant.MemberUser}); err != nil {
+	if _, err := f.d.AddGroupMember(f.ctx, System(), g.ID, tenant.Ref{ID: newcomer.ID, Type: tenant.MemberUser}); err != nil {
 		t.Fatal(err)
 	}
 	check := func(action, field, other string) {
@@ -67,7 +67,7 @@ func TestGroupMembershipAuditNamesOnlyTheMember(t *testing.T) {
 		}
 	}
 	check("group.addMember", "after", members[0].ID)
-	if _, err := f.d.RemoveGroupMember(f.ctx, System, g.ID, newcomer.ID); err != nil {
+	if _, err := f.d.RemoveGroupMember(f.ctx, System(), g.ID, newcomer.ID); err != nil {
 		t.Fatal(err)
 	}
 	check("group.removeMember", "before", members[0].ID)
@@ -211,7 +211,7 @@ func TestHomeServicePrincipalOwnersFollowTheApplication(t *testing.T) {
 	}
 	// A manifest-created application's home SP has its owners.
 	const appID = "0e000000-0000-4000-8000-0000000000aa"
-	if _, err := f.d.Apply(f.ctx, System, Manifest{Tenants: []ManifestTenant{{ID: tn.ID, DisplayName: tn.DisplayName,
+	if _, err := f.d.Apply(f.ctx, System(), Manifest{Tenants: []ManifestTenant{{ID: tn.ID, DisplayName: tn.DisplayName,
 		Applications: []application.Application{{AppID: appID, DisplayName: "Declared", Owners: []string{bob.ID}}}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +246,11 @@ func TestReportListsDivergentHomeOwners(t *testing.T) {
 
 func TestUserPrincipalNameNamespace(t *testing.T) {
 	f := newFixture(t)
-	contoso, err := f.d.CreateTenant(f.ctx, System, TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}})
+	contoso, err := f.d.CreateTenant(f.ctx, System(), TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fabrikam, err := f.d.CreateTenant(f.ctx, System, TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}})
+	fabrikam, err := f.d.CreateTenant(f.ctx, System(), TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,12 +270,12 @@ func TestUserPrincipalNameNamespace(t *testing.T) {
 		{UserActor(fadmin.ID), "ceo@fabrikam.onmicrosoft.com", true, false},      // a guest carries #EXT#
 		{UserActor(fadmin.ID), "#EXT#@fabrikam.onmicrosoft.com", true, false},    // with an alias before it
 		{UserActor(fadmin.ID), "ceo_contoso.com#EXT#@contoso.onmicrosoft.com", true, false},
-		{System, "ceo@contoso.com", false, false}, // not even System takes a verified domain of another tenant
-		{System, "ceo_contoso.com#EXT#@contoso.com", true, false},
+		{System(), "ceo@contoso.com", false, false}, // not even System() takes a verified domain of another tenant
+		{System(), "ceo_contoso.com#EXT#@contoso.com", true, false},
 		{UserActor(fadmin.ID), "ana@fabrikam.com", false, true},
 		{UserActor(fadmin.ID), "ben@fabrikam.onmicrosoft.com", false, true},
 		{UserActor(fadmin.ID), "ceo_contoso.com#EXT#@fabrikam.onmicrosoft.com", true, true},
-		{System, "seed@unclaimed.example.com", false, true}, // System seeds a domain nobody verified
+		{System(), "seed@unclaimed.example.com", false, true}, // System() seeds a domain nobody verified
 	} {
 		spec := UserSpec{UserPrincipalName: tc.upn, Guest: tc.guest}
 		if tc.guest {
@@ -298,11 +298,11 @@ func TestUserPrincipalNameNamespace(t *testing.T) {
 		}
 	}
 	// The real owner of the domain still creates its user.
-	if _, err := f.d.AddUser(f.ctx, System, contoso.ID, UserSpec{UserPrincipalName: "ceo@contoso.com"}); err != nil {
+	if _, err := f.d.AddUser(f.ctx, System(), contoso.ID, UserSpec{UserPrincipalName: "ceo@contoso.com"}); err != nil {
 		t.Fatalf("contoso cannot create its own user: %v", err)
 	}
 	// Manifests follow the same rule.
-	_, err = f.d.Apply(f.ctx, System, Manifest{Tenants: []ManifestTenant{{ID: fabrikam.ID, DisplayName: fabrikam.DisplayName,
+	_, err = f.d.Apply(f.ctx, System(), Manifest{Tenants: []ManifestTenant{{ID: fabrikam.ID, DisplayName: fabrikam.DisplayName,
 		Users: []ManifestUser{{UserPrincipalName: "cfo@contoso.com"}}}}})
 	var fe *tenant.FieldError
 	if !errors.As(err, &fe) || fe.Field != "userPrincipalName" {

@@ -38,7 +38,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) tenant(name string) tenant.Tenant {
 	f.t.Helper()
-	tn, err := f.d.CreateTenant(f.ctx, System, TenantSpec{DisplayName: name})
+	tn, err := f.d.CreateTenant(f.ctx, System(), TenantSpec{DisplayName: name})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -47,12 +47,12 @@ func (f *fixture) tenant(name string) tenant.Tenant {
 
 func (f *fixture) user(tenantID, upn string, roles ...string) tenant.User {
 	f.t.Helper()
-	u, err := f.d.AddUser(f.ctx, System, tenantID, UserSpec{UserPrincipalName: upn, DisplayName: upn})
+	u, err := f.d.AddUser(f.ctx, System(), tenantID, UserSpec{UserPrincipalName: upn, DisplayName: upn})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, r := range roles {
-		if _, err := f.d.AssignDirectoryRole(f.ctx, System, tenantID, u.ID, r); err != nil {
+		if _, err := f.d.AssignDirectoryRole(f.ctx, System(), tenantID, u.ID, r); err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func (f *fixture) user(tenantID, upn string, roles ...string) tenant.User {
 
 func (f *fixture) app(tenantID string, a application.Application) application.Application {
 	f.t.Helper()
-	out, err := f.d.RegisterApplication(f.ctx, System, tenantID, a)
+	out, err := f.d.RegisterApplication(f.ctx, System(), tenantID, a)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -84,12 +84,12 @@ func TestRegisterApplicationPermissions(t *testing.T) {
 	member := f.user(contoso.ID, "member@contoso.onmicrosoft.com")
 	dev := f.user(contoso.ID, "dev@contoso.onmicrosoft.com", tenant.RoleApplicationDeveloper)
 	admin := f.user(contoso.ID, "admin@contoso.onmicrosoft.com", tenant.RoleApplicationAdministrator)
-	guest, err := f.d.AddUser(f.ctx, System, contoso.ID, UserSpec{UserPrincipalName: "g_other.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: other.ID})
+	guest, err := f.d.AddUser(f.ctx, System(), contoso.ID, UserSpec{UserPrincipalName: "g_other.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: other.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	disabled := f.user(contoso.ID, "off@contoso.onmicrosoft.com")
-	if _, err := f.d.SetUserEnabled(f.ctx, System, disabled.ID, false); err != nil {
+	if _, err := f.d.SetUserEnabled(f.ctx, System(), disabled.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	stranger := f.user(other.ID, "x@other.onmicrosoft.com")
@@ -110,14 +110,14 @@ func TestRegisterApplicationPermissions(t *testing.T) {
 		{"guest", UserActor(guest.ID), false, tenant.ErrForbidden, false},
 		{"disabled user", UserActor(disabled.ID), false, tenant.ErrForbidden, false},
 		{"user of another tenant", UserActor(stranger.ID), false, tenant.ErrForbidden, false},
-		{"system", System, true, nil, false},
+		{"system", System(), true, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tenant.DefaultPolicy()
 			if tc.closed {
 				p = closed
 			}
-			if _, err := f.d.SetAuthorizationPolicy(f.ctx, System, contoso.ID, p); err != nil {
+			if _, err := f.d.SetAuthorizationPolicy(f.ctx, System(), contoso.ID, p); err != nil {
 				t.Fatal(err)
 			}
 			before := len(f.events())
@@ -152,7 +152,7 @@ func TestRegisterApplicationValidation(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	before := len(f.events())
-	_, err := f.d.RegisterApplication(f.ctx, System, tn.ID, application.Application{
+	_, err := f.d.RegisterApplication(f.ctx, System(), tn.ID, application.Application{
 		DisplayName: "Bad", Web: &application.Web{RedirectURIs: []string{"http://evil.example.com/cb"}},
 	})
 	var fe *tenant.FieldError
@@ -183,20 +183,20 @@ func TestServicePrincipalAudience(t *testing.T) {
 	v2 := 2
 	personal := f.app(home.ID, application.Application{DisplayName: "Personal", SignInAudience: application.PersonalMicrosoftAccount, API: &application.API{RequestedAccessTokenVersion: &v2}})
 
-	if _, err := f.d.CreateServicePrincipal(f.ctx, System, other.ID, single.AppID); !errors.Is(err, ErrAudience) {
+	if _, err := f.d.CreateServicePrincipal(f.ctx, System(), other.ID, single.AppID); !errors.Is(err, ErrAudience) {
 		t.Errorf("single-tenant app in a foreign tenant: err = %v, want ErrAudience", err)
 	}
-	if _, err := f.d.CreateServicePrincipal(f.ctx, System, other.ID, personal.AppID); !errors.Is(err, ErrAudience) {
+	if _, err := f.d.CreateServicePrincipal(f.ctx, System(), other.ID, personal.AppID); !errors.Is(err, ErrAudience) {
 		t.Errorf("personal-account app in an organization: err = %v, want ErrAudience", err)
 	}
-	sp, err := f.d.CreateServicePrincipal(f.ctx, System, other.ID, multi.AppID)
+	sp, err := f.d.CreateServicePrincipal(f.ctx, System(), other.ID, multi.AppID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sp.AppOwnerOrganizationID != home.ID || sp.TenantID != other.ID || !sp.AccountEnabled {
 		t.Errorf("service principal = %+v", sp)
 	}
-	if _, err := f.d.CreateServicePrincipal(f.ctx, System, other.ID, multi.AppID); !errors.Is(err, store.ErrAlreadyExists) {
+	if _, err := f.d.CreateServicePrincipal(f.ctx, System(), other.ID, multi.AppID); !errors.Is(err, store.ErrAlreadyExists) {
 		t.Errorf("second service principal: err = %v, want ErrAlreadyExists", err)
 	}
 	member := f.user(other.ID, "m@other.onmicrosoft.com")
@@ -266,10 +266,10 @@ func TestConsent(t *testing.T) {
 	t.Run("policy none refuses user consent", func(t *testing.T) {
 		p := tenant.DefaultPolicy()
 		p.SetUserConsent(tenant.UserConsentNone)
-		if _, err := f.d.SetAuthorizationPolicy(f.ctx, System, other.ID, p); err != nil {
+		if _, err := f.d.SetAuthorizationPolicy(f.ctx, System(), other.ID, p); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _, _ = f.d.SetAuthorizationPolicy(f.ctx, System, other.ID, tenant.DefaultPolicy()) }()
+		defer func() { _, _ = f.d.SetAuthorizationPolicy(f.ctx, System(), other.ID, tenant.DefaultPolicy()) }()
 		_, err := f.d.Consent(f.ctx, UserActor(user.ID), other.ID, userScopes("Files.Read"))
 		if !errors.Is(err, consent.ErrUserConsentDisabled) {
 			t.Fatalf("err = %v, want ErrUserConsentDisabled", err)
@@ -361,21 +361,21 @@ func TestAssignAppRole(t *testing.T) {
 		{"duplicate", u.ID, "bbbbbbbb-0000-4000-8000-000000000002", store.ErrAlreadyExists},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := f.d.AssignAppRole(f.ctx, System, AssignmentSpec{ResourceID: sp.ID, PrincipalID: tc.principal, AppRoleID: tc.role})
+			_, err := f.d.AssignAppRole(f.ctx, System(), AssignmentSpec{ResourceID: sp.ID, PrincipalID: tc.principal, AppRoleID: tc.role})
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
 		})
 	}
 	// A disabled role can no longer be assigned.
-	if _, err := f.d.UpdateApplication(f.ctx, System, api.ID, func(a *application.Application) error {
+	if _, err := f.d.UpdateApplication(f.ctx, System(), api.ID, func(a *application.Application) error {
 		a.AppRoles[1].IsEnabled = false
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	other := f.user(tn.ID, "o@contoso.onmicrosoft.com")
-	if _, err := f.d.AssignAppRole(f.ctx, System, AssignmentSpec{ResourceID: sp.ID, PrincipalID: other.ID, AppRoleID: "bbbbbbbb-0000-4000-8000-000000000002"}); !errors.Is(err, tenant.ErrInvalid) {
+	if _, err := f.d.AssignAppRole(f.ctx, System(), AssignmentSpec{ResourceID: sp.ID, PrincipalID: other.ID, AppRoleID: "bbbbbbbb-0000-4000-8000-000000000002"}); !errors.Is(err, tenant.ErrInvalid) {
 		t.Errorf("assigning a disabled role: err = %v, want ErrInvalid", err)
 	}
 }
@@ -384,17 +384,17 @@ func TestSoftDeleteRestorePurge(t *testing.T) {
 	f := newFixture(t)
 	home, other := f.tenant("Home"), f.tenant("Other")
 	a := f.app(home.ID, application.Application{DisplayName: "App", SignInAudience: application.AzureADMultipleOrgs})
-	foreign, err := f.d.CreateServicePrincipal(f.ctx, System, other.ID, a.AppID)
+	foreign, err := f.d.CreateServicePrincipal(f.ctx, System(), other.ID, a.AppID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.DeleteApplication(f.ctx, System, a.ID); err != nil {
+	if err := f.d.DeleteApplication(f.ctx, System(), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.DeleteApplication(f.ctx, System, a.ID); !errors.Is(err, ErrDeleted) {
+	if err := f.d.DeleteApplication(f.ctx, System(), a.ID); !errors.Is(err, ErrDeleted) {
 		t.Errorf("second delete: %v, want ErrDeleted", err)
 	}
-	if _, err := f.d.UpdateApplication(f.ctx, System, a.ID, func(*application.Application) error { return nil }); !errors.Is(err, ErrDeleted) {
+	if _, err := f.d.UpdateApplication(f.ctx, System(), a.ID, func(*application.Application) error { return nil }); !errors.Is(err, ErrDeleted) {
 		t.Errorf("update of a deleted app: %v, want ErrDeleted", err)
 	}
 	r, err := f.d.Report(f.ctx, "", 0)
@@ -405,21 +405,21 @@ func TestSoftDeleteRestorePurge(t *testing.T) {
 		t.Errorf("orphaned service principals while deleted = %d, want 2 (home and foreign)", len(r.OrphanedServicePrincipals))
 	}
 	f.clock.Advance(29 * 24 * time.Hour)
-	restored, err := f.d.RestoreApplication(f.ctx, System, a.ID)
+	restored, err := f.d.RestoreApplication(f.ctx, System(), a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(a, restored); diff != "" {
 		t.Errorf("restored app differs (-before +after):\n%s", diff)
 	}
-	if err := f.d.DeleteApplication(f.ctx, System, a.ID); err != nil {
+	if err := f.d.DeleteApplication(f.ctx, System(), a.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(31 * 24 * time.Hour)
-	if _, err := f.d.RestoreApplication(f.ctx, System, a.ID); !errors.Is(err, ErrRestoreExpired) {
+	if _, err := f.d.RestoreApplication(f.ctx, System(), a.ID); !errors.Is(err, ErrRestoreExpired) {
 		t.Errorf("restore after 31 days: %v, want ErrRestoreExpired", err)
 	}
-	if err := f.d.PurgeApplication(f.ctx, System, a.ID); err != nil {
+	if err := f.d.PurgeApplication(f.ctx, System(), a.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.d.Application(f.ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
@@ -446,11 +446,11 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	orphan := f.app(tn.ID, application.Application{DisplayName: "Nobody's"})
-	soon, err := f.d.AddPassword(f.ctx, System, owned.ID, PasswordSpec{End: f.clock.Now().Add(10 * 24 * time.Hour)})
+	soon, err := f.d.AddPassword(f.ctx, System(), owned.ID, PasswordSpec{End: f.clock.Now().Add(10 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddPassword(f.ctx, System, owned.ID, PasswordSpec{End: f.clock.Now().Add(100 * 24 * time.Hour)}); err != nil {
+	if _, err := f.d.AddPassword(f.ctx, System(), owned.ID, PasswordSpec{End: f.clock.Now().Add(100 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	api := f.app(tn.ID, apiApp())
@@ -513,7 +513,7 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 		t.Fatalf("Plan wrote to the directory: %v", err)
 	}
 	before := len(f.events())
-	applied, err := f.d.Apply(f.ctx, System, m)
+	applied, err := f.d.Apply(f.ctx, System(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +532,7 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 		t.Fatalf("plan after apply = %v, %v; want no change", again, err)
 	}
 	before = len(f.events())
-	if ch, err := f.d.Apply(f.ctx, System, m); err != nil || len(ch) != 0 {
+	if ch, err := f.d.Apply(f.ctx, System(), m); err != nil || len(ch) != 0 {
 		t.Fatalf("second apply = %v, %v", ch, err)
 	}
 	if n := len(f.events()) - before; n != 0 {
@@ -552,20 +552,20 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 func TestGroupsRefuseCycles(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
-	a, err := f.d.AddGroup(f.ctx, System, tn.ID, GroupSpec{DisplayName: "A"})
+	a, err := f.d.AddGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "A"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := f.d.AddGroup(f.ctx, System, tn.ID, GroupSpec{DisplayName: "B", Members: []tenant.Ref{{ID: a.ID, Type: tenant.MemberGroup}}})
+	b, err := f.d.AddGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "B", Members: []tenant.Ref{{ID: a.ID, Type: tenant.MemberGroup}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddGroupMember(f.ctx, System, a.ID, tenant.Ref{ID: b.ID, Type: tenant.MemberGroup}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := f.d.AddGroupMember(f.ctx, System(), a.ID, tenant.Ref{ID: b.ID, Type: tenant.MemberGroup}); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("cycle: err = %v, want ErrInvalidRequest", err)
 	}
 	other := f.tenant("Other")
 	stranger := f.user(other.ID, "s@other.onmicrosoft.com")
-	if _, err := f.d.AddGroupMember(f.ctx, System, a.ID, tenant.Ref{ID: stranger.ID, Type: tenant.MemberUser}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := f.d.AddGroupMember(f.ctx, System(), a.ID, tenant.Ref{ID: stranger.ID, Type: tenant.MemberUser}); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("member of another tenant: err = %v, want ErrInvalidRequest", err)
 	}
 }
@@ -574,11 +574,11 @@ func TestAuditRedactsSecrets(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	a := f.app(tn.ID, application.Application{DisplayName: "App"})
-	cred, err := f.d.AddPassword(f.ctx, System, a.ID, PasswordSpec{})
+	cred, err := f.d.AddPassword(f.ctx, System(), a.ID, PasswordSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddUser(f.ctx, System, tn.ID, UserSpec{UserPrincipalName: "p@contoso.onmicrosoft.com", Password: "correct horse battery"}); err != nil {
+	if _, err := f.d.AddUser(f.ctx, System(), tn.ID, UserSpec{UserPrincipalName: "p@contoso.onmicrosoft.com", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range f.events() {
@@ -588,14 +588,14 @@ func TestAuditRedactsSecrets(t *testing.T) {
 			}
 		}
 	}
-	u, err := f.d.SignIn(f.ctx, tn.ID, "p@contoso.onmicrosoft.com", "correct horse battery")
+	u, err := f.d.Issuer().SignIn(f.ctx, tn.ID, "p@contoso.onmicrosoft.com", "correct horse battery")
 	if err != nil || u.UserPrincipalName != "p@contoso.onmicrosoft.com" {
 		t.Errorf("SignIn = %v, %v", u.UserPrincipalName, err)
 	}
-	if _, err := f.d.SignIn(f.ctx, tn.ID, "p@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, "p@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("SignIn with a wrong password: %v, want AADSTS50126", err)
 	}
-	if _, err := f.d.SignIn(f.ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("SignIn of an unknown user: %v, want AADSTS50126 (no account enumeration)", err)
 	}
 }
@@ -606,7 +606,7 @@ func TestAuditModifiedProperties(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	u := f.user(tn.ID, "m@contoso.onmicrosoft.com")
-	if _, err := f.d.SetUserEnabled(f.ctx, System, u.ID, false); err != nil {
+	if _, err := f.d.SetUserEnabled(f.ctx, System(), u.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	ev := f.events()

@@ -17,22 +17,25 @@
 // [github.com/tenantry/tenantry/token] knows keys, JWKS, claims, minting
 // and validation for resource servers.
 //
-// This package is the shell: a [Directory] runs the rules inside store
-// transactions. Every mutating operation loads what it needs, decides with
-// the pure rules, and writes in one transaction together with exactly one
-// audit event.
+// This package is the shell, in two parts sharing one store, clock and set
+// of keys: a [Directory] manages the directory (tenants, users, groups,
+// applications, service principals, consent, assignments), and its
+// [Issuer] ([Directory.Issuer]) is the token service. Every mutating
+// operation loads what it needs, decides with the pure rules, and writes in
+// one transaction together with exactly one audit event.
 //
 // # Actors
 //
 // Operations take an [Actor]: [System] for the operator, or [UserActor]
-// for a user acting in its own tenant with its directory roles. Permission
-// failures match [ErrForbidden].
+// for a user acting in its own tenant with its directory roles. The zero
+// Actor is no one: every operation refuses it. Permission failures match
+// [ErrForbidden].
 //
 // # Tokens
 //
-// [Directory.Token] runs the OAuth grants (client credentials with a
+// [Issuer.Token] runs the OAuth grants (client credentials with a
 // secret, a certificate or a federated credential; authorization code
-// with PKCE; refresh; on-behalf-of; device code); [Directory.Authorize]
+// with PKCE; refresh; on-behalf-of; device code); [Issuer.Authorize]
 // issues codes for signed-in users. Failures are [*TokenError] values
 // carrying the OAuth error, the AADSTS code and a description.
 package tenantry

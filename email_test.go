@@ -15,7 +15,7 @@ func emailClaims(t *testing.T, e *ftEnv) {
 		ftOrdersApp: {AccessToken: []application.OptionalClaim{{Name: "email"}, {Name: "xms_edov"}}},
 		ftWebApp:    {IDToken: []application.OptionalClaim{{Name: "xms_edov"}}},
 	} {
-		if _, err := e.d.UpdateApplication(e.ctx, System, e.app(t, appID).ID, func(a *application.Application) error {
+		if _, err := e.d.UpdateApplication(e.ctx, System(), e.app(t, appID).ID, func(a *application.Application) error {
 			a.OptionalClaims = oc
 			return nil
 		}); err != nil {
@@ -48,7 +48,7 @@ func TestEmailClaimOnlyFromVerifiedDomains(t *testing.T) {
 	}
 	// Nor can a claims mapping of the user's tenant put it back.
 	sp := e.sp(t, ftOrdersApp, e.conID)
-	if _, err := e.d.UpdateServicePrincipal(e.ctx, System, sp.ID, func(sp *serviceprincipal.ServicePrincipal) error {
+	if _, err := e.d.UpdateServicePrincipal(e.ctx, System(), sp.ID, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.ClaimsMapping = map[string]string{"email": "user.mail", "Email": "user.mail", "xms_edov": "user.mail", "contact": "user.mail"}
 		return nil
 	}); err != nil {

@@ -22,10 +22,10 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	home, _ := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Contoso"})
-	other, _ := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Fabrikam"})
+	home, _ := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Contoso"})
+	other, _ := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Fabrikam"})
 
-	api, err := dir.RegisterApplication(ctx, tenantry.System, home.ID, application.Application{
+	api, err := dir.RegisterApplication(ctx, tenantry.System(), home.ID, application.Application{
 		DisplayName:    "Inventory API",
 		SignInAudience: application.AzureADMultipleOrgs,
 		AppRoles: []application.AppRole{{
@@ -36,7 +36,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	client, _ := dir.RegisterApplication(ctx, tenantry.System, home.ID, application.Application{
+	client, _ := dir.RegisterApplication(ctx, tenantry.System(), home.ID, application.Application{
 		DisplayName:    "Inventory Sync",
 		SignInAudience: application.AzureADMultipleOrgs,
 		RequiredResourceAccess: []application.RequiredResourceAccess{{
@@ -44,25 +44,25 @@ func Example() {
 			ResourceAccess: []application.ResourceAccess{{ID: "4f1b6f6e-8d0a-4b8e-9a55-7d8c2b1e0c01", Type: application.AccessRole}},
 		}},
 	})
-	secret, _ := dir.AddPassword(ctx, tenantry.System, client.ID, tenantry.PasswordSpec{})
+	secret, _ := dir.AddPassword(ctx, tenantry.System(), client.ID, tenantry.PasswordSpec{})
 
 	// An administrator of Fabrikam consents for the whole tenant.
-	admin, _ := dir.AddUser(ctx, tenantry.System, other.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.onmicrosoft.com"})
-	_, _ = dir.AssignDirectoryRole(ctx, tenantry.System, other.ID, admin.ID, tenant.RoleGlobalAdministrator)
+	admin, _ := dir.AddUser(ctx, tenantry.System(), other.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.onmicrosoft.com"})
+	_, _ = dir.AssignDirectoryRole(ctx, tenantry.System(), other.ID, admin.ID, tenant.RoleGlobalAdministrator)
 	res, err := dir.Consent(ctx, tenantry.UserActor(admin.ID), other.ID, tenantry.ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("service principals created in Fabrikam:", len(res.Created))
 
-	tok, err := dir.Token(ctx, tenantry.TokenRequest{
+	tok, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		GrantType: tenantry.GrantClientCredentials, Tenant: other.ID,
 		ClientID: client.AppID, ClientSecret: secret.SecretText, Scope: api.AppID + "/.default",
 	})
 	if err != nil {
 		panic(err)
 	}
-	p, err := dir.ValidateAccessToken(ctx, tok.AccessToken, api.AppID)
+	p, err := dir.Issuer().ValidateAccessToken(ctx, tok.AccessToken, api.AppID)
 	if err != nil {
 		panic(err)
 	}
@@ -70,7 +70,7 @@ func Example() {
 	fmt.Println("app-only:", p.IsApp, "roles:", p.Roles)
 
 	// A wrong secret is refused the way Entra refuses it.
-	_, err = dir.Token(ctx, tenantry.TokenRequest{
+	_, err = dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		GrantType: tenantry.GrantClientCredentials, Tenant: other.ID,
 		ClientID: client.AppID, ClientSecret: "not-the-secret-at-all", Scope: api.AppID + "/.default",
 	})

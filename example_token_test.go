@@ -47,12 +47,12 @@ func exSetup(ctx context.Context) (dir *tenantry.Directory, daemonSecret, webSec
 			log.Fatal(err)
 		}
 	}
-	_, err = dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{ID: exTenant, DisplayName: "Contoso", Domains: []string{"contoso.com"}})
+	_, err = dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{ID: exTenant, DisplayName: "Contoso", Domains: []string{"contoso.com"}})
 	must(err)
-	u, err := dir.AddUser(ctx, tenantry.System, exTenant, tenantry.UserSpec{UserPrincipalName: "alice@contoso.com", DisplayName: "Alice"})
+	u, err := dir.AddUser(ctx, tenantry.System(), exTenant, tenantry.UserSpec{UserPrincipalName: "alice@contoso.com", DisplayName: "Alice"})
 	must(err)
 	v2 := 2
-	_, err = dir.RegisterApplication(ctx, tenantry.System, exTenant, application.Application{
+	_, err = dir.RegisterApplication(ctx, tenantry.System(), exTenant, application.Application{
 		AppID: exAPI, DisplayName: "Orders API", IdentifierURIs: []string{"api://" + exAPI},
 		API: &application.API{RequestedAccessTokenVersion: &v2, OAuth2PermissionScopes: []application.PermissionScope{
 			{ID: exScopeRead, Value: "Orders.Read", Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: "Read orders"},
@@ -60,22 +60,22 @@ func exSetup(ctx context.Context) (dir *tenantry.Directory, daemonSecret, webSec
 		AppRoles: []application.AppRole{{ID: exRoleSync, Value: "Orders.Sync", DisplayName: "Sync", Description: "Sync orders", AllowedMemberTypes: []string{application.MemberTypeApplication}, IsEnabled: true}},
 	})
 	must(err)
-	daemon, err := dir.RegisterApplication(ctx, tenantry.System, exTenant, application.Application{
+	daemon, err := dir.RegisterApplication(ctx, tenantry.System(), exTenant, application.Application{
 		AppID: exDaemon, DisplayName: "Orders Sync",
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: exAPI, ResourceAccess: []application.ResourceAccess{{ID: exRoleSync, Type: application.AccessRole}}}},
 	})
 	must(err)
-	web, err := dir.RegisterApplication(ctx, tenantry.System, exTenant, application.Application{
+	web, err := dir.RegisterApplication(ctx, tenantry.System(), exTenant, application.Application{
 		AppID: exWebApp, DisplayName: "Orders Web", SignInAudience: application.AzureADMultipleOrgs, Web: &application.Web{RedirectURIs: []string{exRedirect}},
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: exAPI, ResourceAccess: []application.ResourceAccess{{ID: exScopeRead, Type: application.AccessScope}}}},
 	})
 	must(err)
-	ds, err := dir.AddPassword(ctx, tenantry.System, daemon.ID, tenantry.PasswordSpec{DisplayName: "daemon"})
+	ds, err := dir.AddPassword(ctx, tenantry.System(), daemon.ID, tenantry.PasswordSpec{DisplayName: "daemon"})
 	must(err)
-	ws, err := dir.AddPassword(ctx, tenantry.System, web.ID, tenantry.PasswordSpec{DisplayName: "web"})
+	ws, err := dir.AddPassword(ctx, tenantry.System(), web.ID, tenantry.PasswordSpec{DisplayName: "web"})
 	must(err)
 	for _, client := range []string{exDaemon, exWebApp} {
-		_, err := dir.Consent(ctx, tenantry.System, exTenant, tenantry.ConsentSpec{ClientAppID: client, Default: true, TenantWide: true})
+		_, err := dir.Consent(ctx, tenantry.System(), exTenant, tenantry.ConsentSpec{ClientAppID: client, Default: true, TenantWide: true})
 		must(err)
 	}
 	return dir, ds.SecretText, ws.SecretText, u.ID
@@ -96,12 +96,12 @@ func exClaims(raw string) map[string]any {
 
 // A daemon gets an app-only token with client credentials; the API
 // validates it with the Directory's keys.
-func ExampleDirectory_Token_clientCredentials() {
+func ExampleIssuer_Token_clientCredentials() {
 	ctx := context.Background()
 	dir, daemonSecret, _, _ := exSetup(ctx)
 	defer dir.Close()
 
-	tr, err := dir.Token(ctx, tenantry.TokenRequest{
+	tr, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: "contoso.com", GrantType: tenantry.GrantClientCredentials,
 		ClientID: exDaemon, ClientSecret: daemonSecret, Scope: "api://" + exAPI + "/.default",
 	})
@@ -110,7 +110,7 @@ func ExampleDirectory_Token_clientCredentials() {
 	}
 	fmt.Println("token_type:", tr.TokenType, "expires_in:", tr.ExpiresIn, "refresh token:", tr.RefreshToken != "")
 
-	p, err := dir.ValidateAccessToken(ctx, tr.AccessToken, exAPI)
+	p, err := dir.Issuer().ValidateAccessToken(ctx, tr.AccessToken, exAPI)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func ExampleTokenError() {
 	dir, _, _, _ := exSetup(ctx)
 	defer dir.Close()
 
-	_, err := dir.Token(ctx, tenantry.TokenRequest{
+	_, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: exTenant, GrantType: tenantry.GrantClientCredentials,
 		ClientID: exDaemon, ClientSecret: "not-the-secret-value", Scope: "api://" + exAPI + "/.default",
 	})
@@ -144,7 +144,7 @@ func ExampleTokenError() {
 	fmt.Println("invalid secret:", errors.Is(err, &tenantry.TokenError{Code: 7000215}))
 	fmt.Println("expired secret:", errors.Is(err, &tenantry.TokenError{Code: 7000222}))
 
-	_, err = dir.Token(ctx, tenantry.TokenRequest{
+	_, err = dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: "common", GrantType: tenantry.GrantClientCredentials,
 		ClientID: exDaemon, ClientSecret: "not-the-secret-value", Scope: "api://" + exAPI + "/.default",
 	})
@@ -159,12 +159,12 @@ func ExampleTokenError() {
 // A signed-in user authorizes the web app (authorization code with PKCE);
 // the app redeems the code for an access token, an ID token, a refresh
 // token and client_info, then refreshes.
-func ExampleDirectory_Authorize() {
+func ExampleIssuer_Authorize() {
 	ctx := context.Background()
 	dir, _, webSecret, alice := exSetup(ctx)
 	defer dir.Close()
 
-	ar, err := dir.Authorize(ctx, tenantry.AuthorizeRequest{
+	ar, err := dir.Issuer().Authorize(ctx, tenantry.AuthorizeRequest{
 		Tenant: "organizations", ClientID: exWebApp, RedirectURI: exRedirect, ResponseType: "code",
 		Scope: "api://" + exAPI + "/Orders.Read openid profile offline_access", State: "xyz", Nonce: "n-42",
 		CodeChallenge: token.S256Challenge(exVerifier), CodeChallengeMethod: token.PKCES256, UserID: alice,
@@ -174,7 +174,7 @@ func ExampleDirectory_Authorize() {
 	}
 	fmt.Println("redirect to the registered URI with state:", strings.HasPrefix(ar.Location(), exRedirect+"?") && ar.State == "xyz")
 
-	tr, err := dir.Token(ctx, tenantry.TokenRequest{
+	tr, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: "organizations", GrantType: tenantry.GrantAuthorizationCode, ClientID: exWebApp, ClientSecret: webSecret,
 		Code: ar.Code, RedirectURI: exRedirect, CodeVerifier: exVerifier, ClientInfo: true,
 	})
@@ -190,7 +190,7 @@ func ExampleDirectory_Authorize() {
 	fmt.Println("client_info:", strings.Replace(string(ci), alice, "{alice}", 1))
 
 	// The refresh token is rotated.
-	rt, err := dir.Token(ctx, tenantry.TokenRequest{
+	rt, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: exTenant, GrantType: tenantry.GrantRefreshToken, ClientID: exWebApp, ClientSecret: webSecret, RefreshToken: tr.RefreshToken,
 	})
 	if err != nil {
@@ -200,12 +200,12 @@ func ExampleDirectory_Authorize() {
 
 	// The same code cannot be redeemed twice, and redeeming it again
 	// revokes the refresh tokens issued from it.
-	_, err = dir.Token(ctx, tenantry.TokenRequest{
+	_, err = dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: "organizations", GrantType: tenantry.GrantAuthorizationCode, ClientID: exWebApp, ClientSecret: webSecret,
 		Code: ar.Code, RedirectURI: exRedirect, CodeVerifier: exVerifier,
 	})
 	fmt.Println("code reuse:", errors.Is(err, &tenantry.TokenError{Code: 54005}))
-	_, err = dir.Token(ctx, tenantry.TokenRequest{
+	_, err = dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: exTenant, GrantType: tenantry.GrantRefreshToken, ClientID: exWebApp, ClientSecret: webSecret, RefreshToken: rt.RefreshToken,
 	})
 	fmt.Println("refresh after code reuse revoked:", errors.Is(err, &tenantry.TokenError{Code: 70008}))
@@ -222,19 +222,19 @@ func ExampleDirectory_Authorize() {
 
 // The JWKS document is what a resource server outside the process uses:
 // it parses with go-jose and verifies the Directory's tokens.
-func ExampleDirectory_JWKS() {
+func ExampleIssuer_JWKS() {
 	ctx := context.Background()
 	dir, daemonSecret, _, _ := exSetup(ctx)
 	defer dir.Close()
 
-	tr, err := dir.Token(ctx, tenantry.TokenRequest{
+	tr, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: exTenant, GrantType: tenantry.GrantClientCredentials,
 		ClientID: exDaemon, ClientSecret: daemonSecret, Scope: exAPI + "/.default",
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	doc, err := dir.JWKS(ctx, exTenant, 2)
+	doc, err := dir.Issuer().JWKS(ctx, exTenant, 2)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -255,35 +255,39 @@ func ExampleDirectory_JWKS() {
 	// verified: true same payload: true
 }
 
-// Directory.Validator builds a token.Validator for an API: both token
-// versions, optionally restricted to some tenants.
-func ExampleDirectory_Validator() {
+// Issuer.ValidatorConfig configures a token.Validator for an API: both
+// token versions, optionally restricted to some tenants.
+func ExampleIssuer_ValidatorConfig() {
 	ctx := context.Background()
 	dir, daemonSecret, _, _ := exSetup(ctx)
 	defer dir.Close()
 
-	tr, err := dir.Token(ctx, tenantry.TokenRequest{
+	tr, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: exTenant, GrantType: tenantry.GrantClientCredentials,
 		ClientID: exDaemon, ClientSecret: daemonSecret, Scope: "api://" + exAPI + "/.default",
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := dir.Validator([]string{exAPI, "api://" + exAPI}, exTenant)
+	cfg := dir.Issuer().ValidatorConfig(exAPI, "api://"+exAPI)
+	cfg.AllowedTenants = []string{exTenant}
+	v, err := token.NewValidator(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	p, err := v.Validate(ctx, tr.AccessToken)
 	fmt.Println("valid:", err == nil, "has role Orders.Sync:", p.HasRole("Orders.Sync"))
 
-	other, err := dir.Validator([]string{exAPI}, "00000000-0000-4000-8000-000000000000")
+	cfg = dir.Issuer().ValidatorConfig(exAPI)
+	cfg.AllowedTenants = []string{"00000000-0000-4000-8000-000000000000"}
+	other, err := token.NewValidator(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	_, err = other.Validate(ctx, tr.AccessToken)
 	fmt.Println("other tenant only:", errors.Is(err, token.ErrTenant))
 
-	wrongAudience, err := dir.Validator([]string{exWebApp})
+	wrongAudience, err := token.NewValidator(dir.Issuer().ValidatorConfig(exWebApp))
 	if err != nil {
 		log.Fatal(err)
 	}

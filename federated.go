@@ -30,7 +30,7 @@ type federatedResult struct {
 // for that issuer, the issuer's keys are fetched and the external token's
 // signature and lifetime checked. Issuers no credential names are never
 // contacted.
-func (d *Directory) prepareFederated(ctx context.Context, req *TokenRequest) {
+func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 	if req.prepared {
 		return
 	}

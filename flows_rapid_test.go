@@ -134,7 +134,7 @@ func (m *ftClaimsMachine) Revoke(t *rapid.T) {
 
 func (m *ftClaimsMachine) ToggleScope(t *rapid.T) {
 	id := rapid.SampledFrom(ftScopeIDs).Draw(t, "scopeID")
-	_, err := m.e.d.UpdateApplication(m.e.ctx, System, m.e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	_, err := m.e.d.UpdateApplication(m.e.ctx, System(), m.e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		for i := range a.API.OAuth2PermissionScopes {
 			if a.API.OAuth2PermissionScopes[i].ID == id {
 				a.API.OAuth2PermissionScopes[i].IsEnabled = !a.API.OAuth2PermissionScopes[i].IsEnabled
@@ -147,7 +147,7 @@ func (m *ftClaimsMachine) ToggleScope(t *rapid.T) {
 
 func (m *ftClaimsMachine) ToggleRole(t *rapid.T) {
 	id := rapid.SampledFrom(ftRoleIDs).Draw(t, "roleID")
-	_, err := m.e.d.UpdateApplication(m.e.ctx, System, m.e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	_, err := m.e.d.UpdateApplication(m.e.ctx, System(), m.e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		for i := range a.AppRoles {
 			if a.AppRoles[i].ID == id {
 				a.AppRoles[i].IsEnabled = !a.AppRoles[i].IsEnabled
@@ -190,16 +190,16 @@ func (m *ftClaimsMachine) Unassign(t *rapid.T) {
 
 func (m *ftClaimsMachine) Membership(t *rapid.T) {
 	u := m.pickUser(t)
-	_, err := m.e.d.AddGroupMember(m.e.ctx, System, m.e.clerks.ID, tenant.Ref{ID: u, Type: tenant.MemberUser})
+	_, err := m.e.d.AddGroupMember(m.e.ctx, System(), m.e.clerks.ID, tenant.Ref{ID: u, Type: tenant.MemberUser})
 	if errors.Is(err, store.ErrAlreadyExists) {
-		_, err = m.e.d.RemoveGroupMember(m.e.ctx, System, m.e.clerks.ID, u)
+		_, err = m.e.d.RemoveGroupMember(m.e.ctx, System(), m.e.clerks.ID, u)
 	}
 	m.setupErr(t, "group membership", err)
 }
 
 func (m *ftClaimsMachine) Require(t *rapid.T) {
 	sp := rapid.SampledFrom([]string{m.ordersSP, m.webSP}).Draw(t, "sp")
-	_, err := m.e.d.UpdateServicePrincipal(m.e.ctx, System, sp, func(s *serviceprincipal.ServicePrincipal) error {
+	_, err := m.e.d.UpdateServicePrincipal(m.e.ctx, System(), sp, func(s *serviceprincipal.ServicePrincipal) error {
 		s.AppRoleAssignmentRequired = !s.AppRoleAssignmentRequired
 		return nil
 	})
@@ -361,7 +361,7 @@ func (m *ftClaimsMachine) SignIn(t *rapid.T) {
 	}
 	req := m.e.authz(ftWebApp, ftWebRedirect, user, strings.Join(scope, " ")+" offline_access")
 	req.Prompt = rapid.SampledFrom([]string{"", "none", "consent"}).Draw(t, "prompt")
-	ar, err := m.e.d.Authorize(m.e.ctx, req)
+	ar, err := m.e.d.Issuer().Authorize(m.e.ctx, req)
 	if err != nil {
 		m.checkDelegatedRefusal(t, err, user, 65001, 90094, 50105)
 		return
@@ -429,22 +429,22 @@ type ftEvent struct {
 
 var ftEvents = []ftEvent{
 	{"user disabled", false, []int{50057}, func(t *rapid.T, e *ftEnv) {
-		ftOK(e.d.SetUserEnabled(e.ctx, System, e.alice.ID, false))(t)
+		ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
 	}},
 	{"client service principal disabled", true, []int{7000112}, func(t *rapid.T, e *ftEnv) {
 		// After the app's deletion its home service principal is deleted
 		// too, and cannot be changed any more.
-		if _, err := e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftWebApp, e.conID).ID, false); err != nil && !errors.Is(err, ErrDeleted) {
+		if _, err := e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, false); err != nil && !errors.Is(err, ErrDeleted) {
 			t.Fatal(err)
 		}
 	}},
 	{"client app deleted", true, []int{700016}, func(t *rapid.T, e *ftEnv) {
-		if err := e.d.DeleteApplication(e.ctx, System, e.apps[ftWebApp].ID); err != nil {
+		if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftWebApp].ID); err != nil {
 			t.Fatal(err)
 		}
 	}},
 	{"secret removed", true, []int{7000215}, func(t *rapid.T, e *ftEnv) {
-		if err := e.d.RemovePassword(e.ctx, System, e.apps[ftWebApp].ID, e.keyID["short"]); err != nil && !errors.Is(err, ErrDeleted) {
+		if err := e.d.RemovePassword(e.ctx, System(), e.apps[ftWebApp].ID, e.keyID["short"]); err != nil && !errors.Is(err, ErrDeleted) {
 			t.Fatal(err)
 		}
 	}},
@@ -459,7 +459,7 @@ var ftEvents = []ftEvent{
 		}
 	}},
 	{"sessions revoked", false, []int{50173}, func(t *rapid.T, e *ftEnv) {
-		ftOK(e.d.RevokeSignInSessions(e.ctx, System, e.alice.ID))(t)
+		ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 	}},
 }
 
@@ -467,7 +467,7 @@ func TestFlowPropertyRevocationStopsTokens(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		e := newFT(t)
 		// The web app authenticates with a secret that expires in two hours.
-		p := ftOK(e.d.AddPassword(e.ctx, System, e.apps[ftWebApp].ID, PasswordSpec{DisplayName: "short", End: e.clock.Now().Add(2 * time.Hour)}))(t)
+		p := ftOK(e.d.AddPassword(e.ctx, System(), e.apps[ftWebApp].ID, PasswordSpec{DisplayName: "short", End: e.clock.Now().Add(2 * time.Hour)}))(t)
 		e.secret[ftWebApp], e.keyID["short"] = p.SecretText, p.KeyID
 		rt := e.webSignIn(t, e.alice.ID).RefreshToken
 		cc := func() error {
@@ -507,9 +507,9 @@ func TestFlowPropertyRevocationStopsTokens(t *testing.T) {
 		// A fresh sign-in is refused too when the event concerns the user
 		// or the client.
 		if stopsCC || slices.ContainsFunc(applied, func(ev ftEvent) bool { return ev.name == "user disabled" }) {
-			if _, err := e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")); err == nil {
+			if _, err := e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")); err == nil {
 				req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")
-				ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+				ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 				if _, err := e.redeem(req, ar.Code); err == nil {
 					t.Fatalf("invariant 7: a new sign-in got tokens after %v", ftEventNames(applied))
 				}
@@ -549,9 +549,9 @@ func TestFlowPropertyAudience(t *testing.T) {
 		// Fabrikam holds the daemon and the API, with a role, and carol's
 		// consent to the web app, from when both were multi-tenant.
 		if rapid.Bool().Draw(t, "provisioned") {
-			daemonSP := ftOK(e.d.CreateServicePrincipal(e.ctx, System, e.fabID, ftDaemonApp))(t)
-			ordersSP := ftOK(e.d.CreateServicePrincipal(e.ctx, System, e.fabID, ftOrdersApp))(t)
-			ftOK(e.d.AssignAppRole(e.ctx, System, AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: daemonSP.ID, AppRoleID: ftRoleSync}))(t)
+			daemonSP := ftOK(e.d.CreateServicePrincipal(e.ctx, System(), e.fabID, ftDaemonApp))(t)
+			ordersSP := ftOK(e.d.CreateServicePrincipal(e.ctx, System(), e.fabID, ftOrdersApp))(t)
+			ftOK(e.d.AssignAppRole(e.ctx, System(), AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: daemonSP.ID, AppRoleID: ftRoleSync}))(t)
 		}
 		var carolRT string
 		if rapid.Bool().Draw(t, "carolSignedIn") {
@@ -560,7 +560,7 @@ func TestFlowPropertyAudience(t *testing.T) {
 			carolRT = e.signIn(t, req).RefreshToken
 		}
 		set := func(appID, aud string) {
-			ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[appID].ID, func(a *application.Application) error {
+			ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[appID].ID, func(a *application.Application) error {
 				a.SignInAudience = aud
 				return nil
 			}))(t)
@@ -591,7 +591,7 @@ func TestFlowPropertyAudience(t *testing.T) {
 		seg = rapid.SampledFrom(segments).Draw(t, "signInSegment")
 		req := e.authz(ftWebApp, ftWebRedirect, user.ID, ftURI(ftOrdersApp)+"/Orders.Read offline_access")
 		req.Tenant = seg
-		if ar, err := e.d.Authorize(e.ctx, req); err == nil {
+		if ar, err := e.d.Issuer().Authorize(e.ctx, req); err == nil {
 			tr, err := e.redeem(req, ar.Code)
 			if err == nil {
 				issued++
@@ -614,7 +614,7 @@ func TestFlowPropertyAudience(t *testing.T) {
 		// A refresh token from when the app was multi-tenant.
 		if carolRT != "" {
 			seg := rapid.SampledFrom([]string{e.fabID, "common", "organizations"}).Draw(t, "refreshSegment")
-			tr, err := e.d.Token(e.ctx, TokenRequest{Tenant: seg, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: carolRT})
+			tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: seg, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: carolRT})
 			if err == nil {
 				issued++
 				if tid, _ := ftClaims(t, tr.AccessToken)["tid"].(string); !ftAdmits(webAud, e.conID, tid) {
@@ -639,7 +639,7 @@ func ftIssue(t *rapid.T, e *ftEnv) (raw, resource string) {
 	// Optional claims and group claims on the resources, at random.
 	if rapid.Bool().Draw(t, "optionalClaims") {
 		for _, id := range []string{ftOrdersApp, ftLegacyApp} {
-			ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[id].ID, func(a *application.Application) error {
+			ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[id].ID, func(a *application.Application) error {
 				a.OptionalClaims = &application.OptionalClaims{AccessToken: []application.OptionalClaim{
 					{Name: "upn"}, {Name: "email"}, {Name: "acct"}, {Name: "given_name"}, {Name: "idtyp", AdditionalProperties: []string{"include_user_token"}},
 				}}
@@ -669,8 +669,8 @@ func ftIssue(t *rapid.T, e *ftEnv) (raw, resource string) {
 		incoming := e.webSignIn(t, user.ID).AccessToken
 		return ftOK(e.obo(ftOrdersApp, incoming, ftURI(ftDownApp)+"/Files.Read"))(t).AccessToken, ftDownApp
 	default:
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read"))(t)
-		if err := e.d.ApproveDeviceCode(e.ctx, user.ID, da.UserCode, true); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read"))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, user.ID, da.UserCode, true); err != nil {
 			t.Fatal(err)
 		}
 		return ftOK(e.poll(ftPublicApp, da.DeviceCode))(t).AccessToken, ftOrdersApp
@@ -681,11 +681,11 @@ func TestFlowPropertyRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		e := newFT(t)
 		if rapid.Bool().Draw(t, "assignRole") {
-			ftOK(e.d.AssignAppRole(e.ctx, System, AssignmentSpec{ResourceID: e.sp(t, ftOrdersApp, e.conID).ID, PrincipalID: e.clerks.ID, AppRoleID: ftRoleManage}))(t)
+			ftOK(e.d.AssignAppRole(e.ctx, System(), AssignmentSpec{ResourceID: e.sp(t, ftOrdersApp, e.conID).ID, PrincipalID: e.clerks.ID, AppRoleID: ftRoleManage}))(t)
 		}
 		raw, resource := ftIssue(t, e)
 		e.clock.Advance(time.Duration(rapid.IntRange(0, 59).Draw(t, "minutes")) * time.Minute)
-		p, err := e.d.ValidateAccessToken(e.ctx, raw, resource)
+		p, err := e.d.Issuer().ValidateAccessToken(e.ctx, raw, resource)
 		if err != nil {
 			t.Fatalf("a token just issued does not validate: %v", err)
 		}
@@ -764,7 +764,7 @@ func TestFlowPropertyFlippedByte(t *testing.T) {
 		x := byte(rapid.IntRange(1, 255).Draw(t, "xor"))
 		b := []byte(tok.raw)
 		b[i] ^= x
-		_, err := e.d.ValidateAccessToken(e.ctx, string(b), tok.resource)
+		_, err := e.d.Issuer().ValidateAccessToken(e.ctx, string(b), tok.resource)
 		if err == nil {
 			t.Fatalf("token with byte %d xor %#x (%q→%q) validates", i, x, tok.raw[i], b[i])
 		}
@@ -776,7 +776,7 @@ func TestFlowPropertyFlippedByte(t *testing.T) {
 		t.Fatalf("flipped byte %d: unexpected error kind %v", i, err)
 	})
 	// go-jose agrees: every issued token verifies with the published keys.
-	jwks := ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t)
+	jwks := ftOK(e.d.Issuer().JWKS(e.ctx, e.conID, 2))(t)
 	for _, tok := range tokens {
 		if _, err := ftVerifyWithJWKS(t, jwks, tok.raw, jose.ES256); err != nil {
 			t.Fatal(err)

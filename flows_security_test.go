@@ -24,10 +24,10 @@ func TestSecurityPKCEDowngradeRefused(t *testing.T) {
 	e := newFT(t)
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")
 	req.CodeChallenge, req.CodeChallengeMethod = "", ""
-	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	_, err := e.redeem(req, ar.Code) // sends ftVerifier
 	ftWantErr(t, err, 50148, OAuthInvalidGrant)
-	if _, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect}); err != nil {
+	if _, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect}); err != nil {
 		t.Fatalf("redeeming without a verifier after the refusal: %v", err)
 	}
 }
@@ -62,9 +62,9 @@ func TestSecurityScopeBounds(t *testing.T) {
 	for name, scope := range map[string]string{"1 MB": huge, "too many values": many} {
 		t.Run(name, func(t *testing.T) {
 			events, codes := ftAuditCount(t, e), len(ftCodes(t, e))
-			_, err := e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope)
+			_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope)
 			ftWantErr(t, err, 70011, OAuthInvalidScope)
-			_, err = e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, scope))
+			_, err = e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, scope))
 			ftWantErr(t, err, 70011, OAuthInvalidScope)
 			_, err = e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope)
 			ftWantErr(t, err, 70011, OAuthInvalidScope)
@@ -83,7 +83,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 	t.Run("parsed form stored and audited", func(t *testing.T) {
 		raw := "openid \t openid  " + ftURI(ftOrdersApp) + "/Orders.Read   " + ftURI(ftOrdersApp) + "/Orders.Read offline_access"
 		want := ftURI(ftOrdersApp) + "/Orders.Read openid offline_access"
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, raw))(t)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, raw))(t)
 		ev := ftOK(e.d.Audit(e.ctx, 0, 0))(t)
 		last := ev[len(ev)-1]
 		if last.Action != "deviceCode.issue" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
@@ -101,7 +101,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 		if !found {
 			t.Fatalf("device code %s not stored with scope %q", da.UserCode, want)
 		}
-		ar := ftOK(e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, raw)))(t)
+		ar := ftOK(e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, raw)))(t)
 		ev = ftOK(e.d.Audit(e.ctx, 0, 0))(t)
 		if last := ev[len(ev)-1]; last.Action != "signIn.authorize" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
 			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
@@ -113,7 +113,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 		for i := range 90 {
 			unknown = append(unknown, ftURI(ftOrdersApp)+"/Unknown.Scope."+strings.Repeat("x", 40)+strconv.Itoa(i))
 		}
-		_, err := e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, strings.Join(unknown, " ")))
+		_, err := e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, strings.Join(unknown, " ")))
 		var te *TokenError
 		if !errors.As(err, &te) {
 			t.Fatalf("unknown scopes: %v", err)
@@ -129,10 +129,10 @@ func TestSecurityScopeBounds(t *testing.T) {
 func TestSecurityExpiredDeviceCodesPurgedSameDay(t *testing.T) {
 	e := newFT(t)
 	for range 5 {
-		ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
+		ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
 	}
 	e.clock.Advance(20 * time.Minute) // past the 15-minute lifetime, same day
-	ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
+	ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
 	n := 0
 	for _, c := range ftCodes(t, e) {
 		if c.Kind == codeKindDevice || c.Kind == codeKindUser {
@@ -155,7 +155,7 @@ func TestSecurityGrantScopeLengthCapped(t *testing.T) {
 		values = append(values, v)
 		scopes = append(scopes, application.PermissionScope{ID: fmt.Sprintf("0d000000-0000-4000-8000-0000000000%02d", i), Value: v, Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: v, UserConsentDisplayName: v})
 	}
-	api := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{DisplayName: "Wide API", API: &application.API{OAuth2PermissionScopes: scopes}}))(t)
+	api := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{DisplayName: "Wide API", API: &application.API{OAuth2PermissionScopes: scopes}}))(t)
 	_, err := e.d.Consent(e.ctx, UserActor(e.alice.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Scopes: []consent.ScopeRequest{{ResourceAppID: api.AppID, Scopes: values}}})
 	if !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("consent to %d characters of scopes: %v", len(strings.Join(values, " ")), err)
@@ -181,48 +181,48 @@ func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
 	req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, orders+"/Orders.Read openid offline_access")
 	req.Tenant = e.fabID
 	carol := e.signIn(t, req)
-	daemon := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{
+	daemon := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{
 		DisplayName: "Fabrikam-bound Daemon", SignInAudience: application.AzureADMultipleOrgs,
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: ftOrdersApp, ResourceAccess: []application.ResourceAccess{{ID: ftRoleSync, Type: application.AccessRole}}}},
 	}))(t)
-	secret := ftOK(e.d.AddPassword(e.ctx, System, daemon.ID, PasswordSpec{DisplayName: "s"}))(t).SecretText
+	secret := ftOK(e.d.AddPassword(e.ctx, System(), daemon.ID, PasswordSpec{DisplayName: "s"}))(t).SecretText
 	ftOK(e.d.Consent(e.ctx, UserActor(e.fadmin.ID), e.fabID, ConsentSpec{ClientAppID: daemon.AppID, Default: true, TenantWide: true}))(t)
 	if _, err := e.cc(e.fabID, daemon.AppID, secret, orders+"/.default"); err != nil {
 		t.Fatalf("client credentials in Fabrikam before narrowing: %v", err)
 	}
-	da := ftOK(e.d.DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
-	if err := e.d.ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
 		t.Fatal(err)
 	}
-	da2 := ftOK(e.d.DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
-	if _, err := e.d.ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); err != nil {
+	da2 := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); err != nil {
 		t.Fatalf("validation before narrowing: %v", err)
 	}
 	own := e.webSignIn(t, e.alice.ID)
 
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.SignInAudience = application.AzureADMyOrg
 		return nil
 	}))(t)
 
 	_, err := e.cc(e.fabID, daemon.AppID, secret, orders+"/.default")
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
-	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: carol.RefreshToken})
+	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: carol.RefreshToken})
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
-	_, err = e.d.Authorize(e.ctx, req)
+	_, err = e.d.Issuer().Authorize(e.ctx, req)
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
-	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
+	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
-	err = e.d.ApproveDeviceCode(e.ctx, e.carol.ID, da2.UserCode, true)
+	err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da2.UserCode, true)
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
 	// Orders as middle tier in Fabrikam is now an app the tenant cannot use.
-	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
+	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
 	ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
-	if _, err := e.d.ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); !errors.Is(err, token.ErrTenant) {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); !errors.Is(err, token.ErrTenant) {
 		t.Fatalf("validating a Fabrikam token of a single-tenant API: %v, want token.ErrTenant", err)
 	}
 	// The home tenant is unaffected.
-	if _, err := e.d.ValidateAccessToken(e.ctx, own.AccessToken, ftOrdersApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, own.AccessToken, ftOrdersApp); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.refresh(ftWebApp, own.RefreshToken, ""); err != nil {
@@ -239,7 +239,7 @@ func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
 func TestSecurityCodeReplayRevokesRefreshChain(t *testing.T) {
 	e := newFT(t)
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
-	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	first := ftOK(e.redeem(req, ar.Code))(t)
 	e.clock.Advance(time.Minute)
 	second := ftOK(e.refresh(ftWebApp, first.RefreshToken, ""))(t)
@@ -281,7 +281,7 @@ func (e *ftEnv) publicSignIn(t ftTB, userID string) *TokenResponse {
 }
 
 func (e *ftEnv) publicRefresh(d *Directory, rt string) (*TokenResponse, error) {
-	return d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftPublicApp, RefreshToken: rt})
+	return d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftPublicApp, RefreshToken: rt})
 }
 
 // Strict rotation: a public client's superseded refresh token is refused
@@ -355,19 +355,19 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 	// Fabrikam publishes an API that pre-authorizes its own web app and
 	// desktop app.
 	const readID = "0e000000-0000-4000-8000-000000000001"
-	api := ftOK(e.d.RegisterApplication(e.ctx, System, e.fabID, application.Application{
+	api := ftOK(e.d.RegisterApplication(e.ctx, System(), e.fabID, application.Application{
 		DisplayName: "Fabrikam API", SignInAudience: application.AzureADMultipleOrgs,
 		API: &application.API{OAuth2PermissionScopes: []application.PermissionScope{{ID: readID, Value: "Data.Read", Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: "r", UserConsentDisplayName: "r"}}},
 	}))(t)
-	web := ftOK(e.d.RegisterApplication(e.ctx, System, e.fabID, application.Application{
+	web := ftOK(e.d.RegisterApplication(e.ctx, System(), e.fabID, application.Application{
 		DisplayName: "Fabrikam Web", SignInAudience: application.AzureADMultipleOrgs,
 		Web: &application.Web{RedirectURIs: []string{"https://web.fabrikam.com/cb"}},
 	}))(t)
-	cli := ftOK(e.d.RegisterApplication(e.ctx, System, e.fabID, application.Application{
+	cli := ftOK(e.d.RegisterApplication(e.ctx, System(), e.fabID, application.Application{
 		DisplayName: "Fabrikam CLI", SignInAudience: application.AzureADMultipleOrgs, IsFallbackPublicClient: true,
 		PublicClient: &application.RedirectURIs{RedirectURIs: []string{"http://localhost"}},
 	}))(t)
-	ftOK(e.d.UpdateApplication(e.ctx, System, api.ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), api.ID, func(a *application.Application) error {
 		a.API.PreAuthorizedApplications = []application.PreAuthorizedApplication{{AppID: web.AppID, DelegatedPermissionIDs: []string{readID}}, {AppID: cli.AppID, DelegatedPermissionIDs: []string{readID}}}
 		return nil
 	}))(t)
@@ -386,14 +386,14 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 	req := AuthorizeRequest{Tenant: e.conID, ClientID: web.AppID, RedirectURI: "https://web.fabrikam.com/cb", ResponseType: "code", Scope: api.AppID + "/Data.Read", UserID: e.alice.ID}
 	for _, prompt := range []string{"", "none"} {
 		req.Prompt = prompt
-		_, err := e.d.Authorize(e.ctx, req)
+		_, err := e.d.Issuer().Authorize(e.ctx, req)
 		if !errors.Is(err, consent.ErrUserConsentDisabled) {
 			t.Fatalf("prompt %q: pre-authorized sign-in where users may not consent: %v", prompt, err)
 		}
 		noSPs()
 	}
-	da := ftOK(e.d.DeviceCode(e.ctx, e.conID, cli.AppID, api.AppID+"/Data.Read"))(t)
-	err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, cli.AppID, api.AppID+"/Data.Read"))(t)
+	err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
 	if !errors.Is(err, consent.ErrUserConsentDisabled) {
 		t.Fatalf("pre-authorized device sign-in where users may not consent: %v", err)
 	}
@@ -402,7 +402,7 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 	// Where users may consent, pre-authorization waives the prompt:
 	// prompt=none succeeds, and the grant is the user's own.
 	req.Tenant, req.UserID, req.Prompt = e.fabID, e.carol.ID, "none"
-	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	if ar.Code == "" {
 		t.Fatal("no code")
 	}
@@ -448,7 +448,7 @@ func ftResourceGrants(t ftTB, e *ftEnv, clientSPID, userID, signIn string) []con
 func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 	signIn := "openid profile email offline_access"
 	homeApp := func(t *testing.T, e *ftEnv) application.Application {
-		return ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{
+		return ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{
 			DisplayName: "Intranet", Web: &application.Web{RedirectURIs: []string{"https://intranet.contoso.com/cb"}},
 		}))(t)
 	}
@@ -464,18 +464,18 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		e := newFT(t)
 		app := homeApp(t, e)
 		noUserConsent(t, e)
-		_, err := e.d.Authorize(e.ctx, authz(e, app, e.alice.ID, signIn))
+		_, err := e.d.Issuer().Authorize(e.ctx, authz(e, app, e.alice.ID, signIn))
 		ftWantErr(t, err, 90094, OAuthConsentRequired)
 		if !errors.Is(err, consent.ErrUserConsentDisabled) {
 			t.Fatalf("err = %v, want ErrUserConsentDisabled", err)
 		}
 		// The device flow alike.
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, "openid profile"))(t)
-		err = e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, "openid profile"))(t)
+		err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
 		ftWantErr(t, err, 90094, OAuthConsentRequired)
 		// An administrator's consent for every user admits the sign-in.
 		ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: app.AppID, Scopes: []consent.ScopeRequest{{Scopes: strings.Fields(signIn)}}, TenantWide: true}))(t)
-		ar := ftOK(e.d.Authorize(e.ctx, authz(e, app, e.alice.ID, signIn)))(t)
+		ar := ftOK(e.d.Issuer().Authorize(e.ctx, authz(e, app, e.alice.ID, signIn)))(t)
 		if ar.Code == "" {
 			t.Fatal("no code")
 		}
@@ -485,12 +485,12 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		app := homeApp(t, e)
 		req := authz(e, app, e.alice.ID, "openid profile")
 		req.Prompt = "none"
-		_, err := e.d.Authorize(e.ctx, req)
+		_, err := e.d.Issuer().Authorize(e.ctx, req)
 		ftWantErr(t, err, 65001, OAuthInteractionRequired)
 		req.Prompt = ""
-		ftOK(e.d.Authorize(e.ctx, req))(t)
+		ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 		req.Prompt = "none"
-		ftOK(e.d.Authorize(e.ctx, req))(t)
+		ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	})
 	t.Run("recorded in the user's grant, refused after revocation", func(t *testing.T) {
 		e := newFT(t)
@@ -519,10 +519,10 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 	})
 	t.Run("on Microsoft Graph when it is present", func(t *testing.T) {
 		e := newFT(t)
-		graph := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{AppID: application.MicrosoftGraphAppID, DisplayName: "Microsoft Graph", SignInAudience: application.AzureADMultipleOrgs}))(t)
+		graph := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{AppID: application.MicrosoftGraphAppID, DisplayName: "Microsoft Graph", SignInAudience: application.AzureADMultipleOrgs}))(t)
 		_ = graph
 		app := homeApp(t, e)
-		ftOK(e.d.Authorize(e.ctx, authz(e, app, e.alice.ID, "openid profile")))(t)
+		ftOK(e.d.Issuer().Authorize(e.ctx, authz(e, app, e.alice.ID, "openid profile")))(t)
 		graphSP := e.sp(t, application.MicrosoftGraphAppID, e.conID)
 		grants := ftOK(e.d.Grants(e.ctx, e.sp(t, app.AppID, e.conID).ID))(t)
 		if len(grants) != 1 || grants[0].ResourceID != graphSP.ID || grants[0].Scope != "openid profile" || grants[0].PrincipalID != e.alice.ID {
@@ -538,13 +538,13 @@ func TestSecurityResourceAudienceOnBehalfOf(t *testing.T) {
 	req.Tenant = e.fabID
 	carol := e.signIn(t, req) // combined consent: Orders on Downstream in Fabrikam
 	obo := func() error {
-		_, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
+		_, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
 		return err
 	}
 	if err := obo(); err != nil {
 		t.Fatalf("on-behalf-of before narrowing: %v", err)
 	}
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftDownApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftDownApp].ID, func(a *application.Application) error {
 		a.SignInAudience = application.AzureADMyOrg
 		return nil
 	}))(t)
@@ -554,8 +554,8 @@ func TestSecurityResourceAudienceOnBehalfOf(t *testing.T) {
 // Strict rotation covers the device code flow's refresh tokens too.
 func TestSecurityStrictRefreshRotationDeviceCode(t *testing.T) {
 	e := newFT(t, ftStrict)
-	da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read offline_access"))(t)
-	if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read offline_access"))(t)
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
 		t.Fatal(err)
 	}
 	rt0 := ftOK(e.poll(ftPublicApp, da.DeviceCode))(t).RefreshToken
@@ -572,7 +572,7 @@ func TestSecurityStrictRotationIgnoresExpiredAndForeignTokens(t *testing.T) {
 	rt0 := e.publicSignIn(t, e.alice.ID).RefreshToken
 	e.clock.Advance(50 * time.Minute)
 	rt1 := ftOK(e.publicRefresh(e.d, rt0))(t).RefreshToken
-	_, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftSPAApp, RefreshToken: rt0})
+	_, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftSPAApp, RefreshToken: rt0})
 	ftWantErr(t, err, 70000, OAuthInvalidGrant)
 	e.clock.Advance(20 * time.Minute) // rt0 expired, rt1 not
 	_, err = e.publicRefresh(e.d, rt0)

@@ -128,20 +128,20 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	e := &ftEnv{ctx: ctx, d: d, clock: clock, cfg: cfg, apps: map[string]application.Application{}, secret: map[string]string{}, keyID: map[string]string{}}
-	con := ftOK(d.CreateTenant(ctx, System, TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}}))(t)
-	fab := ftOK(d.CreateTenant(ctx, System, TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}}))(t)
+	con := ftOK(d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}}))(t)
+	fab := ftOK(d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}}))(t)
 	e.conID, e.fabID = con.ID, fab.ID
 	user := func(tid, upn, name string) tenant.User {
-		return ftOK(d.AddUser(ctx, System, tid, UserSpec{UserPrincipalName: upn, DisplayName: name, Mail: upn}))(t)
+		return ftOK(d.AddUser(ctx, System(), tid, UserSpec{UserPrincipalName: upn, DisplayName: name, Mail: upn}))(t)
 	}
 	e.admin = user(con.ID, "admin@contoso.com", "Contoso Admin")
-	ftOK(d.AssignDirectoryRole(ctx, System, con.ID, e.admin.ID, tenant.RoleGlobalAdministrator))(t)
+	ftOK(d.AssignDirectoryRole(ctx, System(), con.ID, e.admin.ID, tenant.RoleGlobalAdministrator))(t)
 	e.alice = user(con.ID, "alice@contoso.com", "Alice")
 	e.bob = user(con.ID, "bob@contoso.com", "Bob")
 	e.fadmin = user(fab.ID, "admin@fabrikam.com", "Fabrikam Admin")
-	ftOK(d.AssignDirectoryRole(ctx, System, fab.ID, e.fadmin.ID, tenant.RoleGlobalAdministrator))(t)
+	ftOK(d.AssignDirectoryRole(ctx, System(), fab.ID, e.fadmin.ID, tenant.RoleGlobalAdministrator))(t)
 	e.carol = user(fab.ID, "carol@fabrikam.com", "Carol")
-	e.clerks = ftOK(d.AddGroup(ctx, System, con.ID, GroupSpec{DisplayName: "Clerks", SecurityEnabled: true, Members: []tenant.Ref{{ID: e.bob.ID, Type: tenant.MemberUser}}}))(t)
+	e.clerks = ftOK(d.AddGroup(ctx, System(), con.ID, GroupSpec{DisplayName: "Clerks", SecurityEnabled: true, Members: []tenant.Ref{{ID: e.bob.ID, Type: tenant.MemberUser}}}))(t)
 
 	v2 := 2
 	scope := func(id, v, typ string) application.PermissionScope {
@@ -160,7 +160,7 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 		return application.ResourceAccess{ID: id, Type: application.AccessRole}
 	}
 	register := func(a application.Application) {
-		a = ftOK(d.RegisterApplication(ctx, System, con.ID, a))(t)
+		a = ftOK(d.RegisterApplication(ctx, System(), con.ID, a))(t)
 		e.apps[a.AppID] = a
 	}
 	register(application.Application{
@@ -227,7 +227,7 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 		RequiredResourceAccess: []application.RequiredResourceAccess{rra(ftOrdersApp, sc(ftScopeRead))},
 	})
 	for _, id := range []string{ftOrdersApp, ftDaemonApp, ftSingleApp, ftWebApp, ftWeb2App} {
-		p := ftOK(d.AddPassword(ctx, System, e.apps[id].ID, PasswordSpec{DisplayName: "fixture"}))(t)
+		p := ftOK(d.AddPassword(ctx, System(), e.apps[id].ID, PasswordSpec{DisplayName: "fixture"}))(t)
 		e.secret[id], e.keyID[id] = p.SecretText, p.KeyID
 	}
 	// Contoso's administrator grants the daemons their application
@@ -262,7 +262,7 @@ func (e *ftEnv) sp(t ftTB, appID, tenantID string) serviceprincipal.ServicePrinc
 
 // cc runs client credentials with a secret.
 func (e *ftEnv) cc(tenantSeg, clientID, secret, scope string) (*TokenResponse, error) {
-	return e.d.Token(e.ctx, TokenRequest{Tenant: tenantSeg, GrantType: GrantClientCredentials, ClientID: clientID, ClientSecret: secret, Scope: scope})
+	return e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: tenantSeg, GrantType: GrantClientCredentials, ClientID: clientID, ClientSecret: secret, Scope: scope})
 }
 
 // authz is an authorization request with the defaults of a web sign-in.
@@ -276,7 +276,7 @@ func (e *ftEnv) authz(clientID, redirect, userID, scope string) AuthorizeRequest
 
 // redeem redeems code for req's client (with its secret when it has one).
 func (e *ftEnv) redeem(req AuthorizeRequest, code string) (*TokenResponse, error) {
-	return e.d.Token(e.ctx, TokenRequest{
+	return e.d.Issuer().Token(e.ctx, TokenRequest{
 		Tenant: req.Tenant, GrantType: GrantAuthorizationCode, ClientID: req.ClientID, ClientSecret: e.secret[req.ClientID],
 		Code: code, RedirectURI: req.RedirectURI, CodeVerifier: ftVerifier, ClientInfo: true,
 	})
@@ -285,7 +285,7 @@ func (e *ftEnv) redeem(req AuthorizeRequest, code string) (*TokenResponse, error
 // signIn runs Authorize and redeems the code; it fails t on error.
 func (e *ftEnv) signIn(t ftTB, req AuthorizeRequest) *TokenResponse {
 	t.Helper()
-	ar, err := e.d.Authorize(e.ctx, req)
+	ar, err := e.d.Issuer().Authorize(e.ctx, req)
 	if err != nil {
 		t.Fatalf("Authorize: %v", err)
 	}
@@ -304,7 +304,7 @@ func (e *ftEnv) webSignIn(t ftTB, userID string) *TokenResponse {
 }
 
 func (e *ftEnv) refresh(clientID, rt, scope string) (*TokenResponse, error) {
-	return e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: clientID, ClientSecret: e.secret[clientID], RefreshToken: rt, Scope: scope})
+	return e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: clientID, ClientSecret: e.secret[clientID], RefreshToken: rt, Scope: scope})
 }
 
 // ftWantErr checks that err is a *TokenError with the AADSTS code and OAuth
@@ -476,7 +476,7 @@ func ftX5THeader(cert *x509.Certificate) map[string]any {
 
 // ftAssertionCC runs client credentials with a client assertion.
 func (e *ftEnv) assertionCC(tenantSeg, clientID, assertion, scope string) (*TokenResponse, error) {
-	return e.d.Token(e.ctx, TokenRequest{
+	return e.d.Issuer().Token(e.ctx, TokenRequest{
 		Tenant: tenantSeg, GrantType: GrantClientCredentials, ClientID: clientID,
 		ClientAssertionType: token.ClientAssertionType, ClientAssertion: assertion, Scope: scope,
 	})
@@ -530,7 +530,7 @@ func TestFlowClientCredentialsSecretV2(t *testing.T) {
 	if uti, _ := c["uti"].(string); len(uti) < 16 {
 		t.Errorf("uti = %q", uti)
 	}
-	p, err := e.d.ValidateAccessToken(e.ctx, tr.AccessToken, ftOrdersApp)
+	p, err := e.d.Issuer().ValidateAccessToken(e.ctx, tr.AccessToken, ftOrdersApp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +580,7 @@ func TestFlowClientCredentialsV1(t *testing.T) {
 					t.Errorf("v1 token has %s", absent)
 				}
 			}
-			p, err := e.d.ValidateAccessToken(e.ctx, tr.AccessToken, ftLegacyApp)
+			p, err := e.d.Issuer().ValidateAccessToken(e.ctx, tr.AccessToken, ftLegacyApp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -618,7 +618,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "expired secret",
 			setup: func(t *testing.T, e *ftEnv) {
-				p := ftOK(e.d.AddPassword(e.ctx, System, e.apps[ftDaemonApp].ID, PasswordSpec{DisplayName: "short", Secret: "short-lived-secret-0123", End: ftStart.Add(time.Hour)}))(t)
+				p := ftOK(e.d.AddPassword(e.ctx, System(), e.apps[ftDaemonApp].ID, PasswordSpec{DisplayName: "short", Secret: "short-lived-secret-0123", End: ftStart.Add(time.Hour)}))(t)
 				e.secret["short"] = p.SecretText
 				e.clock.Advance(2 * time.Hour)
 			},
@@ -630,7 +630,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "secret not yet valid",
 			setup: func(t *testing.T, e *ftEnv) {
-				p := ftOK(e.d.AddPassword(e.ctx, System, e.apps[ftDaemonApp].ID, PasswordSpec{DisplayName: "future", Secret: "future-secret-0123456", Start: ftStart.Add(time.Hour)}))(t)
+				p := ftOK(e.d.AddPassword(e.ctx, System(), e.apps[ftDaemonApp].ID, PasswordSpec{DisplayName: "future", Secret: "future-secret-0123456", Start: ftStart.Add(time.Hour)}))(t)
 				e.secret["future"] = p.SecretText
 			},
 			req: func(e *ftEnv) TokenRequest {
@@ -641,7 +641,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "removed secret",
 			setup: func(t *testing.T, e *ftEnv) {
-				if err := e.d.RemovePassword(e.ctx, System, e.apps[ftDaemonApp].ID, e.keyID[ftDaemonApp]); err != nil {
+				if err := e.d.RemovePassword(e.ctx, System(), e.apps[ftDaemonApp].ID, e.keyID[ftDaemonApp]); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -703,7 +703,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "resource without service principal in the tenant",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.CreateServicePrincipal(e.ctx, System, e.fabID, ftDaemonApp))(t)
+				ftOK(e.d.CreateServicePrincipal(e.ctx, System(), e.fabID, ftDaemonApp))(t)
 			},
 			req: func(e *ftEnv) TokenRequest {
 				return TokenRequest{Tenant: e.fabID, ClientID: ftDaemonApp, ClientSecret: e.secret[ftDaemonApp], Scope: orders}
@@ -713,7 +713,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "soft-deleted resource",
 			setup: func(t *testing.T, e *ftEnv) {
-				if err := e.d.DeleteApplication(e.ctx, System, e.apps[ftOrdersApp].ID); err != nil {
+				if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftOrdersApp].ID); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -732,7 +732,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "client service principal disabled",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftDaemonApp, e.conID).ID, false))(t)
+				ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftDaemonApp, e.conID).ID, false))(t)
 			},
 			req: func(e *ftEnv) TokenRequest {
 				return TokenRequest{Tenant: e.conID, ClientID: ftDaemonApp, ClientSecret: e.secret[ftDaemonApp], Scope: orders}
@@ -742,7 +742,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "resource service principal disabled",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
+				ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
 			},
 			req: func(e *ftEnv) TokenRequest {
 				return TokenRequest{Tenant: e.conID, ClientID: ftDaemonApp, ClientSecret: e.secret[ftDaemonApp], Scope: orders}
@@ -752,7 +752,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "client application soft-deleted",
 			setup: func(t *testing.T, e *ftEnv) {
-				if err := e.d.DeleteApplication(e.ctx, System, e.apps[ftDaemonApp].ID); err != nil {
+				if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftDaemonApp].ID); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -827,7 +827,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "appRoleAssignmentRequired on the resource, client not assigned",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+				ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 					sp.AppRoleAssignmentRequired = true
 					return nil
 				}))(t)
@@ -840,11 +840,11 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "appRoleAssignmentRequired, the client's only role disabled",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+				ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 					sp.AppRoleAssignmentRequired = true
 					return nil
 				}))(t)
-				ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+				ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 					for i := range a.AppRoles {
 						a.AppRoles[i].IsEnabled = a.AppRoles[i].ID == ftRoleManage
 					}
@@ -883,7 +883,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 			case "-":
 				req.GrantType = ""
 			}
-			tr, err := e.d.Token(e.ctx, req)
+			tr, err := e.d.Issuer().Token(e.ctx, req)
 			if tr != nil {
 				t.Fatalf("got a token response with the error: %+v", tr)
 			}
@@ -913,7 +913,7 @@ func TestFlowClientCredentialsRoles(t *testing.T) {
 	}
 	// Invariant 5, stricter than Entra: a disabled role leaves the tokens of
 	// existing assignees at once.
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		for i := range a.AppRoles {
 			if a.AppRoles[i].ID == ftRoleAudit {
 				a.AppRoles[i].IsEnabled = false
@@ -988,7 +988,7 @@ func TestFlowClientCredentialsForeignTenant(t *testing.T) {
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
 	// A formerly multi-tenant app made single-tenant keeps its foreign
 	// service principal but gets no token there (invariant 3).
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftDaemonApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftDaemonApp].ID, func(a *application.Application) error {
 		a.SignInAudience = application.AzureADMyOrg
 		return nil
 	}))(t)
@@ -1009,7 +1009,7 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 	setup := func(t *testing.T) fixture {
 		e := newFT(t)
 		cert := ftCert(t, ftRSA(t, 0), 1, ftStart.Add(-time.Hour), ftStart.Add(365*24*time.Hour))
-		ftOK(e.d.AddCertificate(e.ctx, System, e.apps[ftDaemonApp].ID, "daemon cert", cert))(t)
+		ftOK(e.d.AddCertificate(e.ctx, System(), e.apps[ftDaemonApp].ID, "daemon cert", cert))(t)
 		return fixture{e: e, cert: cert, other: ftCert(t, ftRSA(t, 1), 2, ftStart.Add(-time.Hour), ftStart.Add(365*24*time.Hour))}
 	}
 	t.Run("PS256 MSAL style, reused", func(t *testing.T) {
@@ -1078,13 +1078,13 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 		}, 700027},
 		{"expired certificate credential", func(t *testing.T, f fixture) string {
 			short := ftCert(t, ftRSA(t, 1), 3, ftStart.Add(-time.Hour), ftStart.Add(time.Hour))
-			ftOK(f.e.d.AddCertificate(f.e.ctx, System, f.e.apps[ftDaemonApp].ID, "short cert", short))(t)
+			ftOK(f.e.d.AddCertificate(f.e.ctx, System(), f.e.apps[ftDaemonApp].ID, "short cert", short))(t)
 			f.e.clock.Advance(2 * time.Hour)
 			return ftSignJWT(t, ftRSA(t, 1), jose.PS256, ftMSALHeader(short), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
 		}, 700027},
 		{"removed certificate", func(t *testing.T, f fixture) string {
 			app := f.e.app(t, ftDaemonApp)
-			if err := f.e.d.RemoveKey(f.e.ctx, System, app.ID, app.KeyCredentials[0].KeyID); err != nil {
+			if err := f.e.d.RemoveKey(f.e.ctx, System(), app.ID, app.KeyCredentials[0].KeyID); err != nil {
 				t.Fatal(err)
 			}
 			return ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(f.cert), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
@@ -1095,7 +1095,7 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 				t.Fatal(err)
 			}
 			cert := ftCert(t, ec, 4, ftStart.Add(-time.Hour), ftStart.Add(24*time.Hour))
-			ftOK(f.e.d.AddCertificate(f.e.ctx, System, f.e.apps[ftDaemonApp].ID, "ec cert", cert))(t)
+			ftOK(f.e.d.AddCertificate(f.e.ctx, System(), f.e.apps[ftDaemonApp].ID, "ec cert", cert))(t)
 			return ftSignJWT(t, ec, jose.ES256, ftMSALHeader(cert), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
 		}, 700027},
 		{"issuer is another app", func(t *testing.T, f fixture) string {
@@ -1123,7 +1123,7 @@ func TestFlowClientCredentialsFederated(t *testing.T) {
 	orders := ftURI(ftOrdersApp) + "/.default"
 	setup := func(t *testing.T) *ftEnv {
 		e := newFT(t)
-		ftOK(e.d.AddFederatedCredential(e.ctx, System, e.apps[ftDaemonApp].ID, application.FederatedIdentityCredential{Name: "github-main", Issuer: ftFedIssuer, Subject: ftFedSubject}))(t)
+		ftOK(e.d.AddFederatedCredential(e.ctx, System(), e.apps[ftDaemonApp].ID, application.FederatedIdentityCredential{Name: "github-main", Issuer: ftFedIssuer, Subject: ftFedSubject}))(t)
 		return e
 	}
 	t.Run("match, reused", func(t *testing.T) {
@@ -1179,7 +1179,7 @@ func TestFlowClientCredentialsFederated(t *testing.T) {
 	t.Run("a user token of this service", func(t *testing.T) {
 		e := setup(t)
 		iss := "https://login.microsoftonline.com/" + e.conID + "/v2.0"
-		ftOK(e.d.AddFederatedCredential(e.ctx, System, e.apps[ftDaemonApp].ID, application.FederatedIdentityCredential{Name: "entra", Issuer: iss, Subject: e.alice.ID}))(t)
+		ftOK(e.d.AddFederatedCredential(e.ctx, System(), e.apps[ftDaemonApp].ID, application.FederatedIdentityCredential{Name: "entra", Issuer: iss, Subject: e.alice.ID}))(t)
 		user := e.webSignIn(t, e.alice.ID).AccessToken
 		_, err := e.assertionCC(e.conID, ftDaemonApp, user, orders)
 		ftWantErr(t, err, 700229, OAuthInvalidClient)
@@ -1191,7 +1191,7 @@ func TestFlowClientCredentialsFederated(t *testing.T) {
 			t.Fatal(err)
 		}
 		app := e.app(t, ftDaemonApp)
-		if err := e.d.RemoveFederatedCredential(e.ctx, System, app.ID, app.FederatedIdentityCredentials[0].ID); err != nil {
+		if err := e.d.RemoveFederatedCredential(e.ctx, System(), app.ID, app.FederatedIdentityCredentials[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err := e.assertionCC(e.conID, ftDaemonApp, a, orders)
@@ -1205,7 +1205,7 @@ func TestFlowClientCredentialsFederated(t *testing.T) {
 func TestFlowAuthorizationCodeWeb(t *testing.T) {
 	e := newFT(t)
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid profile offline_access")
-	ar, err := e.d.Authorize(e.ctx, req)
+	ar, err := e.d.Issuer().Authorize(e.ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1251,7 +1251,7 @@ func TestFlowAuthorizationCodeWeb(t *testing.T) {
 	if c["roles"] != nil || c["idtyp"] != nil {
 		t.Errorf("delegated token has roles %v / idtyp %v", c["roles"], c["idtyp"])
 	}
-	p, err := e.d.ValidateAccessToken(e.ctx, tr.AccessToken, ftOrdersApp)
+	p, err := e.d.Issuer().ValidateAccessToken(e.ctx, tr.AccessToken, ftOrdersApp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1334,11 +1334,11 @@ func TestFlowAuthorizationCodeWithoutPKCE(t *testing.T) {
 	// A confidential web client may omit PKCE.
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")
 	req.CodeChallenge, req.CodeChallengeMethod = "", ""
-	ar, err := e.d.Authorize(e.ctx, req)
+	ar, err := e.d.Issuer().Authorize(e.ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect})
+	tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1347,7 +1347,7 @@ func TestFlowAuthorizationCodeWithoutPKCE(t *testing.T) {
 	}
 	// plain is allowed for web clients.
 	req.CodeChallenge, req.CodeChallengeMethod = ftVerifier, token.PKCEPlain
-	ar, err = e.d.Authorize(e.ctx, req)
+	ar, err = e.d.Issuer().Authorize(e.ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1368,7 +1368,7 @@ func TestFlowAuthorizationCodePublicClients(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newFT(t)
 			req := e.authz(tc.client, tc.redirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
-			ar, err := e.d.Authorize(e.ctx, req)
+			ar, err := e.d.Issuer().Authorize(e.ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1376,7 +1376,7 @@ func TestFlowAuthorizationCodePublicClients(t *testing.T) {
 				t.Fatalf("authorize response = %+v", ar)
 			}
 			// A public client must not present a secret.
-			_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: tc.client, ClientSecret: "some-secret-value-1234", Code: ar.Code, RedirectURI: tc.redirect, CodeVerifier: ftVerifier})
+			_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: tc.client, ClientSecret: "some-secret-value-1234", Code: ar.Code, RedirectURI: tc.redirect, CodeVerifier: ftVerifier})
 			ftWantErr(t, err, 700025, OAuthInvalidClient)
 			tr, err := e.redeem(req, ar.Code)
 			if err != nil {
@@ -1390,7 +1390,7 @@ func TestFlowAuthorizationCodePublicClients(t *testing.T) {
 			for _, m := range []struct{ challenge, method string }{{"", ""}, {ftVerifier, token.PKCEPlain}, {ftVerifier, ""}} {
 				r := req
 				r.CodeChallenge, r.CodeChallengeMethod = m.challenge, m.method
-				_, err := e.d.Authorize(e.ctx, r)
+				_, err := e.d.Issuer().Authorize(e.ctx, r)
 				ftWantErr(t, err, 9002325, OAuthInvalidRequest)
 			}
 		})
@@ -1467,7 +1467,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			return e.authz(ftWebApp, ftWebRedirect, e.carol.ID, readScope)
 		}, code: 50020, oauth: OAuthInvalidGrant, noSP: ftWebApp},
 		{name: "disabled user", setup: func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetUserEnabled(e.ctx, System, e.alice.ID, false))(t)
+			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
 		}, req: func(e *ftEnv) AuthorizeRequest {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
 		}, code: 50057, oauth: OAuthInvalidGrant, grants: 0},
@@ -1477,13 +1477,13 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			return r
 		}, code: 90002, oauth: OAuthInvalidTenant},
 		{name: "client service principal disabled", setup: func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftWebApp, e.conID).ID, false))(t)
+			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, false))(t)
 		}, req: func(e *ftEnv) AuthorizeRequest {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
 		}, code: 7000112, oauth: OAuthUnauthorizedClient, grants: -1},
 		{name: "appRoleAssignmentRequired on the client, user not assigned", setup: func(t *testing.T, e *ftEnv) {
 			ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Default: true, TenantWide: true}))(t)
-			ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+			ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 				sp.AppRoleAssignmentRequired = true
 				return nil
 			}))(t)
@@ -1492,7 +1492,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 		}, code: 50105, oauth: OAuthInvalidGrant, grants: 1},
 		{name: "appRoleAssignmentRequired on the resource, user not assigned", setup: func(t *testing.T, e *ftEnv) {
 			ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Default: true, TenantWide: true}))(t)
-			ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+			ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 				sp.AppRoleAssignmentRequired = true
 				return nil
 			}))(t)
@@ -1500,7 +1500,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
 		}, code: 50105, oauth: OAuthInvalidGrant, grants: 1},
 		{name: "appRoleAssignmentRequired on the client, no consent yet", setup: func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+			ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 				sp.AppRoleAssignmentRequired = true
 				return nil
 			}))(t)
@@ -1514,7 +1514,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 				tc.setup(t, e)
 			}
 			before := len(ftOK(e.d.Audit(e.ctx, 0, 0))(t))
-			ar, err := e.d.Authorize(e.ctx, tc.req(e))
+			ar, err := e.d.Issuer().Authorize(e.ctx, tc.req(e))
 			if ar != nil {
 				t.Fatalf("got a response with the error: %+v", ar)
 			}
@@ -1553,7 +1553,7 @@ func TestFlowAuthorizationCodeRedemptionRefusals(t *testing.T) {
 		oauth  string
 	}{
 		{"code reuse", func(t *testing.T, e *ftEnv, r *TokenRequest) {
-			if _, err := e.d.Token(e.ctx, *r); err != nil {
+			if _, err := e.d.Issuer().Token(e.ctx, *r); err != nil {
 				t.Fatal(err)
 			}
 		}, 54005, OAuthInvalidGrant},
@@ -1580,7 +1580,7 @@ func TestFlowAuthorizationCodeRedemptionRefusals(t *testing.T) {
 		{"unknown code", func(t *testing.T, e *ftEnv, r *TokenRequest) { r.Code = "bm8tc3VjaC1jb2Rl" }, 70000, OAuthInvalidGrant},
 		{"no code", func(t *testing.T, e *ftEnv, r *TokenRequest) { r.Code = "" }, 900144, OAuthInvalidRequest},
 		{"user disabled after authorize", func(t *testing.T, e *ftEnv, r *TokenRequest) {
-			ftOK(e.d.SetUserEnabled(e.ctx, System, e.alice.ID, false))(t)
+			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
 		}, 50057, OAuthInvalidGrant},
 		{"consent revoked after authorize", func(t *testing.T, e *ftEnv, r *TokenRequest) {
 			for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
@@ -1593,10 +1593,10 @@ func TestFlowAuthorizationCodeRedemptionRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newFT(t)
 			areq := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
-			ar := ftOK(e.d.Authorize(e.ctx, areq))(t)
+			ar := ftOK(e.d.Issuer().Authorize(e.ctx, areq))(t)
 			r := TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect, CodeVerifier: ftVerifier}
 			tc.mutate(t, e, &r)
-			tr, err := e.d.Token(e.ctx, r)
+			tr, err := e.d.Issuer().Token(e.ctx, r)
 			if tr != nil {
 				t.Fatalf("got tokens: %+v", tr)
 			}
@@ -1610,9 +1610,9 @@ func TestFlowAuthorizationCodeFailedRedemptionKeepsCode(t *testing.T) {
 	// successful one does: the next use is 54005.
 	e := newFT(t)
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")
-	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	bad := TokenRequest{Tenant: e.conID, GrantType: GrantAuthorizationCode, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], Code: ar.Code, RedirectURI: ftWebRedirect, CodeVerifier: strings.Repeat("b", 50)}
-	_, err := e.d.Token(e.ctx, bad)
+	_, err := e.d.Issuer().Token(e.ctx, bad)
 	ftWantErr(t, err, 50148, OAuthInvalidGrant)
 	if _, err := e.redeem(req, ar.Code); err != nil {
 		t.Fatal(err)
@@ -1627,12 +1627,12 @@ func TestFlowAuthorizationCodeConsent(t *testing.T) {
 		e.webSignIn(t, e.alice.ID)
 		req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read openid")
 		req.Prompt = "none"
-		if _, err := e.redeem(req, ftOK(e.d.Authorize(e.ctx, req))(t).Code); err != nil {
+		if _, err := e.redeem(req, ftOK(e.d.Issuer().Authorize(e.ctx, req))(t).Code); err != nil {
 			t.Fatal(err)
 		}
 		// Another user still has no consent.
 		req.UserID = e.bob.ID
-		_, err := e.d.Authorize(e.ctx, req)
+		_, err := e.d.Issuer().Authorize(e.ctx, req)
 		ftWantErr(t, err, 65001, OAuthInteractionRequired)
 	})
 	t.Run("admin consent covers every user", func(t *testing.T) {
@@ -1678,7 +1678,7 @@ func TestFlowAuthorizationCodeConsent(t *testing.T) {
 	})
 	t.Run("disabled scope is not granted", func(t *testing.T) {
 		e := newFT(t)
-		ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+		ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 			for i := range a.API.OAuth2PermissionScopes {
 				if a.API.OAuth2PermissionScopes[i].ID == ftScopeWrite {
 					a.API.OAuth2PermissionScopes[i].IsEnabled = false
@@ -1686,7 +1686,7 @@ func TestFlowAuthorizationCodeConsent(t *testing.T) {
 			}
 			return nil
 		}))(t)
-		_, err := e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Write"))
+		_, err := e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Write"))
 		if err == nil || !errors.Is(err, consent.ErrScopeDisabled) {
 			t.Fatalf("consent to a disabled scope: %v", err)
 		}
@@ -1722,12 +1722,12 @@ func TestFlowAuthorizationCodeMultiTenant(t *testing.T) {
 			if c["tid"] != e.fabID || c["oid"] != e.carol.ID || c["iss"] != "https://login.microsoftonline.com/"+e.fabID+"/v2.0" {
 				t.Fatalf("claims = %v", c)
 			}
-			if _, err := e.d.ValidateAccessToken(e.ctx, tr.AccessToken, ftOrdersApp); err != nil {
+			if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, tr.AccessToken, ftOrdersApp); err != nil {
 				t.Fatal(err)
 			}
 			// Fabrikam can restrict the app's validator to itself; Contoso's
 			// tokens are then refused.
-			v := ftOK(e.d.Validator([]string{ftOrdersApp}, e.fabID))(t)
+			v := ftOK(ftValidator(e, []string{ftOrdersApp}, e.fabID))(t)
 			if _, err := v.Validate(e.ctx, tr.AccessToken); err != nil {
 				t.Fatal(err)
 			}
@@ -1779,14 +1779,14 @@ func TestFlowRefreshRotation(t *testing.T) {
 		t.Fatalf("suberror %q", te.SubError)
 	}
 	// The refresh token is bound to its client.
-	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftWeb2App, ClientSecret: e.secret[ftWeb2App], RefreshToken: second.RefreshToken})
+	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftWeb2App, ClientSecret: e.secret[ftWeb2App], RefreshToken: second.RefreshToken})
 	ftWantErr(t, err, 70000, OAuthInvalidGrant)
 	// ... and to its tenant.
-	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: second.RefreshToken})
+	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: second.RefreshToken})
 	ftWantErr(t, err, 700005, OAuthInvalidGrant)
 	// common and the home tenant's domain are fine.
 	for _, seg := range []string{"common", "contoso.com", "organizations"} {
-		if _, err := e.d.Token(e.ctx, TokenRequest{Tenant: seg, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: second.RefreshToken}); err != nil {
+		if _, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: seg, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: second.RefreshToken}); err != nil {
 			t.Fatalf("at %s: %v", seg, err)
 		}
 	}
@@ -1818,7 +1818,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 		sub   string
 	}{
 		{"sign-in sessions revoked", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.RevokeSignInSessions(e.ctx, System, e.alice.ID))(t)
+			ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 		}, 50173, OAuthInvalidGrant, "bad_token"},
 		{"grant revoked", func(t *testing.T, e *ftEnv) {
 			for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
@@ -1836,48 +1836,48 @@ func TestFlowRefreshRefusals(t *testing.T) {
 			}
 		}, 65001, OAuthInvalidGrant, OAuthConsentRequired},
 		{"scope disabled by the API", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+			ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 				a.API.OAuth2PermissionScopes[0].IsEnabled = false
 				return nil
 			}))(t)
 		}, 65001, OAuthInvalidGrant, OAuthConsentRequired},
 		{"user disabled", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetUserEnabled(e.ctx, System, e.alice.ID, false))(t)
+			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
 		}, 50057, OAuthInvalidGrant, ""},
 		{"client service principal disabled", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftWebApp, e.conID).ID, false))(t)
+			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, false))(t)
 		}, 7000112, OAuthUnauthorizedClient, ""},
 		{"resource service principal disabled", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
+			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
 		}, 7000112, OAuthUnauthorizedClient, ""},
 		{"client app soft-deleted", func(t *testing.T, e *ftEnv) {
-			if err := e.d.DeleteApplication(e.ctx, System, e.apps[ftWebApp].ID); err != nil {
+			if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftWebApp].ID); err != nil {
 				t.Fatal(err)
 			}
 		}, 700016, OAuthUnauthorizedClient, ""},
 		{"resource app soft-deleted", func(t *testing.T, e *ftEnv) {
-			if err := e.d.DeleteApplication(e.ctx, System, e.apps[ftOrdersApp].ID); err != nil {
+			if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftOrdersApp].ID); err != nil {
 				t.Fatal(err)
 			}
 		}, 500011, OAuthInvalidResource, ""},
 		{"client secret removed", func(t *testing.T, e *ftEnv) {
-			if err := e.d.RemovePassword(e.ctx, System, e.apps[ftWebApp].ID, e.keyID[ftWebApp]); err != nil {
+			if err := e.d.RemovePassword(e.ctx, System(), e.apps[ftWebApp].ID, e.keyID[ftWebApp]); err != nil {
 				t.Fatal(err)
 			}
 		}, 7000215, OAuthInvalidClient, ""},
 		{"client secret expired", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.AddPassword(e.ctx, System, e.apps[ftWebApp].ID, PasswordSpec{Secret: "short-lived-secret-0002", End: e.clock.Now().Add(time.Hour)}))(t)
+			ftOK(e.d.AddPassword(e.ctx, System(), e.apps[ftWebApp].ID, PasswordSpec{Secret: "short-lived-secret-0002", End: e.clock.Now().Add(time.Hour)}))(t)
 			e.secret[ftWebApp] = "short-lived-secret-0002"
 			e.clock.Advance(2 * time.Hour)
 		}, 7000222, OAuthInvalidClient, ""},
 		{"appRoleAssignmentRequired set on the client", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+			ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 				sp.AppRoleAssignmentRequired = true
 				return nil
 			}))(t)
 		}, 50105, OAuthInvalidGrant, ""},
 		{"inactive for 90 days", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.AddPassword(e.ctx, System, e.apps[ftWebApp].ID, PasswordSpec{Secret: "long-lived-secret-0001", End: ftStart.Add(400 * 24 * time.Hour)}))(t)
+			ftOK(e.d.AddPassword(e.ctx, System(), e.apps[ftWebApp].ID, PasswordSpec{Secret: "long-lived-secret-0001", End: ftStart.Add(400 * 24 * time.Hour)}))(t)
 			e.secret[ftWebApp] = "long-lived-secret-0001"
 			e.clock.Advance(90*24*time.Hour + time.Minute)
 		}, 700082, OAuthInvalidGrant, ""},
@@ -1905,7 +1905,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 func TestFlowRefreshAfterRecovery(t *testing.T) {
 	e := newFT(t)
 	tr := e.webSignIn(t, e.alice.ID)
-	ftOK(e.d.RevokeSignInSessions(e.ctx, System, e.alice.ID))(t)
+	ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 	_, err := e.refresh(ftWebApp, tr.RefreshToken, "")
 	te := ftWantErr(t, err, 50173, OAuthInvalidGrant)
 	if !strings.Contains(te.Description, "TokensValidFrom") {
@@ -1927,18 +1927,18 @@ func TestFlowRefreshAfterRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Hour)
-	ftOK(e.d.RevokeSignInSessions(e.ctx, System, e.alice.ID))(t)
+	ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 	_, err = e.refresh(ftWebApp, chained.RefreshToken, "")
 	ftWantErr(t, err, 50173, OAuthInvalidGrant)
 	// A restored application gets tokens again.
 	e.clock.Advance(time.Second)
 	fresh = e.webSignIn(t, e.alice.ID)
-	if err := e.d.DeleteApplication(e.ctx, System, e.apps[ftWebApp].ID); err != nil {
+	if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftWebApp].ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.refresh(ftWebApp, fresh.RefreshToken, "")
 	ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
-	ftOK(e.d.RestoreApplication(e.ctx, System, e.apps[ftWebApp].ID))(t)
+	ftOK(e.d.RestoreApplication(e.ctx, System(), e.apps[ftWebApp].ID))(t)
 	if _, err := e.refresh(ftWebApp, fresh.RefreshToken, ""); err != nil {
 		t.Fatalf("after restore: %v", err)
 	}
@@ -2002,7 +2002,7 @@ func TestFlowRefreshTampered(t *testing.T) {
 
 // obo exchanges assertion at the Orders API (the middle tier) for scope.
 func (e *ftEnv) obo(clientID, assertion, scope string) (*TokenResponse, error) {
-	return e.d.Token(e.ctx, TokenRequest{
+	return e.d.Issuer().Token(e.ctx, TokenRequest{
 		Tenant: e.conID, GrantType: GrantJWTBearer, ClientID: clientID, ClientSecret: e.secret[clientID],
 		Assertion: assertion, RequestedTokenUse: "on_behalf_of", Scope: scope,
 	})
@@ -2031,7 +2031,7 @@ func TestFlowOnBehalfOf(t *testing.T) {
 		if tr.RefreshToken == "" || tr.Scope != down+"/Files.Read offline_access" {
 			t.Fatalf("response = %+v", tr)
 		}
-		if p, err := e.d.ValidateAccessToken(e.ctx, tr.AccessToken, ftDownApp); err != nil || p.IsApp {
+		if p, err := e.d.Issuer().ValidateAccessToken(e.ctx, tr.AccessToken, ftDownApp); err != nil || p.IsApp {
 			t.Fatalf("downstream validation: %+v, %v", p, err)
 		}
 		// .default gives what is granted to the middle tier, no more.
@@ -2072,9 +2072,9 @@ func TestFlowOnBehalfOf(t *testing.T) {
 		e := newFT(t)
 		user := e.webSignIn(t, e.alice.ID)
 		cert := ftCert(t, ftRSA(t, 0), 7, ftStart.Add(-time.Hour), ftStart.Add(24*time.Hour))
-		ftOK(e.d.AddCertificate(e.ctx, System, e.apps[ftOrdersApp].ID, "mid", cert))(t)
+		ftOK(e.d.AddCertificate(e.ctx, System(), e.apps[ftOrdersApp].ID, "mid", cert))(t)
 		a := ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(cert), ftAssertionClaims(ftOrdersApp, e.conID, e.clock.Now()))
-		tr, err := e.d.Token(e.ctx, TokenRequest{
+		tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{
 			Tenant: e.conID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientAssertionType: token.ClientAssertionType, ClientAssertion: a,
 			Assertion: user.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: down + "/Files.Read",
 		})
@@ -2103,7 +2103,7 @@ func TestFlowOnBehalfOfRefusals(t *testing.T) {
 			return TokenRequest{ClientID: ftWeb2App, Assertion: user}
 		}, 50013, OAuthInvalidGrant},
 		{"token for the downstream API presented by it", func(t *testing.T, e *ftEnv, user string) TokenRequest {
-			ftOK(e.d.AddPassword(e.ctx, System, e.apps[ftDownApp].ID, PasswordSpec{Secret: "downstream-secret-0001"}))(t)
+			ftOK(e.d.AddPassword(e.ctx, System(), e.apps[ftDownApp].ID, PasswordSpec{Secret: "downstream-secret-0001"}))(t)
 			e.secret[ftDownApp] = "downstream-secret-0001"
 			return TokenRequest{ClientID: ftDownApp, Assertion: user, Scope: ftURI(ftOrdersApp) + "/Orders.Read"}
 		}, 50013, OAuthInvalidGrant},
@@ -2139,15 +2139,15 @@ func TestFlowOnBehalfOfRefusals(t *testing.T) {
 			return TokenRequest{ClientID: ftOrdersApp, ClientSecret: "-", Assertion: user}
 		}, 7000218, OAuthInvalidClient},
 		{"user's sessions revoked", func(t *testing.T, e *ftEnv, user string) TokenRequest {
-			ftOK(e.d.RevokeSignInSessions(e.ctx, System, e.alice.ID))(t)
+			ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 			return TokenRequest{ClientID: ftOrdersApp, Assertion: user}
 		}, 50173, OAuthInvalidGrant},
 		{"user disabled", func(t *testing.T, e *ftEnv, user string) TokenRequest {
-			ftOK(e.d.SetUserEnabled(e.ctx, System, e.alice.ID, false))(t)
+			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
 			return TokenRequest{ClientID: ftOrdersApp, Assertion: user}
 		}, 50057, OAuthInvalidGrant},
 		{"middle tier disabled", func(t *testing.T, e *ftEnv, user string) TokenRequest {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
+			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
 			return TokenRequest{ClientID: ftOrdersApp, Assertion: user}
 		}, 7000112, OAuthUnauthorizedClient},
 		{"at another tenant", func(t *testing.T, e *ftEnv, user string) TokenRequest {
@@ -2180,7 +2180,7 @@ func TestFlowOnBehalfOfRefusals(t *testing.T) {
 			if r.Scope == "" {
 				r.Scope = down
 			}
-			tr, err := e.d.Token(e.ctx, r)
+			tr, err := e.d.Issuer().Token(e.ctx, r)
 			if tr != nil {
 				t.Fatalf("got tokens: %+v", tr)
 			}
@@ -2193,12 +2193,12 @@ func TestFlowOnBehalfOfRefusals(t *testing.T) {
 // Device code.
 
 func (e *ftEnv) poll(clientID, deviceCode string) (*TokenResponse, error) {
-	return e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantDeviceCode, ClientID: clientID, DeviceCode: deviceCode, ClientInfo: true})
+	return e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantDeviceCode, ClientID: clientID, DeviceCode: deviceCode, ClientInfo: true})
 }
 
 func TestFlowDeviceCode(t *testing.T) {
 	e := newFT(t)
-	da, err := e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
+	da, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -2218,11 +2218,11 @@ func TestFlowDeviceCode(t *testing.T) {
 	}
 	// The user enters the code (case and spaces do not matter) and approves.
 	e.clock.Advance(time.Minute)
-	if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, " "+strings.ToLower(da.UserCode)+" ", true); err != nil {
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, " "+strings.ToLower(da.UserCode)+" ", true); err != nil {
 		t.Fatal(err)
 	}
 	// Approving again is refused.
-	err = e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+	err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
 	ftWantErr(t, err, 54005, OAuthInvalidGrant)
 	// Another client cannot redeem the device code.
 	_, err = e.poll(ftSPAApp, da.DeviceCode)
@@ -2242,7 +2242,7 @@ func TestFlowDeviceCode(t *testing.T) {
 	_, err = e.poll(ftPublicApp, da.DeviceCode)
 	ftWantErr(t, err, 54005, OAuthInvalidGrant)
 	// The refresh token works for the public client without a secret.
-	if _, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftPublicApp, RefreshToken: tr.RefreshToken}); err != nil {
+	if _, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftPublicApp, RefreshToken: tr.RefreshToken}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -2251,8 +2251,8 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	scope := ftURI(ftOrdersApp) + "/Orders.Read offline_access"
 	t.Run("declined", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, false); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, false); err != nil {
 			t.Fatal(err)
 		}
 		_, err := e.poll(ftPublicApp, da.DeviceCode)
@@ -2264,17 +2264,17 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	})
 	t.Run("expired", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
 		e.clock.Advance(15*time.Minute + time.Second)
-		err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
 		ftWantErr(t, err, 70019, OAuthExpiredToken)
 		_, err = e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 70019, OAuthExpiredToken)
 	})
 	t.Run("approved then expired before the poll", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Advance(16 * time.Minute)
@@ -2283,39 +2283,39 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	})
 	t.Run("bad codes", func(t *testing.T) {
 		e := newFT(t)
-		ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
 		_, err := e.poll(ftPublicApp, "bm8tc3VjaC1kZXZpY2UtY29kZQ")
 		ftWantErr(t, err, 70018, OAuthBadVerificationCode)
-		err = e.d.ApproveDeviceCode(e.ctx, e.alice.ID, "BCDFGHJKL", true)
+		err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, "BCDFGHJKL", true)
 		ftWantErr(t, err, 70018, OAuthBadVerificationCode)
 	})
 	t.Run("confidential client", func(t *testing.T) {
 		e := newFT(t)
-		_, err := e.d.DeviceCode(e.ctx, e.conID, ftWebApp, scope)
+		_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftWebApp, scope)
 		ftWantErr(t, err, 7000218, OAuthInvalidClient)
 	})
 	t.Run("unknown client", func(t *testing.T) {
 		e := newFT(t)
-		_, err := e.d.DeviceCode(e.ctx, e.conID, "0d000000-0000-4000-8000-00000000000b", scope)
+		_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, "0d000000-0000-4000-8000-00000000000b", scope)
 		ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
 	})
 	t.Run("invalid scope", func(t *testing.T) {
 		e := newFT(t)
-		_, err := e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read "+ftURI(ftDownApp)+"/Files.Read")
+		_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read "+ftURI(ftDownApp)+"/Files.Read")
 		ftWantErr(t, err, 700022, OAuthInvalidScope)
 	})
 	t.Run("user of another tenant", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		err := e.d.ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true)
 		ftWantErr(t, err, 50020, OAuthInvalidGrant)
 		// At /organizations the user's own tenant is used, and the app gets
 		// its service principal there.
-		da = ftOK(e.d.DeviceCode(e.ctx, "organizations", ftPublicApp, scope))(t)
-		if err := e.d.ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
+		da = ftOK(e.d.Issuer().DeviceCode(e.ctx, "organizations", ftPublicApp, scope))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
 			t.Fatal(err)
 		}
-		tr, err := e.d.Token(e.ctx, TokenRequest{Tenant: "organizations", GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
+		tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: "organizations", GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -2325,19 +2325,19 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	})
 	t.Run("consent needed and refused", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Admin"))(t)
-		err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Admin"))(t)
+		err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
 		ftWantErr(t, err, 90094, OAuthConsentRequired)
 		_, err = e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 70016, OAuthAuthorizationPending)
 	})
 	t.Run("user disabled after approval", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
 			t.Fatal(err)
 		}
-		ftOK(e.d.SetUserEnabled(e.ctx, System, e.alice.ID, false))(t)
+		ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
 		_, err := e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 50057, OAuthInvalidGrant)
 	})
@@ -2345,11 +2345,11 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 
 func TestFlowAuthorizationCodeSingleTenantApp(t *testing.T) {
 	e := newFT(t)
-	intranet := ftOK(e.d.RegisterApplication(e.ctx, System, e.conID, application.Application{
+	intranet := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{
 		DisplayName: "Intranet", SignInAudience: application.AzureADMyOrg,
 		Web: &application.Web{RedirectURIs: []string{"https://intranet.contoso.com/auth"}},
 	}))(t)
-	ftOK(e.d.AddPassword(e.ctx, System, intranet.ID, PasswordSpec{Secret: "intranet-secret-00001"}))(t)
+	ftOK(e.d.AddPassword(e.ctx, System(), intranet.ID, PasswordSpec{Secret: "intranet-secret-00001"}))(t)
 	e.secret[intranet.AppID] = "intranet-secret-00001"
 	req := e.authz(intranet.AppID, "https://intranet.contoso.com/auth", e.alice.ID, "openid profile")
 	tr := e.signIn(t, req)
@@ -2359,12 +2359,12 @@ func TestFlowAuthorizationCodeSingleTenantApp(t *testing.T) {
 	for _, seg := range []string{"common", "organizations"} {
 		r := req
 		r.Tenant = seg
-		_, err := e.d.Authorize(e.ctx, r)
+		_, err := e.d.Issuer().Authorize(e.ctx, r)
 		ftWantErr(t, err, 50194, OAuthInvalidRequest)
 	}
 	r := req
 	r.Tenant, r.UserID = e.fabID, e.carol.ID
-	_, err := e.d.Authorize(e.ctx, r)
+	_, err := e.d.Issuer().Authorize(e.ctx, r)
 	ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
 	if _, err := e.d.ServicePrincipalByAppID(e.ctx, intranet.AppID, e.fabID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("single-tenant app got a service principal in Fabrikam: %v", err)
@@ -2375,14 +2375,14 @@ func TestFlowAuthorizationCodeAssignment(t *testing.T) {
 	e := newFT(t)
 	ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Default: true, TenantWide: true}))(t)
 	ordersSP := e.sp(t, ftOrdersApp, e.conID)
-	ftOK(e.d.UpdateServicePrincipal(e.ctx, System, ordersSP.ID, func(sp *serviceprincipal.ServicePrincipal) error {
+	ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), ordersSP.ID, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.AppRoleAssignmentRequired = true
 		return nil
 	}))(t)
 	// Alice is not assigned; Bob is, through the Clerks group.
-	_, err := e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read"))
+	_, err := e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read"))
 	ftWantErr(t, err, 50105, OAuthInvalidGrant)
-	ftOK(e.d.AssignAppRole(e.ctx, System, AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: e.clerks.ID, AppRoleID: ftRoleManage}))(t)
+	ftOK(e.d.AssignAppRole(e.ctx, System(), AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: e.clerks.ID, AppRoleID: ftRoleManage}))(t)
 	tr := e.webSignIn(t, e.bob.ID)
 	c := ftClaims(t, tr.AccessToken)
 	if !slices.Equal(ftStrings(c, "roles"), []string{"Orders.Manage"}) || c["scp"] != "Orders.Read" {
@@ -2390,7 +2390,7 @@ func TestFlowAuthorizationCodeAssignment(t *testing.T) {
 	}
 	// The role is dropped at once when disabled; the group assignment no
 	// longer counts as assignment either (invariants 5 and 6).
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		for i := range a.AppRoles {
 			if a.AppRoles[i].ID == ftRoleManage {
 				a.AppRoles[i].IsEnabled = false
@@ -2402,14 +2402,14 @@ func TestFlowAuthorizationCodeAssignment(t *testing.T) {
 	ftWantErr(t, err, 50105, OAuthInvalidGrant)
 	// Default access (no role) satisfies the requirement without a role
 	// claim.
-	ftOK(e.d.AssignAppRole(e.ctx, System, AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: e.alice.ID, AppRoleID: application.DefaultAccessRoleID}))(t)
+	ftOK(e.d.AssignAppRole(e.ctx, System(), AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: e.alice.ID, AppRoleID: application.DefaultAccessRoleID}))(t)
 	tr = e.webSignIn(t, e.alice.ID)
 	if c := ftClaims(t, tr.AccessToken); c["roles"] != nil {
 		t.Fatalf("default access produced roles %v", c["roles"])
 	}
 	// Removing bob from the group revokes his access.
-	ftOK(e.d.RemoveGroupMember(e.ctx, System, e.clerks.ID, e.bob.ID))(t)
-	_, err = e.d.Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.bob.ID, ftURI(ftOrdersApp)+"/Orders.Read"))
+	ftOK(e.d.RemoveGroupMember(e.ctx, System(), e.clerks.ID, e.bob.ID))(t)
+	_, err = e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.bob.ID, ftURI(ftOrdersApp)+"/Orders.Read"))
 	ftWantErr(t, err, 50105, OAuthInvalidGrant)
 }
 
@@ -2421,8 +2421,8 @@ func TestFlowValidateIssuedTokens(t *testing.T) {
 	v2 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
 	v1 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftLegacyURI+"/.default"))(t).AccessToken
 	user := e.webSignIn(t, e.alice.ID).AccessToken
-	ordersV := ftOK(e.d.Validator([]string{ftOrdersApp, ftURI(ftOrdersApp)}))(t)
-	legacyV := ftOK(e.d.Validator([]string{ftLegacyApp, ftLegacyURI}, e.conID))(t)
+	ordersV := ftOK(ftValidator(e, []string{ftOrdersApp, ftURI(ftOrdersApp)}))(t)
+	legacyV := ftOK(ftValidator(e, []string{ftLegacyApp, ftLegacyURI}, e.conID))(t)
 	for _, tc := range []struct {
 		name string
 		v    *token.Validator
@@ -2444,23 +2444,23 @@ func TestFlowValidateIssuedTokens(t *testing.T) {
 		})
 	}
 	// ValidateAccessToken takes the audiences from the application.
-	if _, err := e.d.ValidateAccessToken(e.ctx, v1, ftLegacyApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, v1, ftLegacyApp); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, v1, ftOrdersApp); !errors.Is(err, token.ErrAudience) {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, v1, ftOrdersApp); !errors.Is(err, token.ErrAudience) {
 		t.Fatalf("v1 token at the Orders API: %v", err)
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, v2, "0d000000-0000-4000-8000-00000000000c"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, v2, "0d000000-0000-4000-8000-00000000000c"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown API: %v", err)
 	}
 	// Expiry follows the injected clock.
 	e.clock.Advance(time.Hour + time.Second)
-	if _, err := e.d.ValidateAccessToken(e.ctx, v2, ftOrdersApp); !errors.Is(err, token.ErrExpired) {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, v2, ftOrdersApp); !errors.Is(err, token.ErrExpired) {
 		t.Fatalf("after expiry: %v", err)
 	}
 	// A Validator of another Directory does not know the keys.
 	other := newFT(t)
-	if _, err := other.d.ValidateAccessToken(other.ctx, user, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
+	if _, err := other.d.Issuer().ValidateAccessToken(other.ctx, user, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("other directory: %v", err)
 	}
 }
@@ -2494,7 +2494,7 @@ func TestFlowJWKS(t *testing.T) {
 	tr := e.webSignIn(t, e.alice.ID)
 	tokens = append(tokens, tr.AccessToken, tr.IDToken)
 	for _, version := range []token.Version{1, 2} {
-		jwks := ftOK(e.d.JWKS(e.ctx, e.conID, version))(t)
+		jwks := ftOK(e.d.Issuer().JWKS(e.ctx, e.conID, version))(t)
 		var doc struct {
 			Keys []map[string]any `json:"keys"`
 		}
@@ -2551,7 +2551,7 @@ func TestFlowJWKSTenantSegment(t *testing.T) {
 				Issuer string `json:"issuer"`
 			} `json:"keys"`
 		}
-		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, tc.segment, 2))(t), &doc); err != nil {
+		if err := json.Unmarshal(ftOK(e.d.Issuer().JWKS(e.ctx, tc.segment, 2))(t), &doc); err != nil {
 			t.Fatal(err)
 		}
 		for _, k := range doc.Keys {
@@ -2564,7 +2564,7 @@ func TestFlowJWKSTenantSegment(t *testing.T) {
 	// the key issuer kept.
 	raw := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
 	for _, seg := range []string{"contoso.com", "common", e.conID} {
-		keys := ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, seg, 2))(t)))(t)
+		keys := ftOK(token.ParseJWKS(ftOK(e.d.Issuer().JWKS(e.ctx, seg, 2))(t)))(t)
 		v := ftOK(token.NewValidator(token.ValidatorConfig{
 			Keys: keys, Issuers: []string{template}, Audiences: []string{ftOrdersApp},
 			Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
@@ -2575,13 +2575,13 @@ func TestFlowJWKSTenantSegment(t *testing.T) {
 	}
 	// Unknown tenants and versions are errors.
 	for _, seg := range []string{"nowhere.example", "00000000-0000-0000-0000-000000000001"} {
-		_, err := e.d.JWKS(e.ctx, seg, 2)
+		_, err := e.d.Issuer().JWKS(e.ctx, seg, 2)
 		ftWantErr(t, err, 90002, OAuthInvalidTenant)
 	}
-	_, err := e.d.JWKS(e.ctx, "not a tenant", 2)
+	_, err := e.d.Issuer().JWKS(e.ctx, "not a tenant", 2)
 	ftWantErr(t, err, 900023, OAuthInvalidRequest)
 	for _, version := range []token.Version{0, 3, -1} {
-		if _, err := e.d.JWKS(e.ctx, e.conID, version); !errors.Is(err, ErrInvalidRequest) {
+		if _, err := e.d.Issuer().JWKS(e.ctx, e.conID, version); !errors.Is(err, ErrInvalidRequest) {
 			t.Errorf("JWKS version %d: err = %v, want ErrInvalidRequest", version, err)
 		}
 	}
@@ -2596,7 +2596,7 @@ func TestFlowV1TokenAgainstV2KeySet(t *testing.T) {
 	v2 := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], ftURI(ftOrdersApp)+"/.default"))(t).AccessToken
 	for _, seg := range []string{"common", e.conID} {
 		v := ftOK(token.NewValidator(token.ValidatorConfig{
-			Keys:      ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, seg, 2))(t)))(t),
+			Keys:      ftOK(token.ParseJWKS(ftOK(e.d.Issuer().JWKS(e.ctx, seg, 2))(t)))(t),
 			Issuers:   []string{"https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.com/{tenantid}/v2.0"},
 			Audiences: []string{ftOrdersApp, ftLegacyURI}, Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
 		}))(t)
@@ -2608,7 +2608,7 @@ func TestFlowV1TokenAgainstV2KeySet(t *testing.T) {
 	}
 	// The key set of another tenant does not verify them.
 	v := ftOK(token.NewValidator(token.ValidatorConfig{
-		Keys:      ftOK(token.ParseJWKS(ftOK(e.d.JWKS(e.ctx, e.fabID, 2))(t)))(t),
+		Keys:      ftOK(token.ParseJWKS(ftOK(e.d.Issuer().JWKS(e.ctx, e.fabID, 2))(t)))(t),
 		Issuers:   []string{"https://sts.windows.net/{tenantid}/"},
 		Audiences: []string{ftLegacyURI}, Algorithms: []jose.SignatureAlgorithm{jose.ES256}, Now: e.clock.Now,
 	}))(t)
@@ -2624,7 +2624,7 @@ func TestFlowKeyRotation(t *testing.T) {
 	oldKid := ftOK(jose.ParseSignedCompact(old, []jose.SignatureAlgorithm{jose.ES256}))(t).Signatures[0].Header.KeyID
 	kids := func() []string {
 		var set jose.JSONWebKeySet
-		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
+		if err := json.Unmarshal(ftOK(e.d.Issuer().JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
 			t.Fatal(err)
 		}
 		var out []string
@@ -2637,7 +2637,7 @@ func TestFlowKeyRotation(t *testing.T) {
 		t.Fatal("signing key not published")
 	}
 	e.clock.Advance(10 * time.Minute)
-	if err := e.d.ForceRotateKeys(e.ctx); err != nil {
+	if err := e.d.Issuer().ForceRotateKeys(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
@@ -2650,13 +2650,13 @@ func TestFlowKeyRotation(t *testing.T) {
 	}
 	// Both validate: the retired key is still published.
 	for _, raw := range []string{old, fresh} {
-		if _, err := e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp); err != nil {
+		if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, raw, ftOrdersApp); err != nil {
 			t.Fatalf("after rotation: %v", err)
 		}
 	}
 	// Past the old token's expiry it fails on time, its key still known.
 	e.clock.Advance(55 * time.Minute)
-	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); !errors.Is(err, token.ErrExpired) {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, old, ftOrdersApp); !errors.Is(err, token.ErrExpired) {
 		t.Fatalf("old token after expiry: %v", err)
 	}
 	if !slices.Contains(kids(), oldKid) {
@@ -2668,15 +2668,15 @@ func TestFlowKeyRotation(t *testing.T) {
 	if slices.Contains(kids(), oldKid) {
 		t.Fatalf("retired key still published after its overlap: %v", kids())
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, old, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("old token after the overlap: %v", err)
 	}
-	if changed := ftOK(e.d.RotateKeys(e.ctx))(t); !changed {
+	if changed := ftOK(e.d.Issuer().RotateKeys(e.ctx))(t); !changed {
 		t.Fatal("rotation after the overlap did not drop the retired key")
 	}
 	// New tokens keep validating.
 	now := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
-	if _, err := e.d.ValidateAccessToken(e.ctx, now, ftOrdersApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, now, ftOrdersApp); err != nil {
 		t.Fatal(err)
 	}
 	// A rotation is audited.
@@ -2697,7 +2697,7 @@ func TestFlowWithdrawKey(t *testing.T) {
 	}
 	kids := func() []string {
 		var set jose.JSONWebKeySet
-		if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
+		if err := json.Unmarshal(ftOK(e.d.Issuer().JWKS(e.ctx, e.conID, 2))(t), &set); err != nil {
 			t.Fatal(err)
 		}
 		var out []string
@@ -2710,16 +2710,16 @@ func TestFlowWithdrawKey(t *testing.T) {
 	oldKid := kidOf(old)
 	// A forced rotation keeps the key trusted for the overlap; withdrawal
 	// does not.
-	if err := e.d.ForceRotateKeys(e.ctx); err != nil {
+	if err := e.d.Issuer().ForceRotateKeys(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, old, ftOrdersApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, old, ftOrdersApp); err != nil {
 		t.Fatalf("retired key no longer accepted: %v", err)
 	}
 	mid := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
 	midKid := kidOf(mid)
 	for _, kid := range []string{oldKid, midKid} { // a retired key, then the active one
-		if err := e.d.WithdrawKey(e.ctx, kid); err != nil {
+		if err := e.d.Issuer().WithdrawKey(e.ctx, kid); err != nil {
 			t.Fatal(err)
 		}
 		if slices.Contains(kids(), kid) {
@@ -2727,7 +2727,7 @@ func TestFlowWithdrawKey(t *testing.T) {
 		}
 	}
 	for _, raw := range []string{old, mid} {
-		if _, err := e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
+		if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, raw, ftOrdersApp); !errors.Is(err, token.ErrUnknownKey) {
 			t.Fatalf("token signed by a withdrawn key: err = %v, want token.ErrUnknownKey", err)
 		}
 	}
@@ -2737,13 +2737,13 @@ func TestFlowWithdrawKey(t *testing.T) {
 	if k := kidOf(fresh); k == oldKid || k == midKid {
 		t.Fatalf("signed with a withdrawn key %s", k)
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, fresh, ftOrdersApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, fresh, ftOrdersApp); err != nil {
 		t.Fatal(err)
 	}
 	if ks := kids(); len(ks) != 2 {
 		t.Fatalf("JWKS after withdrawal = %v, want the active and a next key", ks)
 	}
-	if err := e.d.WithdrawKey(e.ctx, oldKid); !errors.Is(err, token.ErrUnknownKey) {
+	if err := e.d.Issuer().WithdrawKey(e.ctx, oldKid); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("withdrawing an unknown key: err = %v", err)
 	}
 	var withdrawn []string
@@ -2767,20 +2767,20 @@ func TestFlowRS256(t *testing.T) {
 		if h["alg"] != "RS256" {
 			t.Fatalf("alg = %v", h["alg"])
 		}
-		payload, err := ftVerifyWithJWKS(t, ftOK(e.d.JWKS(e.ctx, e.conID, 2))(t), raw, jose.RS256)
+		payload, err := ftVerifyWithJWKS(t, ftOK(e.d.Issuer().JWKS(e.ctx, e.conID, 2))(t), raw, jose.RS256)
 		if err != nil || len(payload) == 0 {
 			t.Fatalf("RS256 token does not verify with the JWKS: %v", err)
 		}
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, v2, ftOrdersApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, v2, ftOrdersApp); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.d.ValidateAccessToken(e.ctx, v1, ftLegacyApp); err != nil {
+	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, v1, ftLegacyApp); err != nil {
 		t.Fatal(err)
 	}
 	// JWKS keys carry n, e and an x5c consistent with them (go-jose checks).
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(ftOK(e.d.JWKS(e.ctx, e.conID, 1))(t), &set); err != nil {
+	if err := json.Unmarshal(ftOK(e.d.Issuer().JWKS(e.ctx, e.conID, 1))(t), &set); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range set.Keys {
@@ -2812,7 +2812,7 @@ func TestFlowAuthorizationCodeFirstConsentInForeignTenant(t *testing.T) {
 		e := newFT(t)
 		req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, ftURI(ftDownApp)+"/Files.Read")
 		req.Tenant = e.fabID
-		ar, err := e.d.Authorize(e.ctx, req)
+		ar, err := e.d.Issuer().Authorize(e.ctx, req)
 		if err != nil {
 			t.Fatalf("first dynamic consent for a scope outside requiredResourceAccess: %v", err)
 		}
@@ -2828,11 +2828,11 @@ func TestFlowAuthorizationCodeFirstConsentInForeignTenant(t *testing.T) {
 
 func TestFlowDeviceCodePolledAtAnotherTenant(t *testing.T) {
 	e := newFT(t)
-	da := ftOK(e.d.DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read"))(t)
-	if err := e.d.ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read"))(t)
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := e.d.Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
+	tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
 	if err == nil {
 		t.Fatal("a Contoso device code redeemed at Fabrikam's endpoint gave a token for tid " + ftClaims(t, tr.AccessToken)["tid"].(string))
 	}
@@ -2845,7 +2845,7 @@ func TestFlowDeviceCodePolledAtAnotherTenant(t *testing.T) {
 
 func TestFlowAuthorizationCodePreAuthorized(t *testing.T) {
 	e := newFT(t)
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.API.PreAuthorizedApplications = []application.PreAuthorizedApplication{{AppID: ftWeb2App, DelegatedPermissionIDs: []string{ftScopeRead}}}
 		return nil
 	}))(t)
@@ -2859,7 +2859,7 @@ func TestFlowAuthorizationCodePreAuthorized(t *testing.T) {
 	}
 	// A scope not pre-authorized needs the prompt.
 	req.Scope = ftURI(ftOrdersApp) + "/Orders.Write"
-	_, err := e.d.Authorize(e.ctx, req)
+	_, err := e.d.Issuer().Authorize(e.ctx, req)
 	ftWantErr(t, err, 65001, OAuthInteractionRequired)
 	// Pre-authorization waives the prompt, not the tenant's policy: where
 	// users cannot consent, an administrator must.
@@ -2867,7 +2867,7 @@ func TestFlowAuthorizationCodePreAuthorized(t *testing.T) {
 	p.SetUserConsent(tenant.UserConsentNone)
 	ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
 	req.UserID, req.Scope, req.Prompt = e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read", ""
-	_, err = e.d.Authorize(e.ctx, req)
+	_, err = e.d.Issuer().Authorize(e.ctx, req)
 	ftWantErr(t, err, 90094, OAuthConsentRequired)
 }
 
@@ -2951,12 +2951,12 @@ func TestFlowAppOnlyIDType(t *testing.T) {
 		if got := ftClaims(t, raw)["idtyp"]; got != want {
 			t.Fatalf("idtyp = %v, want %v", got, want)
 		}
-		if p := ftOK(e.d.ValidateAccessToken(e.ctx, raw, ftOrdersApp))(t); !p.IsApp {
+		if p := ftOK(e.d.Issuer().ValidateAccessToken(e.ctx, raw, ftOrdersApp))(t); !p.IsApp {
 			t.Fatalf("principal of an app-only token: %+v", p)
 		}
 	}
 	check(nil)
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.OptionalClaims = &application.OptionalClaims{AccessToken: []application.OptionalClaim{{Name: "idtyp"}}}
 		return nil
 	}))(t)
@@ -2970,14 +2970,14 @@ func TestFlowAppOnlyIDType(t *testing.T) {
 
 func TestFlowOptionalClaims(t *testing.T) {
 	e := newFT(t)
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.OptionalClaims = &application.OptionalClaims{AccessToken: []application.OptionalClaim{
 			{Name: "email"}, {Name: "acct"}, {Name: "idtyp", AdditionalProperties: []string{"include_user_token"}},
 		}}
 		a.GroupMembershipClaims = "SecurityGroup"
 		return nil
 	}))(t)
-	ftOK(e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+	ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.ClaimsMapping = map[string]string{"employee_upn": "user.userprincipalname"}
 		return nil
 	}))(t)
@@ -3001,12 +3001,12 @@ func TestFlowOptionalClaimUPN(t *testing.T) {
 	// upn is an optional access-token claim of v2 (Entra access-token claims reference); asking
 	// for it must put the user's UPN in the token, not break issuance.
 	e := newFT(t)
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[ftOrdersApp].ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.apps[ftOrdersApp].ID, func(a *application.Application) error {
 		a.OptionalClaims = &application.OptionalClaims{AccessToken: []application.OptionalClaim{{Name: "upn"}}}
 		return nil
 	}))(t)
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")
-	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	tr, err := e.redeem(req, ar.Code)
 	if err != nil {
 		var te *TokenError
@@ -3025,7 +3025,7 @@ func TestFlowClaimsMappingOfStandardClaim(t *testing.T) {
 	// endpoint fail with an internal error: the standard claim wins (or the
 	// mapping is refused when it is set).
 	e := newFT(t)
-	_, err := e.d.UpdateServicePrincipal(e.ctx, System, e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
+	_, err := e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.ClaimsMapping = map[string]string{"name": "user.mail"}
 		return nil
 	})
@@ -3033,7 +3033,7 @@ func TestFlowClaimsMappingOfStandardClaim(t *testing.T) {
 		return // refused at configuration: fine
 	}
 	req := e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Read")
-	ar := ftOK(e.d.Authorize(e.ctx, req))(t)
+	ar := ftOK(e.d.Issuer().Authorize(e.ctx, req))(t)
 	tr, err := e.redeem(req, ar.Code)
 	if err != nil {
 		var te *TokenError
@@ -3076,7 +3076,7 @@ func TestFlowAuthorizationCodeGuest(t *testing.T) {
 	// A guest signs in at the resource tenant: tid is that tenant, oid the
 	// guest object there, and idp names the home tenant (Entra B2B guest sign-in).
 	e := newFT(t)
-	g := ftOK(e.d.AddUser(e.ctx, System, e.conID, UserSpec{UserPrincipalName: "carol_fabrikam.com#EXT#@contoso.com", DisplayName: "Carol (guest)", Guest: true, HomeTenantID: e.fabID}))(t)
+	g := ftOK(e.d.AddUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "carol_fabrikam.com#EXT#@contoso.com", DisplayName: "Carol (guest)", Guest: true, HomeTenantID: e.fabID}))(t)
 	tr := e.signIn(t, e.authz(ftWebApp, ftWebRedirect, g.ID, ftURI(ftOrdersApp)+"/Orders.Read openid"))
 	for _, raw := range []string{tr.AccessToken, tr.IDToken} {
 		c := ftClaims(t, raw)
@@ -3089,4 +3089,12 @@ func TestFlowAuthorizationCodeGuest(t *testing.T) {
 	if c := ftClaims(t, e.webSignIn(t, e.alice.ID).AccessToken); c["idp"] != nil {
 		t.Fatalf("member token has idp %v", c["idp"])
 	}
+}
+
+// ftValidator builds a validator over the Issuer's keys for the given
+// audiences, restricted to allowedTenants when any are given.
+func ftValidator(e *ftEnv, audiences []string, allowedTenants ...string) (*token.Validator, error) {
+	cfg := e.d.Issuer().ValidatorConfig(audiences...)
+	cfg.AllowedTenants = allowedTenants
+	return token.NewValidator(cfg)
 }

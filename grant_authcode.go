@@ -70,7 +70,7 @@ func (r *AuthorizeResponse) Location() string {
 // sign-in scopes (openid, profile, email, offline_access) need consent too.
 // A multi-tenant app gets its service principal in the user's tenant on
 // first consent. One audit event records the sign-in.
-func (d *Directory) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
+func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
 	code, err := newOpaque(32)
 	if err != nil {
 		return nil, err
@@ -254,7 +254,7 @@ func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant
 // With prompt=none nothing may be asked, so only consent the resource
 // pre-authorizes for the client (api.preAuthorizedApplications) is
 // recorded: pre-authorization waives the prompt, never the policy.
-func (d *Directory) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) {
+func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) {
 	uc, err := loadUser(o.tx, g, o.now)
 	if err != nil {
 		return false, err
@@ -318,14 +318,14 @@ func (uc *userContext) missingOrAll() []string {
 }
 
 // redeemCode redeems an authorization code (single use).
-func (d *Directory) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	if req.Code == "" {
 		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
 	}
 	var pt *pendingTokens
 	replay := tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
 	replayed := false
-	err := d.mutate(ctx, System, func(o *op) error {
+	err := d.mutate(ctx, System(), func(o *op) error {
 		replayed = false
 		c, cd, err := loadCode(o.tx, codeKindAuth, req.Code, tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid."))
 		if err != nil {

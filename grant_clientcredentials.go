@@ -12,13 +12,13 @@ import (
 	"github.com/tenantry/tenantry/token"
 )
 
-// ClientCredentials issues an app-only access token (client credentials
+// clientCredentials issues an app-only access token (client credentials
 // grant): the client authenticates with a secret, a certificate assertion
 // or a federated credential and asks for "{resource}/.default"; the token
 // carries the application permissions (roles) assigned to its service
 // principal on the resource's. The path does one store read transaction
 // and one signature.
-func (d *Directory) ClientCredentials(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	resourceID, err := defaultScopeResource(req.Scope)
 	if err != nil {
 		return nil, err

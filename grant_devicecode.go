@@ -28,7 +28,7 @@ type DeviceAuthorization struct {
 // (isFallbackPublicClient must be true, as "Allow public client flows" in
 // Entra): it returns the device code the client polls with and the user
 // code the user enters.
-func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, scope string) (*DeviceAuthorization, error) {
+func (d *Issuer) DeviceCode(ctx context.Context, tenantSegment, clientID, scope string) (*DeviceAuthorization, error) {
 	deviceCode, err := newOpaque(32)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (d *Directory) DeviceCode(ctx context.Context, tenantSegment, clientID, sco
 	}
 	scope = sr.String() // only the parsed, bounded form is stored and audited
 	var out *DeviceAuthorization
-	err = d.mutate(ctx, System, func(o *op) error {
+	err = d.mutate(ctx, System(), func(o *op) error {
 		client, err := store.Applications.One(o.tx, store.AppByAppID, clientID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
 			return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(clientID))
@@ -109,7 +109,7 @@ func newUserCode() (string, error) {
 // ApproveDeviceCode is the user's side of the device code flow: the
 // signed-in user enters the user code and approves (or, with approve
 // false, declines). Consent is handled as in Authorize.
-func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode string, approve bool) error {
+func (d *Issuer) ApproveDeviceCode(ctx context.Context, userID, userCode string, approve bool) error {
 	return d.mutate(ctx, UserActor(userID), func(o *op) error {
 		link, err := store.Codes.Get(o.tx, hashCode(codeKindUser, strings.ToUpper(strings.TrimSpace(userCode))))
 		if errors.Is(err, store.ErrNotFound) {
@@ -179,9 +179,9 @@ func (d *Directory) ApproveDeviceCode(ctx context.Context, userID, userCode stri
 
 // pollDeviceCode answers a device code poll: pending, declined, expired,
 // or tokens (once).
-func (d *Directory) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	var pt *pendingTokens
-	err := d.mutate(ctx, System, func(o *op) error {
+	err := d.mutate(ctx, System(), func(o *op) error {
 		c, cd, err := loadCode(o.tx, codeKindDevice, req.DeviceCode, tokenErr(OAuthBadVerificationCode, 70018, "The device code is invalid."))
 		if err != nil {
 			return err

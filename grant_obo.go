@@ -13,7 +13,7 @@ import (
 // onBehalfOf exchanges a user's access token for the middle tier (the
 // client) for a token to a downstream API, limited to what the middle tier
 // was granted for that user.
-func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	if req.RequestedTokenUse != "on_behalf_of" {
 		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the parameter 'requested_token_use' with the value 'on_behalf_of'.")
 	}
@@ -29,7 +29,7 @@ func (d *Directory) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenRes
 	}); err != nil {
 		return nil, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(req.ClientID))
 	}
-	v, err := d.Validator(append([]string{mid.AppID}, mid.IdentifierURIs...))
+	v, err := d.validator(append([]string{mid.AppID}, mid.IdentifierURIs...))
 	if err != nil {
 		return nil, err
 	}

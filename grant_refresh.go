@@ -69,7 +69,7 @@ func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
 // refresh redeems a refresh token (rotation: a new refresh token is
 // returned; the old one stays valid until it expires, as in Entra, unless
 // TokenConfig.RefreshTokenRotation is strict and the client is public).
-func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	rs, err := d.tokens.openRefresh(req.RefreshToken)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (d *Directory) refresh(ctx context.Context, req TokenRequest) (*TokenRespon
 
 // refreshIn checks refresh state rs against the directory and decides the
 // tokens of the response.
-func (d *Directory) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
+func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
 	if req.ClientID != rs.Grant.ClientAppID {
 		return nil, 0, tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
 	}

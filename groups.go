@@ -96,7 +96,7 @@ type memberChange struct {
 
 // changeGroup changes a group's members with fn and audits the one member
 // m that was added or, with removed, removed.
-func (d *Directory) changeGroup(ctx context.Context, actor Actor, groupID, action string, m tenant.Ref, removed bool, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
+func (d *core) changeGroup(ctx context.Context, actor Actor, groupID, action string, m tenant.Ref, removed bool, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
 	var out tenant.Group
 	err := d.mutate(ctx, actor, func(o *op) error {
 		g, err := store.Groups.Get(o.tx, groupID)

@@ -85,8 +85,8 @@ func checkHomeAccount(g, home tenant.User) error {
 // linkAtCreation links a guest being created by System to its home
 // account homeID.
 func linkAtCreation(o *op, u *tenant.User, homeID string) error {
-	if o.actor != System {
-		return &tenant.ForbiddenError{Reason: "only System links a guest to its home account at creation; invite, and the home user redeems"}
+	if o.actor != System() {
+		return &tenant.ForbiddenError{Reason: "only System() links a guest to its home account at creation; invite, and the home user redeems"}
 	}
 	if !u.IsGuest() {
 		return &tenant.FieldError{Field: "homeUserId", Reason: "is only set for guests"}

@@ -37,7 +37,7 @@ func TestGuestLinkIsMadeOnlyByTheHomeUser(t *testing.T) {
 	}
 	g := invitedCarol(t, e)
 	for name, actor := range map[string]Actor{
-		"system":                  System,
+		"system":                  System(),
 		"the inviting admin":      UserActor(e.admin.ID),
 		"another Fabrikam member": UserActor(e.fadmin.ID),
 		"a Contoso member":        UserActor(e.alice.ID),
@@ -61,12 +61,12 @@ func TestGuestLinkIsMadeOnlyByTheHomeUser(t *testing.T) {
 		t.Fatalf("second redemption: %v", err)
 	}
 	// System links at creation, to a member of the home tenant only.
-	linked, err := e.d.AddUser(e.ctx, System, e.conID, UserSpec{UserPrincipalName: "admin_fabrikam.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeUserID: e.fadmin.ID})
+	linked, err := e.d.AddUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "admin_fabrikam.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeUserID: e.fadmin.ID})
 	if err != nil || linked.HomeUserID != e.fadmin.ID || linked.HomeTenantID != e.fabID || linked.ExternalUserState != tenant.Accepted {
-		t.Fatalf("System link: %+v, %v", linked, err)
+		t.Fatalf("System() link: %+v, %v", linked, err)
 	}
 	var fe *tenant.FieldError
-	if _, err := e.d.AddUser(e.ctx, System, e.conID, UserSpec{UserPrincipalName: "bob_contoso.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: e.fabID, HomeUserID: e.bob.ID}); !errors.As(err, &fe) || fe.Field != "homeUserId" {
+	if _, err := e.d.AddUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "bob_contoso.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: e.fabID, HomeUserID: e.bob.ID}); !errors.As(err, &fe) || fe.Field != "homeUserId" {
 		t.Fatalf("link to a user outside the home tenant: %v", err)
 	}
 }
@@ -83,7 +83,7 @@ func TestGuestTokensFollowTheHomeAccount(t *testing.T) {
 	}
 	// Disabled at home: no refresh, no new sign-in, no code redemption.
 	req := e.authz(ftWebApp, ftWebRedirect, g.ID, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
-	pending, err := e.d.Authorize(e.ctx, req)
+	pending, err := e.d.Issuer().Authorize(e.ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestGuestTokensFollowTheHomeAccount(t *testing.T) {
 	ftWantErr(t, err, 50057, OAuthInvalidGrant)
 	_, err = e.redeem(req, pending.Code)
 	ftWantErr(t, err, 50057, OAuthInvalidGrant)
-	_, err = e.d.Authorize(e.ctx, req)
+	_, err = e.d.Issuer().Authorize(e.ctx, req)
 	ftWantErr(t, err, 50057, OAuthInvalidGrant)
 	if _, err := e.d.SetUserEnabled(e.ctx, UserActor(e.fadmin.ID), e.carol.ID, true); err != nil {
 		t.Fatal(err)

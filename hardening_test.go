@@ -31,14 +31,14 @@ func TestAppIDReuseAfterPurge(t *testing.T) {
 	f := newFixture(t)
 	home, other, third := f.tenant("Home"), f.tenant("Other"), f.tenant("Third")
 	a := f.app(home.ID, application.Application{DisplayName: "Daemon", SignInAudience: application.AzureADMultipleOrgs})
-	foreign, err := f.d.CreateServicePrincipal(f.ctx, System, other.ID, a.AppID)
+	foreign, err := f.d.CreateServicePrincipal(f.ctx, System(), other.ID, a.AppID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.DeleteApplication(f.ctx, System, a.ID); err != nil {
+	if err := f.d.DeleteApplication(f.ctx, System(), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.PurgeApplication(f.ctx, System, a.ID); err != nil {
+	if err := f.d.PurgeApplication(f.ctx, System(), a.ID); err != nil {
 		t.Fatal(err)
 	}
 	mallory := f.user(third.ID, "mallory@third.onmicrosoft.com")
@@ -47,13 +47,13 @@ func TestAppIDReuseAfterPurge(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Field != "appId" {
 		t.Fatalf("a user choosing the appId: err = %v, want a FieldError on appId", err)
 	}
-	if _, err := f.d.RegisterApplication(f.ctx, System, third.ID, application.Application{AppID: a.AppID, DisplayName: "Evil"}); !errors.Is(err, store.ErrAlreadyExists) {
-		t.Fatalf("System reusing a referenced appId: err = %v, want ErrAlreadyExists", err)
+	if _, err := f.d.RegisterApplication(f.ctx, System(), third.ID, application.Application{AppID: a.AppID, DisplayName: "Evil"}); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("System() reusing a referenced appId: err = %v, want ErrAlreadyExists", err)
 	}
-	if err := f.d.DeleteServicePrincipal(f.ctx, System, foreign.ID); err != nil {
+	if err := f.d.DeleteServicePrincipal(f.ctx, System(), foreign.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.RegisterApplication(f.ctx, System, third.ID, application.Application{AppID: a.AppID, DisplayName: "Reborn"}); err != nil {
+	if _, err := f.d.RegisterApplication(f.ctx, System(), third.ID, application.Application{AppID: a.AppID, DisplayName: "Reborn"}); err != nil {
 		t.Fatalf("appId free again after its orphans were deleted: %v", err)
 	}
 }
@@ -89,7 +89,7 @@ func TestServerManagedApplicationFields(t *testing.T) {
 	if _, err := f.d.SetVerifiedPublisher(f.ctx, UserActor(owner.ID), a.ID, &application.VerifiedPublisher{VerifiedPublisherID: "1"}); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("owner verifying itself: %v", err)
 	}
-	a, err = f.d.SetVerifiedPublisher(f.ctx, System, a.ID, &application.VerifiedPublisher{VerifiedPublisherID: "1234567", DisplayName: "Contoso"})
+	a, err = f.d.SetVerifiedPublisher(f.ctx, System(), a.ID, &application.VerifiedPublisher{VerifiedPublisherID: "1234567", DisplayName: "Contoso"})
 	if err != nil || a.VerifiedPublisher == nil || a.VerifiedPublisher.VerifiedPublisherID != "1234567" {
 		t.Fatalf("SetVerifiedPublisher = %+v, %v", a.VerifiedPublisher, err)
 	}
@@ -101,7 +101,7 @@ func TestDisabledAdminIsPowerless(t *testing.T) {
 	tn := f.tenant("Contoso")
 	admin := f.user(tn.ID, "ga@contoso.onmicrosoft.com", tenant.RoleGlobalAdministrator)
 	a := f.app(tn.ID, application.Application{DisplayName: "App"})
-	if _, err := f.d.SetUserEnabled(f.ctx, System, admin.ID, false); err != nil {
+	if _, err := f.d.SetUserEnabled(f.ctx, System(), admin.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.d.SetUserEnabled(f.ctx, UserActor(admin.ID), admin.ID, true); !errors.Is(err, ErrForbidden) {
@@ -122,17 +122,17 @@ func TestManifestKeepsCredentials(t *testing.T) {
 	appID := "0f0e0d0c-0000-4000-8000-00000000b001"
 	m := Manifest{Tenants: []ManifestTenant{{ID: "11110000-0000-4000-8000-000000000009", DisplayName: "Contoso",
 		Applications: []application.Application{{AppID: appID, DisplayName: "Daemon"}}}}}
-	if _, err := f.d.Apply(f.ctx, System, m); err != nil {
+	if _, err := f.d.Apply(f.ctx, System(), m); err != nil {
 		t.Fatal(err)
 	}
 	a, err := f.d.ApplicationByAppID(f.ctx, appID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddCertificate(f.ctx, System, a.ID, "cert", testCert(t, f.clock.Now())); err != nil {
+	if _, err := f.d.AddCertificate(f.ctx, System(), a.ID, "cert", testCert(t, f.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddFederatedCredential(f.ctx, System, a.ID, application.FederatedIdentityCredential{Name: "github-main", Issuer: "https://token.actions.githubusercontent.com", Subject: "repo:o/r:ref:refs/heads/main"}); err != nil {
+	if _, err := f.d.AddFederatedCredential(f.ctx, System(), a.ID, application.FederatedIdentityCredential{Name: "github-main", Issuer: "https://token.actions.githubusercontent.com", Subject: "repo:o/r:ref:refs/heads/main"}); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := f.d.Plan(f.ctx, m)
@@ -170,7 +170,7 @@ func TestPreAuthorizedAdminScopeNeedsAdmin(t *testing.T) {
 	tn := f.tenant("Contoso")
 	p := tenant.DefaultPolicy()
 	p.SetUserConsent(tenant.UserConsentNone)
-	if _, err := f.d.SetAuthorizationPolicy(f.ctx, System, tn.ID, p); err != nil {
+	if _, err := f.d.SetAuthorizationPolicy(f.ctx, System(), tn.ID, p); err != nil {
 		t.Fatal(err)
 	}
 	web := f.app(tn.ID, application.Application{DisplayName: "Web", Web: &application.Web{RedirectURIs: []string{"https://web.contoso.com/cb"}}})
@@ -180,11 +180,11 @@ func TestPreAuthorizedAdminScopeNeedsAdmin(t *testing.T) {
 	u := f.user(tn.ID, "u@contoso.onmicrosoft.com")
 	req := AuthorizeRequest{Tenant: tn.ID, ClientID: web.AppID, RedirectURI: "https://web.contoso.com/cb", ResponseType: "code", UserID: u.ID}
 	req.Scope = apiApp.AppID + "/Files.Read"
-	if _, err := f.d.Authorize(f.ctx, req); !errors.Is(err, &TokenError{Code: 90094}) || !errors.Is(err, consent.ErrUserConsentDisabled) {
+	if _, err := f.d.Issuer().Authorize(f.ctx, req); !errors.Is(err, &TokenError{Code: 90094}) || !errors.Is(err, consent.ErrUserConsentDisabled) {
 		t.Fatalf("pre-authorized User scope with user consent off: err = %v, want consent refused", err)
 	}
 	req.Scope = apiApp.AppID + "/Files.ReadWrite.All"
-	_, err := f.d.Authorize(f.ctx, req)
+	_, err := f.d.Issuer().Authorize(f.ctx, req)
 	if !errors.Is(err, &TokenError{Code: 90094}) || !errors.Is(err, consent.ErrUserConsentDisabled) && !errors.Is(err, consent.ErrAdminConsentRequired) {
 		t.Fatalf("pre-authorized Admin scope: err = %v, want consent refused", err)
 	}
@@ -197,7 +197,7 @@ func TestExpiredCodesArePurged(t *testing.T) {
 	tn := f.tenant("Contoso")
 	pub := f.app(tn.ID, application.Application{DisplayName: "CLI", IsFallbackPublicClient: true, PublicClient: &application.RedirectURIs{RedirectURIs: []string{"http://localhost"}}})
 	for i := 0; i < 5; i++ {
-		if _, err := f.d.DeviceCode(f.ctx, tn.ID, pub.AppID, "openid"); err != nil {
+		if _, err := f.d.Issuer().DeviceCode(f.ctx, tn.ID, pub.AppID, "openid"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -214,7 +214,7 @@ func TestExpiredCodesArePurged(t *testing.T) {
 		t.Fatalf("codes after 5 device authorizations = %d, want 10 (device + user codes)", n)
 	}
 	f.clock.Advance(3 * 24 * time.Hour)
-	if _, err := f.d.DeviceCode(f.ctx, tn.ID, pub.AppID, "openid"); err != nil {
+	if _, err := f.d.Issuer().DeviceCode(f.ctx, tn.ID, pub.AppID, "openid"); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(); n != 2 {
@@ -227,17 +227,17 @@ func TestExpiredCodesArePurged(t *testing.T) {
 func TestSignInDoesNotRevealAccounts(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
-	u, err := f.d.AddUser(f.ctx, System, tn.ID, UserSpec{UserPrincipalName: "d@contoso.onmicrosoft.com", Password: "right password"})
+	u, err := f.d.AddUser(f.ctx, System(), tn.ID, UserSpec{UserPrincipalName: "d@contoso.onmicrosoft.com", Password: "right password"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.SetUserEnabled(f.ctx, System, u.ID, false); err != nil {
+	if _, err := f.d.SetUserEnabled(f.ctx, System(), u.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.SignIn(f.ctx, tn.ID, u.UserPrincipalName, "wrong password"); !errors.Is(err, &TokenError{Code: 50126}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, u.UserPrincipalName, "wrong password"); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("disabled account, wrong password: %v, want 50126", err)
 	}
-	if _, err := f.d.SignIn(f.ctx, tn.ID, u.UserPrincipalName, "right password"); !errors.Is(err, &TokenError{Code: 50057}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, u.UserPrincipalName, "right password"); !errors.Is(err, &TokenError{Code: 50057}) {
 		t.Errorf("disabled account, right password: %v, want 50057", err)
 	}
 }
@@ -247,7 +247,7 @@ func TestSignInDoesNotRevealAccounts(t *testing.T) {
 // allows public client flows.
 func TestOBORefreshNeedsCredential(t *testing.T) {
 	e := newFT(t)
-	ftOK(e.d.UpdateApplication(e.ctx, System, e.app(t, ftOrdersApp).ID, func(a *application.Application) error {
+	ftOK(e.d.UpdateApplication(e.ctx, System(), e.app(t, ftOrdersApp).ID, func(a *application.Application) error {
 		a.IsFallbackPublicClient = true
 		return nil
 	}))(t)
@@ -256,7 +256,7 @@ func TestOBORefreshNeedsCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.d.Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftOrdersApp, RefreshToken: tr.RefreshToken})
+	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.conID, GrantType: GrantRefreshToken, ClientID: ftOrdersApp, RefreshToken: tr.RefreshToken})
 	ftWantErr(t, err, 7000218, OAuthInvalidClient)
 	if _, err := e.refresh(ftOrdersApp, tr.RefreshToken, ""); err != nil {
 		t.Fatalf("with the secret: %v", err)
@@ -282,7 +282,7 @@ func TestFederatedIssuerContactedOnlyWhenTrusted(t *testing.T) {
 	tn := f.tenant("Contoso")
 	api := f.app(tn.ID, apiApp())
 	app := f.app(tn.ID, application.Application{DisplayName: "Workload"})
-	if _, err := d.AddFederatedCredential(f.ctx, System, app.ID, application.FederatedIdentityCredential{Name: "ci-job", Issuer: "https://issuer.example.com", Subject: "job"}); err != nil {
+	if _, err := d.AddFederatedCredential(f.ctx, System(), app.ID, application.FederatedIdentityCredential{Name: "ci-job", Issuer: "https://issuer.example.com", Subject: "job"}); err != nil {
 		t.Fatal(err)
 	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -295,12 +295,12 @@ func TestFederatedIssuerContactedOnlyWhenTrusted(t *testing.T) {
 	}
 	req := TokenRequest{GrantType: GrantClientCredentials, Tenant: tn.ID, ClientID: app.AppID, ClientAssertionType: token.ClientAssertionType, Scope: api.AppID + "/.default"}
 	req.ClientAssertion = assertion("https://evil.example.com")
-	_, err = d.Token(f.ctx, req)
+	_, err = d.Issuer().Token(f.ctx, req)
 	if !errors.Is(err, &TokenError{Code: 700211}) || calls != 0 {
 		t.Fatalf("untrusted issuer: err = %v, key fetches = %d; want 700211 and none", err, calls)
 	}
 	req.ClientAssertion = assertion("https://issuer.example.com")
-	_, err = d.Token(f.ctx, req)
+	_, err = d.Issuer().Token(f.ctx, req)
 	if !errors.Is(err, &TokenError{Code: 70021}) || calls != 1 {
 		t.Fatalf("trusted issuer, unknown key: err = %v, key fetches = %d; want 70021 and one", err, calls)
 	}

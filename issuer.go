@@ -99,7 +99,7 @@ const (
 )
 
 type tokenService struct {
-	d        *Directory
+	d        *core
 	cfg      TokenConfig
 	kek      []byte
 	rtAEAD   cipher.AEAD
@@ -112,7 +112,7 @@ type tokenService struct {
 	fedKeys map[string]token.KeySource
 }
 
-func newTokenService(ctx context.Context, d *Directory, cfg TokenConfig) (*tokenService, error) {
+func newTokenService(ctx context.Context, d *core, cfg TokenConfig) (*tokenService, error) {
 	if cfg.Random == nil {
 		cfg.Random = rand.Reader
 	}

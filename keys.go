@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/token"
 )
@@ -24,28 +25,28 @@ type ringState struct {
 // next key and drops retired keys past their overlap. The new key set is
 // stored (sealed) with one audit event when it changed. It reports whether
 // anything changed.
-func (d *Directory) RotateKeys(ctx context.Context) (bool, error) {
+func (d *Issuer) RotateKeys(ctx context.Context) (bool, error) {
 	return d.tokens.rotate(ctx, false)
 }
 
-// ForceRotateKeys is [Directory.RotateKeys] with the active key retired at
+// ForceRotateKeys is [Issuer.RotateKeys] with the active key retired at
 // once, whatever its age, e.g. after a policy change. The retired key stays
 // published and accepted for the overlap; to distrust a key at once, use
-// [Directory.WithdrawKey].
-func (d *Directory) ForceRotateKeys(ctx context.Context) error {
+// [Issuer.WithdrawKey].
+func (d *Issuer) ForceRotateKeys(ctx context.Context) error {
 	_, err := d.tokens.rotate(ctx, true)
 	return err
 }
 
 // WithdrawKey removes the signing key with id kid at once, as after a
-// suspected compromise: unlike a key retired by [Directory.RotateKeys], it
+// suspected compromise: unlike a key retired by [Issuer.RotateKeys], it
 // leaves the JWKS and this Directory's validation immediately, so tokens it
 // signed stop validating; other processes sharing the store drop it at their
 // next key reload (TokenConfig.KeyRefreshInterval). When kid was the active
 // key, the next key takes over signing and a new next key is published. The
 // change is stored with one audit event. An unknown kid is an error wrapping
 // token.ErrUnknownKey.
-func (d *Directory) WithdrawKey(ctx context.Context, kid string) error {
+func (d *Issuer) WithdrawKey(ctx context.Context, kid string) error {
 	_, err := d.tokens.replaceKeys(ctx, "signingKeys.withdraw", kid, func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error) {
 		next, err := token.Withdraw(cur, kid, now, d.tokens.cfg.Rotation, d.tokens.cfg.Random)
 		return next, true, err
@@ -68,7 +69,7 @@ func (s *tokenService) rotate(ctx context.Context, force bool) (bool, error) {
 func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan func(cur []*token.Key, now time.Time) ([]*token.Key, bool, error)) (bool, error) {
 	var changed bool
 	var keys []*token.Key
-	err := s.d.mutate(ctx, System, func(o *op) error {
+	err := s.d.mutate(ctx, System(), func(o *op) error {
 		stored, err := store.SigningKeys.All(o.tx, "", "")
 		if err != nil {
 			return err
@@ -183,7 +184,7 @@ func (s *tokenService) keyring(ctx context.Context) (*token.Keyring, error) {
 // Version 1 keys carry no issuer, as Entra's. An unknown tenant is a
 // *TokenError (AADSTS90002, or 900023 for a malformed segment), as Entra's
 // discovery answers; a version other than 1 or 2 wraps ErrInvalidRequest.
-func (d *Directory) JWKS(ctx context.Context, tenantSegment string, version token.Version) ([]byte, error) {
+func (d *Issuer) JWKS(ctx context.Context, tenantSegment string, version token.Version) ([]byte, error) {
 	if version != 1 && version != 2 {
 		return nil, fmt.Errorf("%w: token version %d (want 1 or 2)", ErrInvalidRequest, int(version))
 	}
@@ -212,7 +213,7 @@ func (d *Directory) JWKS(ctx context.Context, tenantSegment string, version toke
 
 // KeySource returns the public keys of the token service for validators in
 // this process; it follows key rotation.
-func (d *Directory) KeySource() token.KeySource { return keySource{d.tokens} }
+func (d *Issuer) KeySource() token.KeySource { return keySource{d.tokens} }
 
 type keySource struct{ s *tokenService }
 
@@ -224,20 +225,31 @@ func (k keySource) PublicKey(ctx context.Context, kid string) (token.PublicKey, 
 	return ring.PublicKey(ctx, kid)
 }
 
-// Validator returns a validator for access tokens this Directory issues to
-// the given audiences (an API's appId and identifier URIs): both token
-// versions, any tenant unless allowedTenants is set, signature checked with
-// the Directory's keys.
-func (d *Directory) Validator(audiences []string, allowedTenants ...string) (*token.Validator, error) {
+// ValidatorConfig returns the configuration of a token.Validator for
+// access tokens this Issuer mints for the given audiences (an API's appId
+// and identifier URIs): its keys, both token versions' issuer templates
+// (any tenant), its signing algorithm and its clock. Narrow it (for
+// example AllowedTenants) before passing it to token.NewValidator.
+func (d *Issuer) ValidatorConfig(audiences ...string) token.ValidatorConfig {
+	return d.validatorConfig(audiences)
+}
+
+func (d *core) validatorConfig(audiences []string) token.ValidatorConfig {
 	a := d.tokens.cfg.Authority
-	return token.NewValidator(token.ValidatorConfig{
-		Keys:           d.KeySource(),
-		Issuers:        []string{a.Issuer(1, token.TenantIDPlaceholder), a.Issuer(2, token.TenantIDPlaceholder)},
-		AllowedTenants: allowedTenants,
-		Audiences:      audiences,
-		Algorithms:     []jose.SignatureAlgorithm{d.tokens.cfg.Algorithm},
-		Now:            d.now,
-	})
+	return token.ValidatorConfig{
+		Keys:       keySource{d.tokens},
+		Issuers:    []string{a.Issuer(token.Version1, token.TenantIDPlaceholder), a.Issuer(token.Version2, token.TenantIDPlaceholder)},
+		Audiences:  audiences,
+		Algorithms: []jose.SignatureAlgorithm{d.tokens.cfg.Algorithm},
+		Now:        d.now,
+	}
+}
+
+// validator returns a validator for access tokens this Directory issues to
+// the given audiences: both token versions, any tenant, signature checked
+// with the Directory's keys.
+func (d *core) validator(audiences []string) (*token.Validator, error) {
+	return token.NewValidator(d.validatorConfig(audiences))
 }
 
 // ValidateAccessToken validates an access token issued by this Directory
@@ -246,12 +258,17 @@ func (d *Directory) Validator(audiences []string, allowedTenants ...string) (*to
 // tenant the application's sign-in audience does not admit (now) is
 // refused with token.ErrTenant, so that narrowing an API's audience also
 // stops tokens minted before.
-func (d *Directory) ValidateAccessToken(ctx context.Context, raw, appID string) (*token.Principal, error) {
-	app, err := d.ApplicationByAppID(ctx, appID)
+func (d *Issuer) ValidateAccessToken(ctx context.Context, raw, appID string) (*token.Principal, error) {
+	var app application.Application
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		app, err = store.Applications.One(tx, store.AppByAppID, appID)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	v, err := d.Validator(append([]string{app.AppID}, app.IdentifierURIs...))
+	v, err := d.validator(append([]string{app.AppID}, app.IdentifierURIs...))
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func loadLockout(tx store.ReadTx, userID string) (store.SignInLockout, error) {
 
 // recordFailure counts a failed sign-in of u, locking the account when the
 // count reaches the threshold.
-func (d *Directory) recordFailure(ctx context.Context, u tenant.User) error {
+func (d *core) recordFailure(ctx context.Context, u tenant.User) error {
 	if d.locks.Threshold < 0 {
 		return nil
 	}
@@ -101,7 +101,7 @@ func (d *Directory) recordFailure(ctx context.Context, u tenant.User) error {
 }
 
 // clearFailures forgets u's failed sign-ins after a successful one.
-func (d *Directory) clearFailures(ctx context.Context, userID string) error {
+func (d *core) clearFailures(ctx context.Context, userID string) error {
 	return d.st.Update(ctx, func(tx store.Tx) error {
 		err := store.Lockouts.Delete(tx, userID)
 		if errors.Is(err, store.ErrNotFound) {

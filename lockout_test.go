@@ -35,11 +35,11 @@ func lockoutDirs(t *testing.T, n int, cfg LockoutConfig) ([]*Directory, *testuti
 		}
 		dirs = append(dirs, d)
 	}
-	tn, err := dirs[0].CreateTenant(ctx, System, TenantSpec{DisplayName: "Contoso"})
+	tn, err := dirs[0].CreateTenant(ctx, System(), TenantSpec{DisplayName: "Contoso"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := dirs[0].AddUser(ctx, System, tn.ID, UserSpec{UserPrincipalName: lockoutUPN, Password: lockoutPass})
+	u, err := dirs[0].AddUser(ctx, System(), tn.ID, UserSpec{UserPrincipalName: lockoutUPN, Password: lockoutPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func lockoutDirs(t *testing.T, n int, cfg LockoutConfig) ([]*Directory, *testuti
 
 func wantSignIn(t *testing.T, d *Directory, tenantID, password string, code int) {
 	t.Helper()
-	_, err := d.SignIn(context.Background(), tenantID, lockoutUPN, password)
+	_, err := d.Issuer().SignIn(context.Background(), tenantID, lockoutUPN, password)
 	switch {
 	case code == 0 && err != nil:
 		t.Fatalf("SignIn: %v, want success", err)
@@ -105,7 +105,7 @@ func TestSmartLockout(t *testing.T) {
 	// The counter is sign-in state, not a directory mutation: no audit
 	// event. Unknown accounts leave no record behind.
 	for range 2 * DefaultLockoutThreshold {
-		if _, err := d.SignIn(ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
+		if _, err := d.Issuer().SignIn(ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
 			t.Fatalf("unknown account: %v", err)
 		}
 	}

@@ -87,7 +87,7 @@ var errNoChange = errors.New("no change")
 func (d *Directory) Plan(ctx context.Context, m Manifest) ([]Change, error) {
 	var plan []Change
 	err := d.st.Update(ctx, func(tx store.Tx) error {
-		o := &op{d: d, tx: tx, now: d.clock(), actor: System}
+		o := &op{d: d.core, tx: tx, now: d.clock(), actor: System()}
 		p, err := d.applyIn(o, m)
 		plan = p
 		if err != nil {
@@ -106,7 +106,7 @@ func (d *Directory) Plan(ctx context.Context, m Manifest) ([]Change, error) {
 // manifest again changes nothing and writes no event. Objects not named in
 // the manifest are left alone. Only System may apply manifests.
 func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
-	if actor != System {
+	if actor != System() {
 		return nil, &tenant.ForbiddenError{Reason: "only the system applies manifests"}
 	}
 	var plan []Change
@@ -127,7 +127,7 @@ func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Chang
 	return plan, err
 }
 
-func (d *Directory) applyIn(o *op, m Manifest) ([]Change, error) {
+func (d *core) applyIn(o *op, m Manifest) ([]Change, error) {
 	var plan []Change
 	add := func(action, kind, key string, before, after any) {
 		c := Change{Action: action, Kind: kind, Key: key}
@@ -159,7 +159,7 @@ func (d *Directory) applyIn(o *op, m Manifest) ([]Change, error) {
 
 type addFunc func(action, kind, key string, before, after any)
 
-func (d *Directory) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
+func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 	t, err := store.Tenants.Get(o.tx, mt.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -254,7 +254,7 @@ func (d *Directory) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 	return nil
 }
 
-func (d *Directory) applyApp(o *op, tenantID string, app application.Application, add addFunc) error {
+func (d *core) applyApp(o *op, tenantID string, app application.Application, add addFunc) error {
 	if app.AppID == "" {
 		return invalid("a manifest application needs its appId")
 	}
@@ -334,7 +334,7 @@ func (d *Directory) applyApp(o *op, tenantID string, app application.Application
 	return nil
 }
 
-func (d *Directory) applyLinks(o *op, mt ManifestTenant, add addFunc) error {
+func (d *core) applyLinks(o *op, mt ManifestTenant, add addFunc) error {
 	for _, ms := range mt.ServicePrincipals {
 		app, err := store.Applications.One(o.tx, store.AppByAppID, ms.AppID)
 		if err != nil {
@@ -424,7 +424,7 @@ func consentSnapshot(tx store.ReadTx, tenantID, clientAppID string) ([]string, e
 	return out, nil
 }
 
-func (d *Directory) applyAssignment(o *op, tenantID string, ma ManifestAssignment) (bool, error) {
+func (d *core) applyAssignment(o *op, tenantID string, ma ManifestAssignment) (bool, error) {
 	res, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(ma.ResourceAppID, tenantID))
 	if err != nil {
 		return false, err

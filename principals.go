@@ -61,7 +61,7 @@ func (d *Directory) CreateServicePrincipal(ctx context.Context, actor Actor, ten
 // ensureSP returns app's service principal in tenantID, creating it when
 // the app's audience admits the tenant. It writes no audit event: the
 // calling operation's event covers it.
-func (d *Directory) ensureSP(o *op, app application.Application, tenantID string) (serviceprincipal.ServicePrincipal, bool, error) {
+func (d *core) ensureSP(o *op, app application.Application, tenantID string) (serviceprincipal.ServicePrincipal, bool, error) {
 	sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(app.AppID, tenantID))
 	if err == nil {
 		return sp, false, nil
@@ -111,7 +111,7 @@ func (d *Directory) UpdateServicePrincipal(ctx context.Context, actor Actor, spI
 	return d.changeSP(ctx, actor, spID, "servicePrincipal.update", fn)
 }
 
-func (d *Directory) changeSP(ctx context.Context, actor Actor, spID, action string, fn func(sp *serviceprincipal.ServicePrincipal) error) (serviceprincipal.ServicePrincipal, error) {
+func (d *core) changeSP(ctx context.Context, actor Actor, spID, action string, fn func(sp *serviceprincipal.ServicePrincipal) error) (serviceprincipal.ServicePrincipal, error) {
 	var out serviceprincipal.ServicePrincipal
 	err := d.mutate(ctx, actor, func(o *op) error {
 		before, err := store.ServicePrincipals.Get(o.tx, spID)

@@ -52,11 +52,11 @@ func (s *tokenService) startChain(pt *pendingTokens, auth token.ClientAuth) erro
 var errChainUnchanged = errors.New("refresh chain unchanged")
 
 // refreshStrict redeems a refresh token of a strictly rotated chain.
-func (d *Directory) refreshStrict(ctx context.Context, req TokenRequest, rs *refreshState) (*TokenResponse, error) {
+func (d *core) refreshStrict(ctx context.Context, req TokenRequest, rs *refreshState) (*TokenResponse, error) {
 	reused := tokenErr(OAuthInvalidGrant, 70008, "The refresh token has been revoked: it was already used, and a refresh token may be used only once.")
 	var pt *pendingTokens
 	revoked := false
-	err := d.mutate(ctx, System, func(o *op) error {
+	err := d.mutate(ctx, System(), func(o *op) error {
 		pt, revoked = nil, false
 		if req.ClientID != rs.Grant.ClientAppID || !o.now.Before(rs.Expiry) {
 			// Another client's or an expired token proves nothing about

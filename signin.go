@@ -15,7 +15,7 @@ import (
 // (Config.Lockout) counts an account's failures: once locked, the account
 // is refused with AADSTS50053, even with the right password, until the
 // lockout ends; a successful sign-in clears the count.
-func (d *Directory) SignIn(ctx context.Context, tenantSegment, userPrincipalName, password string) (tenant.User, error) {
+func (d *Issuer) SignIn(ctx context.Context, tenantSegment, userPrincipalName, password string) (tenant.User, error) {
 	var u tenant.User
 	var lock store.SignInLockout
 	now := d.clock()

@@ -27,7 +27,7 @@ type TenantSpec struct {
 
 // CreateTenant creates a tenant. Only System may create tenants.
 func (d *Directory) CreateTenant(ctx context.Context, actor Actor, spec TenantSpec) (tenant.Tenant, error) {
-	if actor != System {
+	if actor != System() {
 		return tenant.Tenant{}, &tenant.ForbiddenError{Reason: "only the system creates tenants"}
 	}
 	var out tenant.Tenant

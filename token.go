@@ -7,7 +7,7 @@ import (
 	"github.com/tenantry/tenantry/token"
 )
 
-// Grant types accepted by Directory.Token.
+// Grant types accepted by Issuer.Token.
 const (
 	GrantClientCredentials = "client_credentials"
 	GrantAuthorizationCode = "authorization_code"
@@ -65,11 +65,11 @@ type TokenResponse struct {
 }
 
 // Token runs the grant named by req.GrantType.
-func (d *Directory) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *Issuer) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	d.prepareFederated(ctx, &req)
 	switch req.GrantType {
 	case GrantClientCredentials:
-		return d.ClientCredentials(ctx, req)
+		return d.clientCredentials(ctx, req)
 	case GrantAuthorizationCode:
 		return d.redeemCode(ctx, req)
 	case GrantRefreshToken:

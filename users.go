@@ -91,7 +91,7 @@ func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, s
 // type requires always holds.
 func checkUPN(o *op, t tenant.Tenant, upn, userType string) error {
 	err := t.CheckUserPrincipalName(upn, userType)
-	if err == nil || o.actor != System {
+	if err == nil || o.actor != System() {
 		return err
 	}
 	if err := tenant.CheckUserPrincipalNameForm(upn, userType); err != nil {
@@ -108,7 +108,7 @@ func checkUPN(o *op, t tenant.Tenant, upn, userType string) error {
 	return &tenant.FieldError{Field: "userPrincipalName", Reason: "the domain " + domain + " is verified by another tenant"}
 }
 
-func (d *Directory) changeUser(ctx context.Context, actor Actor, userID, action string, fn func(u *tenant.User)) (tenant.User, error) {
+func (d *core) changeUser(ctx context.Context, actor Actor, userID, action string, fn func(u *tenant.User)) (tenant.User, error) {
 	var out tenant.User
 	err := d.mutate(ctx, actor, func(o *op) error {
 		u, err := store.Users.Get(o.tx, userID)

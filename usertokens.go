@@ -322,7 +322,7 @@ func checkAssigned(tx store.ReadTx, uc *userContext, now time.Time) ([]servicepr
 }
 
 // userTokens decides the claims of a delegated token response for g.
-func (d *Directory) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth token.ClientAuth) (*pendingTokens, error) {
+func (d *core) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth token.ClientAuth) (*pendingTokens, error) {
 	uc, err := loadUser(tx, g, now)
 	if err != nil {
 		return nil, err
@@ -480,7 +480,7 @@ func groupClaims(tx store.ReadTx, app application.Application, u tenant.User) ([
 }
 
 // finish signs pending tokens into a response.
-func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bool) (*TokenResponse, error) {
+func (d *core) finish(ctx context.Context, pt *pendingTokens, clientInfo bool) (*TokenResponse, error) {
 	s := d.tokens
 	at, err := s.sign(ctx, &pt.access, pt.v1)
 	if err != nil {
@@ -508,7 +508,7 @@ func (d *Directory) finish(ctx context.Context, pt *pendingTokens, clientInfo bo
 // clientAuthFor authenticates the client of a user flow: public platforms
 // (spa, publicClient, or an app marked isFallbackPublicClient without a
 // redirect URI) present no credential; web clients must.
-func (d *Directory) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
+func (d *core) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
 	app, err := store.Applications.One(tx, store.AppByAppID, g.ClientAppID)
 	if err != nil {
 		return 0, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", g.ClientAppID)

@@ -386,8 +386,13 @@ func TestDecideGrants(t *testing.T) {
 		},
 		{
 			name: "tenant-wide by the system caller",
-			edit: func(r *consent.Request) { r.Default, r.TenantWide, r.Caller = true, true, tenant.Caller{} },
+			edit: func(r *consent.Request) { r.Default, r.TenantWide, r.Caller = true, true, tenant.SystemCaller() },
 			want: combinedAdmin,
+		},
+		{
+			name: "tenant-wide by the zero caller",
+			edit: func(r *consent.Request) { r.Default, r.TenantWide, r.Caller = true, true, tenant.Caller{} },
+			err:  tenant.ErrForbidden,
 		},
 		{
 			name: "tenant-wide ignores appRoleAssignmentRequired",
@@ -568,7 +573,8 @@ func TestDecideUserConsent(t *testing.T) {
 		{name: "appRoleAssignmentRequired: also for a Global Administrator for self", edit: with(scopes(graphID, "User.Read"), caller(member(memberID, tenant.RoleGlobalAdministrator)), func(r *consent.Request) { r.ClientAssignmentRequired = true }),
 			err: consent.ErrAdminConsentRequired},
 		{name: "disabled caller", edit: with(scopes(graphID, "User.Read"), caller(disabled)), err: tenant.ErrForbidden},
-		{name: "system caller cannot consent for self", edit: with(scopes(graphID, "User.Read"), caller(tenant.Caller{})), err: consent.ErrInvalidRequest},
+		{name: "system caller cannot consent for self", edit: with(scopes(graphID, "User.Read"), caller(tenant.SystemCaller())), err: consent.ErrInvalidRequest},
+		{name: "zero caller cannot consent for self", edit: with(scopes(graphID, "User.Read"), caller(tenant.Caller{})), err: consent.ErrInvalidRequest},
 		{name: "guest under the guest role consents", edit: with(scopes(graphID, "User.Read"), caller(guest)), want: userRead},
 		{name: "restricted guest cannot consent", edit: with(scopes(graphID, "User.Read"), caller(guest), restricted), err: tenant.ErrForbidden},
 		{name: "restricted guest role does not affect members", edit: with(scopes(graphID, "User.Read"), restricted), want: userRead},
@@ -672,7 +678,7 @@ func TestDecideDoesNotModifyRequest(t *testing.T) {
 	if _, err := consent.Decide(r); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(before, r); diff != "" {
+	if diff := cmp.Diff(before, r, cmp.AllowUnexported(tenant.Caller{})); diff != "" {
 		t.Fatalf("request modified (-before +after):\n%s", diff)
 	}
 }

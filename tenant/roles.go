@@ -85,10 +85,30 @@ var (
 )
 
 // Caller is who performs an operation inside a tenant: a user with its
-// directory roles, or (User.ID == "") the system itself.
+// directory roles, or the system itself (SystemCaller). The zero Caller,
+// and any Caller without a user id, has no powers: every rule refuses it.
 type Caller struct {
-	User  User
-	Roles Roles
+	User   User
+	Roles  Roles
+	system bool
+}
+
+// SystemCaller returns the caller that stands for the operator or the
+// library itself; it passes every rule. Obtain it only on purpose.
+func SystemCaller() Caller { return Caller{system: true} }
+
+// IsSystem reports whether c is the SystemCaller.
+func (c Caller) IsSystem() bool { return c.system }
+
+// check refuses callers that are neither the system nor an enabled user.
+func (c Caller) check() error {
+	if c.User.ID == "" {
+		return forbidden("no caller: an operation needs the system or a user")
+	}
+	if !c.User.AccountEnabled {
+		return forbidden("user account is disabled")
+	}
+	return nil
 }
 
 // CanRegisterApplications decides whether c may register an application in
@@ -96,11 +116,11 @@ type Caller struct {
 // is off); members may while "users can register applications" is on;
 // guests never may; disabled users never may.
 func CanRegisterApplications(t Tenant, c Caller) error {
-	if c.User.ID == "" {
+	if c.system {
 		return nil
 	}
-	if !c.User.AccountEnabled {
-		return forbidden("user account is disabled")
+	if err := c.check(); err != nil {
+		return err
 	}
 	if c.Roles.IsAppAdmin() || c.Roles.Has(RoleApplicationDeveloper) {
 		return nil
@@ -118,7 +138,7 @@ func CanRegisterApplications(t Tenant, c Caller) error {
 // application's owner: members and Application Developers do, the
 // administrator roles do not (as in Entra).
 func OwnerOnRegister(c Caller) bool {
-	return c.User.ID != "" && !c.Roles.IsAppAdmin()
+	return !c.system && c.User.ID != "" && !c.Roles.IsAppAdmin()
 }
 
 // CanGrantTenantWide reports whether c may grant tenant-wide (admin)
@@ -126,11 +146,11 @@ func OwnerOnRegister(c Caller) bool {
 // Application and Cloud Application Administrators anything but Microsoft
 // Graph's application permissions.
 func CanGrantTenantWide(c Caller, graphAppPermissions bool) error {
-	if c.User.ID == "" {
+	if c.system {
 		return nil
 	}
-	if !c.User.AccountEnabled {
-		return forbidden("user account is disabled")
+	if err := c.check(); err != nil {
+		return err
 	}
 	if c.Roles.Has(RoleGlobalAdministrator, RolePrivilegedRoleAdministrator) {
 		return nil
@@ -147,7 +167,13 @@ func CanGrantTenantWide(c Caller, graphAppPermissions bool) error {
 // CanManageDirectory reports whether c may change tenant-wide objects:
 // users, groups, role assignments and settings.
 func CanManageDirectory(c Caller) error {
-	if c.User.ID == "" || c.Roles.Has(RoleGlobalAdministrator) {
+	if c.system {
+		return nil
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	if c.Roles.Has(RoleGlobalAdministrator) {
 		return nil
 	}
 	return forbidden("requires Global Administrator")

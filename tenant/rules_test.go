@@ -44,7 +44,7 @@ func checkForbidden(t *testing.T, name string, err error, allowed bool) {
 }
 
 func TestRulesCanRegisterApplications(t *testing.T) {
-	system := tenant.Caller{}
+	system := tenant.SystemCaller()
 	for _, tc := range []struct {
 		name    string
 		switch_ bool
@@ -52,6 +52,8 @@ func TestRulesCanRegisterApplications(t *testing.T) {
 		allowed bool
 	}{
 		{"system", false, system, true},
+		{"zero caller", true, tenant.Caller{}, false},
+		{"zero caller with roles", true, tenant.Caller{Roles: tenant.Roles{tenant.RoleGlobalAdministrator}}, false},
 		{"member, switch on", true, rulesCaller(true, tenant.Member), true},
 		{"member, switch off", false, rulesCaller(true, tenant.Member), false},
 		{"disabled member", true, rulesCaller(false, tenant.Member), false},
@@ -77,7 +79,8 @@ func TestRulesCanGrantTenantWide(t *testing.T) {
 		allowed       bool
 		allowedNoGrph bool
 	}{
-		{"system", tenant.Caller{}, true, true, true},
+		{"system", tenant.SystemCaller(), true, true, true},
+		{"zero caller", tenant.Caller{}, true, false, false},
 		{"member", rulesCaller(true, tenant.Member), false, false, false},
 		{"Application Developer", rulesCaller(true, tenant.Member, tenant.RoleApplicationDeveloper), false, false, false},
 		{"Global Administrator", rulesCaller(true, tenant.Member, tenant.RoleGlobalAdministrator), true, true, true},
@@ -117,8 +120,11 @@ func TestRulesRoles(t *testing.T) {
 			t.Errorf("OwnerOnRegister(%v) = %v, want %v", tc.roles, got, !tc.admin)
 		}
 	}
-	if tenant.OwnerOnRegister(tenant.Caller{}) {
-		t.Error("the system caller became an owner")
+	if tenant.OwnerOnRegister(tenant.SystemCaller()) || tenant.OwnerOnRegister(tenant.Caller{}) {
+		t.Error("the system caller or the zero caller became an owner")
+	}
+	if !tenant.SystemCaller().IsSystem() || (tenant.Caller{}).IsSystem() {
+		t.Error("IsSystem")
 	}
 	for id, name := range map[string]string{
 		tenant.RoleGlobalAdministrator:           "Global Administrator",
@@ -132,7 +138,8 @@ func TestRulesRoles(t *testing.T) {
 			t.Errorf("RoleName(%s) = %q, want %q", id, got, name)
 		}
 	}
-	checkForbidden(t, "CanManageDirectory system", tenant.CanManageDirectory(tenant.Caller{}), true)
+	checkForbidden(t, "CanManageDirectory system", tenant.CanManageDirectory(tenant.SystemCaller()), true)
+	checkForbidden(t, "CanManageDirectory zero caller", tenant.CanManageDirectory(tenant.Caller{}), false)
 	checkForbidden(t, "CanManageDirectory Global Administrator", tenant.CanManageDirectory(rulesCaller(true, tenant.Member, tenant.RoleGlobalAdministrator)), true)
 	checkForbidden(t, "CanManageDirectory Application Administrator", tenant.CanManageDirectory(rulesCaller(true, tenant.Member, tenant.RoleApplicationAdministrator)), false)
 }

@@ -75,17 +75,17 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		return err
 	}
 	defer dir.Close()
-	vendor, err := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Vendor"})
+	vendor, err := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Vendor"})
 	if err != nil {
 		return err
 	}
-	customer, err := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Customer"})
+	customer, err := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Customer"})
 	if err != nil {
 		return err
 	}
 	// The customer's own API, and the vendor's multi-tenant daemon that
 	// needs its Export.All application permission.
-	api, err := dir.RegisterApplication(ctx, tenantry.System, customer.ID, application.Application{
+	api, err := dir.RegisterApplication(ctx, tenantry.System(), customer.ID, application.Application{
 		DisplayName: "Customer Data API",
 		AppRoles: []application.AppRole{{ID: roleExport, Value: "Export.All", DisplayName: "Export all data", Description: "Export all data",
 			AllowedMemberTypes: []string{application.MemberTypeApplication}, IsEnabled: true}},
@@ -93,7 +93,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	daemon, err := dir.RegisterApplication(ctx, tenantry.System, vendor.ID, application.Application{
+	daemon, err := dir.RegisterApplication(ctx, tenantry.System(), vendor.ID, application.Application{
 		DisplayName: "Vendor Export Daemon", SignInAudience: application.AzureADMultipleOrgs,
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: api.AppID,
 			ResourceAccess: []application.ResourceAccess{{ID: roleExport, Type: application.AccessRole}}}},
@@ -105,14 +105,14 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dir.AddCertificate(ctx, tenantry.System, daemon.ID, "daemon cert", cert); err != nil {
+	if _, err := dir.AddCertificate(ctx, tenantry.System(), daemon.ID, "daemon cert", cert); err != nil {
 		return err
 	}
-	admin, err := dir.AddUser(ctx, tenantry.System, customer.ID, tenantry.UserSpec{UserPrincipalName: "admin@customer.onmicrosoft.com"})
+	admin, err := dir.AddUser(ctx, tenantry.System(), customer.ID, tenantry.UserSpec{UserPrincipalName: "admin@customer.onmicrosoft.com"})
 	if err != nil {
 		return err
 	}
-	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System, customer.ID, admin.ID, tenant.RoleGlobalAdministrator); err != nil {
+	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System(), customer.ID, admin.ID, tenant.RoleGlobalAdministrator); err != nil {
 		return err
 	}
 	if _, err := dir.Consent(ctx, tenantry.UserActor(admin.ID), customer.ID, tenantry.ConsentSpec{ClientAppID: daemon.AppID, Default: true, TenantWide: true}); err != nil {
@@ -125,7 +125,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		if err != nil {
 			return nil, err
 		}
-		return dir.Token(ctx, tenantry.TokenRequest{
+		return dir.Issuer().Token(ctx, tenantry.TokenRequest{
 			GrantType: tenantry.GrantClientCredentials, Tenant: customer.ID, ClientID: daemon.AppID,
 			ClientAssertionType: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", ClientAssertion: assertion,
 			Scope: api.AppID + "/.default",
@@ -136,7 +136,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		if err != nil {
 			return err
 		}
-		p, err := dir.ValidateAccessToken(ctx, tok, api.AppID)
+		p, err := dir.Issuer().ValidateAccessToken(ctx, tok, api.AppID)
 		if err != nil {
 			return err
 		}

@@ -43,26 +43,26 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 	defer dir.Close()
 
-	contoso, err := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}})
+	contoso, err := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}})
 	if err != nil {
 		return err
 	}
-	fabrikam, err := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}})
+	fabrikam, err := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}})
 	if err != nil {
 		return err
 	}
-	dev, err := dir.AddUser(ctx, tenantry.System, contoso.ID, tenantry.UserSpec{UserPrincipalName: "dev@contoso.com", DisplayName: "Dana Developer"})
+	dev, err := dir.AddUser(ctx, tenantry.System(), contoso.ID, tenantry.UserSpec{UserPrincipalName: "dev@contoso.com", DisplayName: "Dana Developer"})
 	if err != nil {
 		return err
 	}
-	admin, err := dir.AddUser(ctx, tenantry.System, fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.com", DisplayName: "Fabrikam Admin"})
+	admin, err := dir.AddUser(ctx, tenantry.System(), fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.com", DisplayName: "Fabrikam Admin"})
 	if err != nil {
 		return err
 	}
-	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System, fabrikam.ID, admin.ID, tenant.RoleGlobalAdministrator); err != nil {
+	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System(), fabrikam.ID, admin.ID, tenant.RoleGlobalAdministrator); err != nil {
 		return err
 	}
-	clerk, err := dir.AddUser(ctx, tenantry.System, fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "clerk@fabrikam.com", DisplayName: "Casey Clerk"})
+	clerk, err := dir.AddUser(ctx, tenantry.System(), fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "clerk@fabrikam.com", DisplayName: "Casey Clerk"})
 	if err != nil {
 		return err
 	}
@@ -155,13 +155,13 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 
 	// The client authenticates with its secret and gets an app-only token
 	// for the API in Fabrikam.
-	tok, err := dir.ClientCredentials(ctx, tenantry.TokenRequest{
+	tok, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{GrantType: tenantry.GrantClientCredentials,
 		Tenant: fabrikam.ID, ClientID: client.AppID, ClientSecret: secret.SecretText, Scope: "api://" + api.AppID + "/.default",
 	})
 	if err != nil {
 		return err
 	}
-	p, err := dir.ValidateAccessToken(ctx, tok.AccessToken, api.AppID)
+	p, err := dir.Issuer().ValidateAccessToken(ctx, tok.AccessToken, api.AppID)
 	if err != nil {
 		return err
 	}

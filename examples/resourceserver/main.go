@@ -42,12 +42,12 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		return err
 	}
 	defer dir.Close()
-	tn, err := dir.CreateTenant(ctx, tenantry.System, tenantry.TenantSpec{DisplayName: "Contoso"})
+	tn, err := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Contoso"})
 	if err != nil {
 		return err
 	}
 	v2 := 2
-	api, err := dir.RegisterApplication(ctx, tenantry.System, tn.ID, application.Application{
+	api, err := dir.RegisterApplication(ctx, tenantry.System(), tn.ID, application.Application{
 		DisplayName: "Reports API",
 		API: &application.API{RequestedAccessTokenVersion: &v2, OAuth2PermissionScopes: []application.PermissionScope{
 			{ID: scopeRead, Value: "Reports.Read", Type: application.ScopeTypeUser, IsEnabled: true},
@@ -60,7 +60,9 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 
 	// The API validates tokens for its appId, from this tenant only.
-	v, err := dir.Validator([]string{api.AppID}, tn.ID)
+	vcfg := dir.Issuer().ValidatorConfig(api.AppID)
+	vcfg.AllowedTenants = []string{tn.ID}
+	v, err := token.NewValidator(vcfg)
 	if err != nil {
 		return err
 	}
@@ -100,16 +102,16 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 
 	// A daemon without the application permission, then with it.
-	daemon, err := dir.RegisterApplication(ctx, tenantry.System, tn.ID, application.Application{DisplayName: "Nightly export"})
+	daemon, err := dir.RegisterApplication(ctx, tenantry.System(), tn.ID, application.Application{DisplayName: "Nightly export"})
 	if err != nil {
 		return err
 	}
-	secret, err := dir.AddPassword(ctx, tenantry.System, daemon.ID, tenantry.PasswordSpec{})
+	secret, err := dir.AddPassword(ctx, tenantry.System(), daemon.ID, tenantry.PasswordSpec{})
 	if err != nil {
 		return err
 	}
 	appToken := func() (string, error) {
-		r, err := dir.Token(ctx, tenantry.TokenRequest{GrantType: tenantry.GrantClientCredentials, Tenant: tn.ID,
+		r, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{GrantType: tenantry.GrantClientCredentials, Tenant: tn.ID,
 			ClientID: daemon.AppID, ClientSecret: secret.SecretText, Scope: api.AppID + "/.default"})
 		if err != nil {
 			return "", err
@@ -131,7 +133,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 	apiSP, _ := dir.ServicePrincipalByAppID(ctx, api.AppID, tn.ID)
 	daemonSP, _ := dir.ServicePrincipalByAppID(ctx, daemon.AppID, tn.ID)
-	if _, err := dir.AssignAppRole(ctx, tenantry.System, tenantry.AssignmentSpec{ResourceID: apiSP.ID, PrincipalID: daemonSP.ID, AppRoleID: roleRead}); err != nil {
+	if _, err := dir.AssignAppRole(ctx, tenantry.System(), tenantry.AssignmentSpec{ResourceID: apiSP.ID, PrincipalID: daemonSP.ID, AppRoleID: roleRead}); err != nil {
 		return err
 	}
 	if tok, err = appToken(); err != nil {
@@ -142,24 +144,24 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 
 	// A user signs in to a web app that calls the API with a delegated token.
-	web, err := dir.RegisterApplication(ctx, tenantry.System, tn.ID, application.Application{
+	web, err := dir.RegisterApplication(ctx, tenantry.System(), tn.ID, application.Application{
 		DisplayName: "Reports portal", Web: &application.Web{RedirectURIs: []string{"https://portal.contoso.com/signin"}},
 	})
 	if err != nil {
 		return err
 	}
-	webSecret, err := dir.AddPassword(ctx, tenantry.System, web.ID, tenantry.PasswordSpec{})
+	webSecret, err := dir.AddPassword(ctx, tenantry.System(), web.ID, tenantry.PasswordSpec{})
 	if err != nil {
 		return err
 	}
-	user, err := dir.AddUser(ctx, tenantry.System, tn.ID, tenantry.UserSpec{UserPrincipalName: "ana@contoso.onmicrosoft.com", DisplayName: "Ana"})
+	user, err := dir.AddUser(ctx, tenantry.System(), tn.ID, tenantry.UserSpec{UserPrincipalName: "ana@contoso.onmicrosoft.com", DisplayName: "Ana"})
 	if err != nil {
 		return err
 	}
 	verifier := "M25iVXpKU3puUjFaYWg3T1NDTDQtcW1ROUY5YXlwalNoc0hhakxifmZHag"
 	// The user consents to Reports.Read at sign-in (the tenant's default
 	// policy allows it); PKCE binds the code to this client.
-	code, err := dir.Authorize(ctx, tenantry.AuthorizeRequest{
+	code, err := dir.Issuer().Authorize(ctx, tenantry.AuthorizeRequest{
 		Tenant: tn.ID, ClientID: web.AppID, RedirectURI: "https://portal.contoso.com/signin", ResponseType: "code",
 		Scope: "openid " + api.AppID + "/Reports.Read", CodeChallenge: token.S256Challenge(verifier), CodeChallengeMethod: "S256",
 		State: "xyz", UserID: user.ID,
@@ -167,7 +169,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	resp, err := dir.Token(ctx, tenantry.TokenRequest{GrantType: tenantry.GrantAuthorizationCode, Tenant: tn.ID, ClientID: web.AppID,
+	resp, err := dir.Issuer().Token(ctx, tenantry.TokenRequest{GrantType: tenantry.GrantAuthorizationCode, Tenant: tn.ID, ClientID: web.AppID,
 		ClientSecret: webSecret.SecretText, Code: code.Code, RedirectURI: code.RedirectURI, CodeVerifier: verifier})
 	if err != nil {
 		return err
