@@ -19,18 +19,18 @@ import (
 // through registration; soft-deleted applications count until purged.
 const MaxObjectsPerUser = 250
 
-// RegisterApplication registers app in tenantID, its home tenant. It is
+// CreateApplication registers app in tenantID, its home tenant. It is
 // refused when the tenant forbids users to register applications and the
 // actor holds no role that overrides it. Empty id and appId are generated;
 // signInAudience defaults to AzureADMyOrg (Graph's default since 2024). The
 // actor becomes an owner unless it is an administrator. As the Entra admin
 // center does, the home-tenant service principal is created with it.
-// Credentials are added with AddPassword, AddCertificate and
+// Credentials are added with AddPassword, AddKey and
 // AddFederatedCredential, each audited: a user's registration carrying
 // passwordCredentials, keyCredentials or federatedIdentityCredentials is
 // refused with a FieldError naming the property (only System may import
 // them).
-func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenantID string, app application.Application) (application.Application, error) {
+func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID string, app application.Application) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
 		t, err := store.Tenants.Get(o.tx, tenantID)
@@ -101,7 +101,7 @@ func (d *Directory) RegisterApplication(ctx context.Context, actor Actor, tenant
 
 // noCallerCredentials refuses credentials built by the caller: a user's
 // registration starts without any, and secrets, certificates and federated
-// credentials are added through AddPassword, AddCertificate and
+// credentials are added through AddPassword, AddKey and
 // AddFederatedCredential, which generate or check them and audit each one.
 func noCallerCredentials(a application.Application) error {
 	var errs []error
@@ -109,7 +109,7 @@ func noCallerCredentials(a application.Application) error {
 		errs = append(errs, &tenant.FieldError{Field: "passwordCredentials", Reason: "client secrets are added with AddPassword"})
 	}
 	if len(a.KeyCredentials) > 0 {
-		errs = append(errs, &tenant.FieldError{Field: "keyCredentials", Reason: "certificates are added with AddCertificate"})
+		errs = append(errs, &tenant.FieldError{Field: "keyCredentials", Reason: "certificates are added with AddKey"})
 	}
 	if len(a.FederatedIdentityCredentials) > 0 {
 		errs = append(errs, &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: "federated credentials are added with AddFederatedCredential"})
@@ -242,7 +242,7 @@ func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID
 		if err := fn(a); err != nil {
 			return err
 		}
-		const reason = "credentials change only through AddPassword, AddCertificate, AddFederatedCredential and their Remove operations"
+		const reason = "credentials change only through AddPassword, AddKey, AddFederatedCredential and their Remove operations"
 		switch {
 		case !cmp.Equal(orig.PasswordCredentials, a.PasswordCredentials):
 			return &tenant.FieldError{Field: "passwordCredentials", Reason: reason}

@@ -43,7 +43,7 @@ func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {
 		b.Fatal(err)
 	}
 	tn, _ := d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Contoso"})
-	api, err := d.RegisterApplication(ctx, System(), tn.ID, apiApp())
+	api, err := d.CreateApplication(ctx, System(), tn.ID, apiApp())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {
 		a.API.RequestedAccessTokenVersion = &v2
 		return nil
 	})
-	client, _ := d.RegisterApplication(ctx, System(), tn.ID, application.Application{
+	client, _ := d.CreateApplication(ctx, System(), tn.ID, application.Application{
 		DisplayName: "Daemon",
 		Web:         &application.Web{RedirectURIs: []string{"https://app.contoso.com/cb"}},
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: api.AppID, ResourceAccess: []application.ResourceAccess{
@@ -62,8 +62,8 @@ func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {
 		}}},
 	})
 	cred, _ := d.AddPassword(ctx, System(), client.ID, PasswordSpec{})
-	admin, _ := d.AddUser(ctx, System(), tn.ID, UserSpec{UserPrincipalName: "admin@contoso.onmicrosoft.com", DisplayName: "Admin"})
-	_, _ = d.AssignDirectoryRole(ctx, System(), tn.ID, admin.ID, tenant.RoleGlobalAdministrator)
+	admin, _ := d.CreateUser(ctx, System(), tn.ID, UserSpec{UserPrincipalName: "admin@contoso.onmicrosoft.com", DisplayName: "Admin"})
+	_, _ = d.AssignDirectoryRole(ctx, System(), tn.ID, DirectoryRoleSpec{PrincipalID: admin.ID, RoleID: tenant.RoleGlobalAdministrator})
 	if _, err := d.Consent(ctx, UserActor(admin.ID), tn.ID, ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true}); err != nil {
 		b.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func BenchmarkMutation(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			if _, err := env.d.SetServicePrincipalEnabled(ctx, System(), sp.ID, i%2 == 0); err != nil {
+			if _, err := env.d.setServicePrincipalEnabled(ctx, System(), sp.ID, i%2 == 0); err != nil {
 				b.Fatal(err)
 			}
 		}

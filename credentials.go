@@ -57,13 +57,23 @@ func (d *Directory) RemovePassword(ctx context.Context, actor Actor, objectID, k
 	return err
 }
 
-// AddCertificate registers cert for client authentication (certificate
-// assertions). Requires an owner or an application administrator.
-func (d *Directory) AddCertificate(ctx context.Context, actor Actor, objectID, displayName string, cert *x509.Certificate) (application.KeyCredential, error) {
-	if cert == nil {
+// KeySpec describes a key credential to add: a certificate whose public
+// key authenticates the client (certificate assertions).
+type KeySpec struct {
+	// DisplayName names the credential (displayName); optional.
+	DisplayName string
+	// Certificate is the X.509 certificate; required.
+	Certificate *x509.Certificate
+}
+
+// AddKey registers a key credential for client authentication
+// (certificate assertions), as Graph's addKey does, and returns it.
+// Requires an owner or an application administrator.
+func (d *Directory) AddKey(ctx context.Context, actor Actor, objectID string, spec KeySpec) (application.KeyCredential, error) {
+	if spec.Certificate == nil {
 		return application.KeyCredential{}, invalid("certificate is required")
 	}
-	kc := application.NewCertificateCredential(d.newID(), displayName, cert)
+	kc := application.NewCertificateCredential(d.newID(), spec.DisplayName, spec.Certificate)
 	_, err := d.changeApp(ctx, actor, objectID, "application.addKey", func(o *op, a *application.Application) error {
 		for _, k := range a.KeyCredentials {
 			if slices.Equal(k.Key, kc.Key) {

@@ -148,11 +148,11 @@ func (m *dirMachine) CreateTenant(t *rapid.T) {
 	m.checkStored(t, store.Tenants, tn.ID, tn)
 }
 
-func (m *dirMachine) AddUser(t *rapid.T) {
+func (m *dirMachine) CreateUser(t *rapid.T) {
 	tid := m.pickTenant(t)
 	admin := rapid.Bool().Draw(t, "admin")
 	n := len(m.users)
-	u, err := m.d.AddUser(m.ctx, System(), tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@x%d.example.com", n, n), DisplayName: fmt.Sprint("User ", n)})
+	u, err := m.d.CreateUser(m.ctx, System(), tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@x%d.example.com", n, n), DisplayName: fmt.Sprint("User ", n)})
 	m.mutated(t, "AddUser", err)
 	if err != nil {
 		t.Fatalf("AddUser: %v", err)
@@ -160,7 +160,7 @@ func (m *dirMachine) AddUser(t *rapid.T) {
 	m.checkStored(t, store.Users, u.ID, u)
 	if admin {
 		role := rapid.SampledFrom([]string{tenant.RoleGlobalAdministrator, tenant.RoleApplicationAdministrator, tenant.RoleApplicationDeveloper}).Draw(t, "role")
-		_, err := m.d.AssignDirectoryRole(m.ctx, System(), tid, u.ID, role)
+		_, err := m.d.AssignDirectoryRole(m.ctx, System(), tid, DirectoryRoleSpec{PrincipalID: u.ID, RoleID: role})
 		m.mutated(t, "AssignDirectoryRole", err)
 		if err != nil {
 			t.Fatalf("AssignDirectoryRole: %v", err)
@@ -240,13 +240,13 @@ func (m *dirMachine) liveApps(t *rapid.T) []application.Application {
 	return out
 }
 
-func (m *dirMachine) RegisterApplication(t *rapid.T) {
+func (m *dirMachine) CreateApplication(t *rapid.T) {
 	tid := m.pickTenant(t)
 	actor := m.pickActor(t, tid)
 	spec := genApp(t, m.liveApps(t))
 	before := m.spSet(t)
-	a, err := m.d.RegisterApplication(m.ctx, actor, tid, spec)
-	m.mutated(t, "RegisterApplication", err)
+	a, err := m.d.CreateApplication(m.ctx, actor, tid, spec)
+	m.mutated(t, "CreateApplication", err)
 	if err != nil {
 		return
 	}
@@ -471,7 +471,7 @@ func (m *dirMachine) Unassign(t *rapid.T) {
 func (m *dirMachine) DisableEnable(t *rapid.T) {
 	if rapid.Bool().Draw(t, "user") && len(m.users) > 0 {
 		u := rapid.SampledFrom(m.users).Draw(t, "u")
-		_, err := m.d.SetUserEnabled(m.ctx, m.pickActor(t, u.tenantID), u.id, rapid.Bool().Draw(t, "enabled"))
+		_, err := m.d.setUserEnabled(m.ctx, m.pickActor(t, u.tenantID), u.id, rapid.Bool().Draw(t, "enabled"))
 		m.mutated(t, "SetUserEnabled", err)
 		return
 	}
@@ -480,7 +480,7 @@ func (m *dirMachine) DisableEnable(t *rapid.T) {
 		t.Skip("nothing to disable")
 	}
 	sp := rapid.SampledFrom(sps).Draw(t, "sp")
-	_, err := m.d.SetServicePrincipalEnabled(m.ctx, m.pickActor(t, sp.TenantID), sp.ID, rapid.Bool().Draw(t, "enabled"))
+	_, err := m.d.setServicePrincipalEnabled(m.ctx, m.pickActor(t, sp.TenantID), sp.ID, rapid.Bool().Draw(t, "enabled"))
 	m.mutated(t, "SetServicePrincipalEnabled", err)
 }
 

@@ -35,7 +35,7 @@ func TestGroupMembershipAuditNamesOnlyTheMember(t *testing.T) {
 		u := f.user(tn.ID, fmt.Sprintf("m%d@contoso.onmicrosoft.com", i))
 		members = append(members, tenant.Ref{ID: u.ID, Type: tenant.MemberUser})
 	}
-	g, err := f.d.AddGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "Big", Members: members})
+	g, err := f.d.CreateGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "Big", Members: members})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestRegisterRefusesCallerBuiltCredentials(t *testing.T) {
 		{"federatedIdentityCredentials", application.Application{DisplayName: "F", FederatedIdentityCredentials: []application.FederatedIdentityCredential{fic}}},
 	} {
 		before := len(f.events())
-		_, err := f.d.RegisterApplication(f.ctx, UserActor(member.ID), tn.ID, tc.app)
+		_, err := f.d.CreateApplication(f.ctx, UserActor(member.ID), tn.ID, tc.app)
 		var fe *tenant.FieldError
 		if !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Fatalf("register with %s: err = %v, want a FieldError naming it", tc.field, err)
@@ -108,7 +108,7 @@ func TestRegisterRefusesCallerBuiltCredentials(t *testing.T) {
 		t.Fatalf("manifest by a user: %v", err)
 	}
 	// A user's app starts without credentials; AddPassword adds one, audited.
-	a, err := f.d.RegisterApplication(f.ctx, UserActor(member.ID), tn.ID, application.Application{DisplayName: "Clean"})
+	a, err := f.d.CreateApplication(f.ctx, UserActor(member.ID), tn.ID, application.Application{DisplayName: "Clean"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,23 +282,23 @@ func TestUserPrincipalNameNamespace(t *testing.T) {
 			spec.HomeTenantID = contoso.ID
 		}
 		before := len(f.events())
-		_, err := f.d.AddUser(f.ctx, tc.actor, fabrikam.ID, spec)
+		_, err := f.d.CreateUser(f.ctx, tc.actor, fabrikam.ID, spec)
 		if tc.ok {
 			if err != nil {
-				t.Fatalf("AddUser(%s by %s): %v", tc.upn, tc.actor, err)
+				t.Fatalf("CreateUser(%s by %s): %v", tc.upn, tc.actor, err)
 			}
 			continue
 		}
 		var fe *tenant.FieldError
 		if !errors.As(err, &fe) || fe.Field != "userPrincipalName" || !errors.Is(err, tenant.ErrInvalid) {
-			t.Fatalf("AddUser(%s by %s) = %v, want a FieldError naming userPrincipalName", tc.upn, tc.actor, err)
+			t.Fatalf("CreateUser(%s by %s) = %v, want a FieldError naming userPrincipalName", tc.upn, tc.actor, err)
 		}
 		if len(f.events()) != before {
-			t.Fatalf("refused AddUser(%s) wrote an event", tc.upn)
+			t.Fatalf("refused CreateUser(%s) wrote an event", tc.upn)
 		}
 	}
 	// The real owner of the domain still creates its user.
-	if _, err := f.d.AddUser(f.ctx, System(), contoso.ID, UserSpec{UserPrincipalName: "ceo@contoso.com"}); err != nil {
+	if _, err := f.d.CreateUser(f.ctx, System(), contoso.ID, UserSpec{UserPrincipalName: "ceo@contoso.com"}); err != nil {
 		t.Fatalf("contoso cannot create its own user: %v", err)
 	}
 	// Manifests follow the same rule.

@@ -47,12 +47,12 @@ func (f *fixture) tenant(name string) tenant.Tenant {
 
 func (f *fixture) user(tenantID, upn string, roles ...string) tenant.User {
 	f.t.Helper()
-	u, err := f.d.AddUser(f.ctx, System(), tenantID, UserSpec{UserPrincipalName: upn, DisplayName: upn})
+	u, err := f.d.CreateUser(f.ctx, System(), tenantID, UserSpec{UserPrincipalName: upn, DisplayName: upn})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, r := range roles {
-		if _, err := f.d.AssignDirectoryRole(f.ctx, System(), tenantID, u.ID, r); err != nil {
+		if _, err := f.d.AssignDirectoryRole(f.ctx, System(), tenantID, DirectoryRoleSpec{PrincipalID: u.ID, RoleID: r}); err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func (f *fixture) user(tenantID, upn string, roles ...string) tenant.User {
 
 func (f *fixture) app(tenantID string, a application.Application) application.Application {
 	f.t.Helper()
-	out, err := f.d.RegisterApplication(f.ctx, System(), tenantID, a)
+	out, err := f.d.CreateApplication(f.ctx, System(), tenantID, a)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -84,12 +84,12 @@ func TestRegisterApplicationPermissions(t *testing.T) {
 	member := f.user(contoso.ID, "member@contoso.onmicrosoft.com")
 	dev := f.user(contoso.ID, "dev@contoso.onmicrosoft.com", tenant.RoleApplicationDeveloper)
 	admin := f.user(contoso.ID, "admin@contoso.onmicrosoft.com", tenant.RoleApplicationAdministrator)
-	guest, err := f.d.AddUser(f.ctx, System(), contoso.ID, UserSpec{UserPrincipalName: "g_other.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: other.ID})
+	guest, err := f.d.CreateUser(f.ctx, System(), contoso.ID, UserSpec{UserPrincipalName: "g_other.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: other.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	disabled := f.user(contoso.ID, "off@contoso.onmicrosoft.com")
-	if _, err := f.d.SetUserEnabled(f.ctx, System(), disabled.ID, false); err != nil {
+	if _, err := f.d.DisableUser(f.ctx, System(), disabled.ID); err != nil {
 		t.Fatal(err)
 	}
 	stranger := f.user(other.ID, "x@other.onmicrosoft.com")
@@ -121,9 +121,9 @@ func TestRegisterApplicationPermissions(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := len(f.events())
-			a, err := f.d.RegisterApplication(f.ctx, tc.actor, contoso.ID, application.Application{DisplayName: "App"})
+			a, err := f.d.CreateApplication(f.ctx, tc.actor, contoso.ID, application.Application{DisplayName: "App"})
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
-				t.Fatalf("RegisterApplication error = %v, want %v", err, tc.wantErr)
+				t.Fatalf("CreateApplication error = %v, want %v", err, tc.wantErr)
 			}
 			after := len(f.events())
 			if err != nil {
@@ -152,7 +152,7 @@ func TestRegisterApplicationValidation(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	before := len(f.events())
-	_, err := f.d.RegisterApplication(f.ctx, System(), tn.ID, application.Application{
+	_, err := f.d.CreateApplication(f.ctx, System(), tn.ID, application.Application{
 		DisplayName: "Bad", Web: &application.Web{RedirectURIs: []string{"http://evil.example.com/cb"}},
 	})
 	var fe *tenant.FieldError
@@ -441,7 +441,7 @@ func TestReport(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	owner := f.user(tn.ID, "o@contoso.onmicrosoft.com")
-	owned, err := f.d.RegisterApplication(f.ctx, UserActor(owner.ID), tn.ID, application.Application{DisplayName: "Owned"})
+	owned, err := f.d.CreateApplication(f.ctx, UserActor(owner.ID), tn.ID, application.Application{DisplayName: "Owned"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,11 +552,11 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 func TestGroupsRefuseCycles(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
-	a, err := f.d.AddGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "A"})
+	a, err := f.d.CreateGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "A"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := f.d.AddGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "B", Members: []tenant.Ref{{ID: a.ID, Type: tenant.MemberGroup}}})
+	b, err := f.d.CreateGroup(f.ctx, System(), tn.ID, GroupSpec{DisplayName: "B", Members: []tenant.Ref{{ID: a.ID, Type: tenant.MemberGroup}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +578,7 @@ func TestAuditRedactsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddUser(f.ctx, System(), tn.ID, UserSpec{UserPrincipalName: "p@contoso.onmicrosoft.com", Password: "correct horse battery"}); err != nil {
+	if _, err := f.d.CreateUser(f.ctx, System(), tn.ID, UserSpec{UserPrincipalName: "p@contoso.onmicrosoft.com", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range f.events() {
@@ -588,14 +588,14 @@ func TestAuditRedactsSecrets(t *testing.T) {
 			}
 		}
 	}
-	u, err := f.d.Issuer().SignIn(f.ctx, tn.ID, "p@contoso.onmicrosoft.com", "correct horse battery")
+	u, err := f.d.Issuer().SignIn(f.ctx, SignInRequest{Tenant: tn.ID, UserPrincipalName: "p@contoso.onmicrosoft.com", Password: "correct horse battery"})
 	if err != nil || u.UserPrincipalName != "p@contoso.onmicrosoft.com" {
 		t.Errorf("SignIn = %v, %v", u.UserPrincipalName, err)
 	}
-	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, "p@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, SignInRequest{Tenant: tn.ID, UserPrincipalName: "p@contoso.onmicrosoft.com", Password: "wrong"}); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("SignIn with a wrong password: %v, want AADSTS50126", err)
 	}
-	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, SignInRequest{Tenant: tn.ID, UserPrincipalName: "nobody@contoso.onmicrosoft.com", Password: "wrong"}); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("SignIn of an unknown user: %v, want AADSTS50126 (no account enumeration)", err)
 	}
 }
@@ -606,7 +606,7 @@ func TestAuditModifiedProperties(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	u := f.user(tn.ID, "m@contoso.onmicrosoft.com")
-	if _, err := f.d.SetUserEnabled(f.ctx, System(), u.ID, false); err != nil {
+	if _, err := f.d.DisableUser(f.ctx, System(), u.ID); err != nil {
 		t.Fatal(err)
 	}
 	ev := f.events()

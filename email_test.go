@@ -42,7 +42,7 @@ func TestEmailClaimOnlyFromVerifiedDomains(t *testing.T) {
 		t.Fatalf("verified member: email %v / %v, xms_edov %v / %v", at, id, atV, idV)
 	}
 	// Dave's mail names Fabrikam's domain, which Contoso never verified.
-	dave := ftOK(e.d.AddUser(e.ctx, UserActor(e.admin.ID), e.conID, UserSpec{UserPrincipalName: "dave@contoso.com", Mail: "ceo@fabrikam.com"}))(t)
+	dave := ftOK(e.d.CreateUser(e.ctx, UserActor(e.admin.ID), e.conID, UserSpec{UserPrincipalName: "dave@contoso.com", Mail: "ceo@fabrikam.com"}))(t)
 	if at, id, atV, idV := emailOf(t, e, dave.ID); at != nil || id != nil || atV != nil || idV != nil {
 		t.Fatalf("unverified member: email %v / %v, xms_edov %v / %v", at, id, atV, idV)
 	}

@@ -25,7 +25,7 @@ func Example() {
 	home, _ := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Contoso"})
 	other, _ := dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{DisplayName: "Fabrikam"})
 
-	api, err := dir.RegisterApplication(ctx, tenantry.System(), home.ID, application.Application{
+	api, err := dir.CreateApplication(ctx, tenantry.System(), home.ID, application.Application{
 		DisplayName:    "Inventory API",
 		SignInAudience: application.AzureADMultipleOrgs,
 		AppRoles: []application.AppRole{{
@@ -36,7 +36,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	client, _ := dir.RegisterApplication(ctx, tenantry.System(), home.ID, application.Application{
+	client, _ := dir.CreateApplication(ctx, tenantry.System(), home.ID, application.Application{
 		DisplayName:    "Inventory Sync",
 		SignInAudience: application.AzureADMultipleOrgs,
 		RequiredResourceAccess: []application.RequiredResourceAccess{{
@@ -47,8 +47,8 @@ func Example() {
 	secret, _ := dir.AddPassword(ctx, tenantry.System(), client.ID, tenantry.PasswordSpec{})
 
 	// An administrator of Fabrikam consents for the whole tenant.
-	admin, _ := dir.AddUser(ctx, tenantry.System(), other.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.onmicrosoft.com"})
-	_, _ = dir.AssignDirectoryRole(ctx, tenantry.System(), other.ID, admin.ID, tenant.RoleGlobalAdministrator)
+	admin, _ := dir.CreateUser(ctx, tenantry.System(), other.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.onmicrosoft.com"})
+	_, _ = dir.AssignDirectoryRole(ctx, tenantry.System(), other.ID, tenantry.DirectoryRoleSpec{PrincipalID: admin.ID, RoleID: tenant.RoleGlobalAdministrator})
 	res, err := dir.Consent(ctx, tenantry.UserActor(admin.ID), other.ID, tenantry.ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true})
 	if err != nil {
 		panic(err)

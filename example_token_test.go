@@ -49,10 +49,10 @@ func exSetup(ctx context.Context) (dir *tenantry.Directory, daemonSecret, webSec
 	}
 	_, err = dir.CreateTenant(ctx, tenantry.System(), tenantry.TenantSpec{ID: exTenant, DisplayName: "Contoso", Domains: []string{"contoso.com"}})
 	must(err)
-	u, err := dir.AddUser(ctx, tenantry.System(), exTenant, tenantry.UserSpec{UserPrincipalName: "alice@contoso.com", DisplayName: "Alice"})
+	u, err := dir.CreateUser(ctx, tenantry.System(), exTenant, tenantry.UserSpec{UserPrincipalName: "alice@contoso.com", DisplayName: "Alice"})
 	must(err)
 	v2 := 2
-	_, err = dir.RegisterApplication(ctx, tenantry.System(), exTenant, application.Application{
+	_, err = dir.CreateApplication(ctx, tenantry.System(), exTenant, application.Application{
 		AppID: exAPI, DisplayName: "Orders API", IdentifierURIs: []string{"api://" + exAPI},
 		API: &application.API{RequestedAccessTokenVersion: &v2, OAuth2PermissionScopes: []application.PermissionScope{
 			{ID: exScopeRead, Value: "Orders.Read", Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: "Read orders"},
@@ -60,12 +60,12 @@ func exSetup(ctx context.Context) (dir *tenantry.Directory, daemonSecret, webSec
 		AppRoles: []application.AppRole{{ID: exRoleSync, Value: "Orders.Sync", DisplayName: "Sync", Description: "Sync orders", AllowedMemberTypes: []string{application.MemberTypeApplication}, IsEnabled: true}},
 	})
 	must(err)
-	daemon, err := dir.RegisterApplication(ctx, tenantry.System(), exTenant, application.Application{
+	daemon, err := dir.CreateApplication(ctx, tenantry.System(), exTenant, application.Application{
 		AppID: exDaemon, DisplayName: "Orders Sync",
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: exAPI, ResourceAccess: []application.ResourceAccess{{ID: exRoleSync, Type: application.AccessRole}}}},
 	})
 	must(err)
-	web, err := dir.RegisterApplication(ctx, tenantry.System(), exTenant, application.Application{
+	web, err := dir.CreateApplication(ctx, tenantry.System(), exTenant, application.Application{
 		AppID: exWebApp, DisplayName: "Orders Web", SignInAudience: application.AzureADMultipleOrgs, Web: &application.Web{RedirectURIs: []string{exRedirect}},
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: exAPI, ResourceAccess: []application.ResourceAccess{{ID: exScopeRead, Type: application.AccessScope}}}},
 	})

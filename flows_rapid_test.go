@@ -429,12 +429,12 @@ type ftEvent struct {
 
 var ftEvents = []ftEvent{
 	{"user disabled", false, []int{50057}, func(t *rapid.T, e *ftEnv) {
-		ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
+		ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 	}},
 	{"client service principal disabled", true, []int{7000112}, func(t *rapid.T, e *ftEnv) {
 		// After the app's deletion its home service principal is deleted
 		// too, and cannot be changed any more.
-		if _, err := e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, false); err != nil && !errors.Is(err, ErrDeleted) {
+		if _, err := e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID); err != nil && !errors.Is(err, ErrDeleted) {
 			t.Fatal(err)
 		}
 	}},
@@ -669,8 +669,8 @@ func ftIssue(t *rapid.T, e *ftEnv) (raw, resource string) {
 		incoming := e.webSignIn(t, user.ID).AccessToken
 		return ftOK(e.obo(ftOrdersApp, incoming, ftURI(ftDownApp)+"/Files.Read"))(t).AccessToken, ftDownApp
 	default:
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read"))(t)
-		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, user.ID, da.UserCode, true); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftURI(ftOrdersApp) + "/Orders.Read"}))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(user.ID), da.UserCode); err != nil {
 			t.Fatal(err)
 		}
 		return ftOK(e.poll(ftPublicApp, da.DeviceCode))(t).AccessToken, ftOrdersApp

@@ -62,7 +62,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 	for name, scope := range map[string]string{"1 MB": huge, "too many values": many} {
 		t.Run(name, func(t *testing.T) {
 			events, codes := ftAuditCount(t, e), len(ftCodes(t, e))
-			_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope)
+			_, err := e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope})
 			ftWantErr(t, err, 70011, OAuthInvalidScope)
 			_, err = e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, scope))
 			ftWantErr(t, err, 70011, OAuthInvalidScope)
@@ -83,7 +83,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 	t.Run("parsed form stored and audited", func(t *testing.T) {
 		raw := "openid \t openid  " + ftURI(ftOrdersApp) + "/Orders.Read   " + ftURI(ftOrdersApp) + "/Orders.Read offline_access"
 		want := ftURI(ftOrdersApp) + "/Orders.Read openid offline_access"
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, raw))(t)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: raw}))(t)
 		ev := ftOK(e.d.Audit(e.ctx, 0, 0))(t)
 		last := ev[len(ev)-1]
 		if last.Action != "deviceCode.issue" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
@@ -129,10 +129,10 @@ func TestSecurityScopeBounds(t *testing.T) {
 func TestSecurityExpiredDeviceCodesPurgedSameDay(t *testing.T) {
 	e := newFT(t)
 	for range 5 {
-		ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
+		ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: "openid"}))(t)
 	}
 	e.clock.Advance(20 * time.Minute) // past the 15-minute lifetime, same day
-	ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, "openid"))(t)
+	ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: "openid"}))(t)
 	n := 0
 	for _, c := range ftCodes(t, e) {
 		if c.Kind == codeKindDevice || c.Kind == codeKindUser {
@@ -155,7 +155,7 @@ func TestSecurityGrantScopeLengthCapped(t *testing.T) {
 		values = append(values, v)
 		scopes = append(scopes, application.PermissionScope{ID: fmt.Sprintf("0d000000-0000-4000-8000-0000000000%02d", i), Value: v, Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: v, UserConsentDisplayName: v})
 	}
-	api := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{DisplayName: "Wide API", API: &application.API{OAuth2PermissionScopes: scopes}}))(t)
+	api := ftOK(e.d.CreateApplication(e.ctx, System(), e.conID, application.Application{DisplayName: "Wide API", API: &application.API{OAuth2PermissionScopes: scopes}}))(t)
 	_, err := e.d.Consent(e.ctx, UserActor(e.alice.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Scopes: []consent.ScopeRequest{{ResourceAppID: api.AppID, Scopes: values}}})
 	if !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("consent to %d characters of scopes: %v", len(strings.Join(values, " ")), err)
@@ -181,7 +181,7 @@ func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
 	req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, orders+"/Orders.Read openid offline_access")
 	req.Tenant = e.fabID
 	carol := e.signIn(t, req)
-	daemon := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{
+	daemon := ftOK(e.d.CreateApplication(e.ctx, System(), e.conID, application.Application{
 		DisplayName: "Fabrikam-bound Daemon", SignInAudience: application.AzureADMultipleOrgs,
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: ftOrdersApp, ResourceAccess: []application.ResourceAccess{{ID: ftRoleSync, Type: application.AccessRole}}}},
 	}))(t)
@@ -190,11 +190,11 @@ func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
 	if _, err := e.cc(e.fabID, daemon.AppID, secret, orders+"/.default"); err != nil {
 		t.Fatalf("client credentials in Fabrikam before narrowing: %v", err)
 	}
-	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
-	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.fabID, ClientID: ftPublicApp, Scope: orders + "/Orders.Read"}))(t)
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.carol.ID), da.UserCode); err != nil {
 		t.Fatal(err)
 	}
-	da2 := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.fabID, ftPublicApp, orders+"/Orders.Read"))(t)
+	da2 := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.fabID, ClientID: ftPublicApp, Scope: orders + "/Orders.Read"}))(t)
 	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, carol.AccessToken, ftOrdersApp); err != nil {
 		t.Fatalf("validation before narrowing: %v", err)
 	}
@@ -213,7 +213,7 @@ func TestSecurityResourceAudienceNarrowedAfterConsent(t *testing.T) {
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
 	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
-	err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da2.UserCode, true)
+	err = e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.carol.ID), da2.UserCode)
 	ftWantErr(t, err, 500011, OAuthInvalidResource)
 	// Orders as middle tier in Fabrikam is now an app the tenant cannot use.
 	_, err = e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientSecret: e.secret[ftOrdersApp], Assertion: carol.AccessToken, RequestedTokenUse: "on_behalf_of", Scope: ftURI(ftDownApp) + "/Files.Read"})
@@ -355,15 +355,15 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 	// Fabrikam publishes an API that pre-authorizes its own web app and
 	// desktop app.
 	const readID = "0e000000-0000-4000-8000-000000000001"
-	api := ftOK(e.d.RegisterApplication(e.ctx, System(), e.fabID, application.Application{
+	api := ftOK(e.d.CreateApplication(e.ctx, System(), e.fabID, application.Application{
 		DisplayName: "Fabrikam API", SignInAudience: application.AzureADMultipleOrgs,
 		API: &application.API{OAuth2PermissionScopes: []application.PermissionScope{{ID: readID, Value: "Data.Read", Type: application.ScopeTypeUser, IsEnabled: true, AdminConsentDisplayName: "r", UserConsentDisplayName: "r"}}},
 	}))(t)
-	web := ftOK(e.d.RegisterApplication(e.ctx, System(), e.fabID, application.Application{
+	web := ftOK(e.d.CreateApplication(e.ctx, System(), e.fabID, application.Application{
 		DisplayName: "Fabrikam Web", SignInAudience: application.AzureADMultipleOrgs,
 		Web: &application.Web{RedirectURIs: []string{"https://web.fabrikam.com/cb"}},
 	}))(t)
-	cli := ftOK(e.d.RegisterApplication(e.ctx, System(), e.fabID, application.Application{
+	cli := ftOK(e.d.CreateApplication(e.ctx, System(), e.fabID, application.Application{
 		DisplayName: "Fabrikam CLI", SignInAudience: application.AzureADMultipleOrgs, IsFallbackPublicClient: true,
 		PublicClient: &application.RedirectURIs{RedirectURIs: []string{"http://localhost"}},
 	}))(t)
@@ -392,8 +392,8 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 		}
 		noSPs()
 	}
-	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, cli.AppID, api.AppID+"/Data.Read"))(t)
-	err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: cli.AppID, Scope: api.AppID + "/Data.Read"}))(t)
+	err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode)
 	if !errors.Is(err, consent.ErrUserConsentDisabled) {
 		t.Fatalf("pre-authorized device sign-in where users may not consent: %v", err)
 	}
@@ -448,7 +448,7 @@ func ftResourceGrants(t ftTB, e *ftEnv, clientSPID, userID, signIn string) []con
 func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 	signIn := "openid profile email offline_access"
 	homeApp := func(t *testing.T, e *ftEnv) application.Application {
-		return ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{
+		return ftOK(e.d.CreateApplication(e.ctx, System(), e.conID, application.Application{
 			DisplayName: "Intranet", Web: &application.Web{RedirectURIs: []string{"https://intranet.contoso.com/cb"}},
 		}))(t)
 	}
@@ -470,8 +470,8 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 			t.Fatalf("err = %v, want ErrUserConsentDisabled", err)
 		}
 		// The device flow alike.
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, "openid profile"))(t)
-		err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: "openid profile"}))(t)
+		err = e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode)
 		ftWantErr(t, err, 90094, OAuthConsentRequired)
 		// An administrator's consent for every user admits the sign-in.
 		ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: app.AppID, Scopes: []consent.ScopeRequest{{Scopes: strings.Fields(signIn)}}, TenantWide: true}))(t)
@@ -519,7 +519,7 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 	})
 	t.Run("on Microsoft Graph when it is present", func(t *testing.T) {
 		e := newFT(t)
-		graph := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{AppID: application.MicrosoftGraphAppID, DisplayName: "Microsoft Graph", SignInAudience: application.AzureADMultipleOrgs}))(t)
+		graph := ftOK(e.d.CreateApplication(e.ctx, System(), e.conID, application.Application{AppID: application.MicrosoftGraphAppID, DisplayName: "Microsoft Graph", SignInAudience: application.AzureADMultipleOrgs}))(t)
 		_ = graph
 		app := homeApp(t, e)
 		ftOK(e.d.Issuer().Authorize(e.ctx, authz(e, app, e.alice.ID, "openid profile")))(t)
@@ -554,8 +554,8 @@ func TestSecurityResourceAudienceOnBehalfOf(t *testing.T) {
 // Strict rotation covers the device code flow's refresh tokens too.
 func TestSecurityStrictRefreshRotationDeviceCode(t *testing.T) {
 	e := newFT(t, ftStrict)
-	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read offline_access"))(t)
-	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftURI(ftOrdersApp) + "/Orders.Read offline_access"}))(t)
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode); err != nil {
 		t.Fatal(err)
 	}
 	rt0 := ftOK(e.poll(ftPublicApp, da.DeviceCode))(t).RefreshToken

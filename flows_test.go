@@ -132,16 +132,16 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 	fab := ftOK(d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}}))(t)
 	e.conID, e.fabID = con.ID, fab.ID
 	user := func(tid, upn, name string) tenant.User {
-		return ftOK(d.AddUser(ctx, System(), tid, UserSpec{UserPrincipalName: upn, DisplayName: name, Mail: upn}))(t)
+		return ftOK(d.CreateUser(ctx, System(), tid, UserSpec{UserPrincipalName: upn, DisplayName: name, Mail: upn}))(t)
 	}
 	e.admin = user(con.ID, "admin@contoso.com", "Contoso Admin")
-	ftOK(d.AssignDirectoryRole(ctx, System(), con.ID, e.admin.ID, tenant.RoleGlobalAdministrator))(t)
+	ftOK(d.AssignDirectoryRole(ctx, System(), con.ID, DirectoryRoleSpec{PrincipalID: e.admin.ID, RoleID: tenant.RoleGlobalAdministrator}))(t)
 	e.alice = user(con.ID, "alice@contoso.com", "Alice")
 	e.bob = user(con.ID, "bob@contoso.com", "Bob")
 	e.fadmin = user(fab.ID, "admin@fabrikam.com", "Fabrikam Admin")
-	ftOK(d.AssignDirectoryRole(ctx, System(), fab.ID, e.fadmin.ID, tenant.RoleGlobalAdministrator))(t)
+	ftOK(d.AssignDirectoryRole(ctx, System(), fab.ID, DirectoryRoleSpec{PrincipalID: e.fadmin.ID, RoleID: tenant.RoleGlobalAdministrator}))(t)
 	e.carol = user(fab.ID, "carol@fabrikam.com", "Carol")
-	e.clerks = ftOK(d.AddGroup(ctx, System(), con.ID, GroupSpec{DisplayName: "Clerks", SecurityEnabled: true, Members: []tenant.Ref{{ID: e.bob.ID, Type: tenant.MemberUser}}}))(t)
+	e.clerks = ftOK(d.CreateGroup(ctx, System(), con.ID, GroupSpec{DisplayName: "Clerks", SecurityEnabled: true, Members: []tenant.Ref{{ID: e.bob.ID, Type: tenant.MemberUser}}}))(t)
 
 	v2 := 2
 	scope := func(id, v, typ string) application.PermissionScope {
@@ -160,7 +160,7 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 		return application.ResourceAccess{ID: id, Type: application.AccessRole}
 	}
 	register := func(a application.Application) {
-		a = ftOK(d.RegisterApplication(ctx, System(), con.ID, a))(t)
+		a = ftOK(d.CreateApplication(ctx, System(), con.ID, a))(t)
 		e.apps[a.AppID] = a
 	}
 	register(application.Application{
@@ -732,7 +732,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "client service principal disabled",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftDaemonApp, e.conID).ID, false))(t)
+				ftOK(e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftDaemonApp, e.conID).ID))(t)
 			},
 			req: func(e *ftEnv) TokenRequest {
 				return TokenRequest{Tenant: e.conID, ClientID: ftDaemonApp, ClientSecret: e.secret[ftDaemonApp], Scope: orders}
@@ -742,7 +742,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "resource service principal disabled",
 			setup: func(t *testing.T, e *ftEnv) {
-				ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
+				ftOK(e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID))(t)
 			},
 			req: func(e *ftEnv) TokenRequest {
 				return TokenRequest{Tenant: e.conID, ClientID: ftDaemonApp, ClientSecret: e.secret[ftDaemonApp], Scope: orders}
@@ -1009,7 +1009,7 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 	setup := func(t *testing.T) fixture {
 		e := newFT(t)
 		cert := ftCert(t, ftRSA(t, 0), 1, ftStart.Add(-time.Hour), ftStart.Add(365*24*time.Hour))
-		ftOK(e.d.AddCertificate(e.ctx, System(), e.apps[ftDaemonApp].ID, "daemon cert", cert))(t)
+		ftOK(e.d.AddKey(e.ctx, System(), e.apps[ftDaemonApp].ID, KeySpec{DisplayName: "daemon cert", Certificate: cert}))(t)
 		return fixture{e: e, cert: cert, other: ftCert(t, ftRSA(t, 1), 2, ftStart.Add(-time.Hour), ftStart.Add(365*24*time.Hour))}
 	}
 	t.Run("PS256 MSAL style, reused", func(t *testing.T) {
@@ -1078,7 +1078,7 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 		}, 700027},
 		{"expired certificate credential", func(t *testing.T, f fixture) string {
 			short := ftCert(t, ftRSA(t, 1), 3, ftStart.Add(-time.Hour), ftStart.Add(time.Hour))
-			ftOK(f.e.d.AddCertificate(f.e.ctx, System(), f.e.apps[ftDaemonApp].ID, "short cert", short))(t)
+			ftOK(f.e.d.AddKey(f.e.ctx, System(), f.e.apps[ftDaemonApp].ID, KeySpec{DisplayName: "short cert", Certificate: short}))(t)
 			f.e.clock.Advance(2 * time.Hour)
 			return ftSignJWT(t, ftRSA(t, 1), jose.PS256, ftMSALHeader(short), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
 		}, 700027},
@@ -1095,7 +1095,7 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 				t.Fatal(err)
 			}
 			cert := ftCert(t, ec, 4, ftStart.Add(-time.Hour), ftStart.Add(24*time.Hour))
-			ftOK(f.e.d.AddCertificate(f.e.ctx, System(), f.e.apps[ftDaemonApp].ID, "ec cert", cert))(t)
+			ftOK(f.e.d.AddKey(f.e.ctx, System(), f.e.apps[ftDaemonApp].ID, KeySpec{DisplayName: "ec cert", Certificate: cert}))(t)
 			return ftSignJWT(t, ec, jose.ES256, ftMSALHeader(cert), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
 		}, 700027},
 		{"issuer is another app", func(t *testing.T, f fixture) string {
@@ -1467,7 +1467,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			return e.authz(ftWebApp, ftWebRedirect, e.carol.ID, readScope)
 		}, code: 50020, oauth: OAuthInvalidGrant, noSP: ftWebApp},
 		{name: "disabled user", setup: func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
+			ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 		}, req: func(e *ftEnv) AuthorizeRequest {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
 		}, code: 50057, oauth: OAuthInvalidGrant, grants: 0},
@@ -1477,7 +1477,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			return r
 		}, code: 90002, oauth: OAuthInvalidTenant},
 		{name: "client service principal disabled", setup: func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, false))(t)
+			ftOK(e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID))(t)
 		}, req: func(e *ftEnv) AuthorizeRequest {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
 		}, code: 7000112, oauth: OAuthUnauthorizedClient, grants: -1},
@@ -1580,7 +1580,7 @@ func TestFlowAuthorizationCodeRedemptionRefusals(t *testing.T) {
 		{"unknown code", func(t *testing.T, e *ftEnv, r *TokenRequest) { r.Code = "bm8tc3VjaC1jb2Rl" }, 70000, OAuthInvalidGrant},
 		{"no code", func(t *testing.T, e *ftEnv, r *TokenRequest) { r.Code = "" }, 900144, OAuthInvalidRequest},
 		{"user disabled after authorize", func(t *testing.T, e *ftEnv, r *TokenRequest) {
-			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
+			ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 		}, 50057, OAuthInvalidGrant},
 		{"consent revoked after authorize", func(t *testing.T, e *ftEnv, r *TokenRequest) {
 			for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
@@ -1842,13 +1842,13 @@ func TestFlowRefreshRefusals(t *testing.T) {
 			}))(t)
 		}, 65001, OAuthInvalidGrant, OAuthConsentRequired},
 		{"user disabled", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
+			ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 		}, 50057, OAuthInvalidGrant, ""},
 		{"client service principal disabled", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, false))(t)
+			ftOK(e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID))(t)
 		}, 7000112, OAuthUnauthorizedClient, ""},
 		{"resource service principal disabled", func(t *testing.T, e *ftEnv) {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
+			ftOK(e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID))(t)
 		}, 7000112, OAuthUnauthorizedClient, ""},
 		{"client app soft-deleted", func(t *testing.T, e *ftEnv) {
 			if err := e.d.DeleteApplication(e.ctx, System(), e.apps[ftWebApp].ID); err != nil {
@@ -2072,7 +2072,7 @@ func TestFlowOnBehalfOf(t *testing.T) {
 		e := newFT(t)
 		user := e.webSignIn(t, e.alice.ID)
 		cert := ftCert(t, ftRSA(t, 0), 7, ftStart.Add(-time.Hour), ftStart.Add(24*time.Hour))
-		ftOK(e.d.AddCertificate(e.ctx, System(), e.apps[ftOrdersApp].ID, "mid", cert))(t)
+		ftOK(e.d.AddKey(e.ctx, System(), e.apps[ftOrdersApp].ID, KeySpec{DisplayName: "mid", Certificate: cert}))(t)
 		a := ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(cert), ftAssertionClaims(ftOrdersApp, e.conID, e.clock.Now()))
 		tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{
 			Tenant: e.conID, GrantType: GrantJWTBearer, ClientID: ftOrdersApp, ClientAssertionType: token.ClientAssertionType, ClientAssertion: a,
@@ -2143,11 +2143,11 @@ func TestFlowOnBehalfOfRefusals(t *testing.T) {
 			return TokenRequest{ClientID: ftOrdersApp, Assertion: user}
 		}, 50173, OAuthInvalidGrant},
 		{"user disabled", func(t *testing.T, e *ftEnv, user string) TokenRequest {
-			ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
+			ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 			return TokenRequest{ClientID: ftOrdersApp, Assertion: user}
 		}, 50057, OAuthInvalidGrant},
 		{"middle tier disabled", func(t *testing.T, e *ftEnv, user string) TokenRequest {
-			ftOK(e.d.SetServicePrincipalEnabled(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, false))(t)
+			ftOK(e.d.DisableServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID))(t)
 			return TokenRequest{ClientID: ftOrdersApp, Assertion: user}
 		}, 7000112, OAuthUnauthorizedClient},
 		{"at another tenant", func(t *testing.T, e *ftEnv, user string) TokenRequest {
@@ -2198,7 +2198,7 @@ func (e *ftEnv) poll(clientID, deviceCode string) (*TokenResponse, error) {
 
 func TestFlowDeviceCode(t *testing.T) {
 	e := newFT(t)
-	da, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read openid offline_access")
+	da, err := e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftURI(ftOrdersApp) + "/Orders.Read openid offline_access"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -2218,11 +2218,11 @@ func TestFlowDeviceCode(t *testing.T) {
 	}
 	// The user enters the code (case and spaces do not matter) and approves.
 	e.clock.Advance(time.Minute)
-	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, " "+strings.ToLower(da.UserCode)+" ", true); err != nil {
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), " "+strings.ToLower(da.UserCode)+" "); err != nil {
 		t.Fatal(err)
 	}
 	// Approving again is refused.
-	err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+	err = e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode)
 	ftWantErr(t, err, 54005, OAuthInvalidGrant)
 	// Another client cannot redeem the device code.
 	_, err = e.poll(ftSPAApp, da.DeviceCode)
@@ -2251,8 +2251,8 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	scope := ftURI(ftOrdersApp) + "/Orders.Read offline_access"
 	t.Run("declined", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, false); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope}))(t)
+		if err := e.d.Issuer().DenyDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode); err != nil {
 			t.Fatal(err)
 		}
 		_, err := e.poll(ftPublicApp, da.DeviceCode)
@@ -2264,17 +2264,17 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	})
 	t.Run("expired", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope}))(t)
 		e.clock.Advance(15*time.Minute + time.Second)
-		err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode)
 		ftWantErr(t, err, 70019, OAuthExpiredToken)
 		_, err = e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 70019, OAuthExpiredToken)
 	})
 	t.Run("approved then expired before the poll", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope}))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Advance(16 * time.Minute)
@@ -2283,36 +2283,36 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	})
 	t.Run("bad codes", func(t *testing.T) {
 		e := newFT(t)
-		ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
+		ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope}))(t)
 		_, err := e.poll(ftPublicApp, "bm8tc3VjaC1kZXZpY2UtY29kZQ")
 		ftWantErr(t, err, 70018, OAuthBadVerificationCode)
-		err = e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, "BCDFGHJKL", true)
+		err = e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), "BCDFGHJKL")
 		ftWantErr(t, err, 70018, OAuthBadVerificationCode)
 	})
 	t.Run("confidential client", func(t *testing.T) {
 		e := newFT(t)
-		_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftWebApp, scope)
+		_, err := e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftWebApp, Scope: scope})
 		ftWantErr(t, err, 7000218, OAuthInvalidClient)
 	})
 	t.Run("unknown client", func(t *testing.T) {
 		e := newFT(t)
-		_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, "0d000000-0000-4000-8000-00000000000b", scope)
+		_, err := e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: "0d000000-0000-4000-8000-00000000000b", Scope: scope})
 		ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
 	})
 	t.Run("invalid scope", func(t *testing.T) {
 		e := newFT(t)
-		_, err := e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read "+ftURI(ftDownApp)+"/Files.Read")
+		_, err := e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftURI(ftOrdersApp) + "/Orders.Read " + ftURI(ftDownApp) + "/Files.Read"})
 		ftWantErr(t, err, 700022, OAuthInvalidScope)
 	})
 	t.Run("user of another tenant", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope}))(t)
+		err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.carol.ID), da.UserCode)
 		ftWantErr(t, err, 50020, OAuthInvalidGrant)
 		// At /organizations the user's own tenant is used, and the app gets
 		// its service principal there.
-		da = ftOK(e.d.Issuer().DeviceCode(e.ctx, "organizations", ftPublicApp, scope))(t)
-		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.carol.ID, da.UserCode, true); err != nil {
+		da = ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: "organizations", ClientID: ftPublicApp, Scope: scope}))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.carol.ID), da.UserCode); err != nil {
 			t.Fatal(err)
 		}
 		tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: "organizations", GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
@@ -2325,19 +2325,19 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 	})
 	t.Run("consent needed and refused", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Admin"))(t)
-		err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftURI(ftOrdersApp) + "/Orders.Admin"}))(t)
+		err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode)
 		ftWantErr(t, err, 90094, OAuthConsentRequired)
 		_, err = e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 70016, OAuthAuthorizationPending)
 	})
 	t.Run("user disabled after approval", func(t *testing.T) {
 		e := newFT(t)
-		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, scope))(t)
-		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: scope}))(t)
+		if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode); err != nil {
 			t.Fatal(err)
 		}
-		ftOK(e.d.SetUserEnabled(e.ctx, System(), e.alice.ID, false))(t)
+		ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 		_, err := e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 50057, OAuthInvalidGrant)
 	})
@@ -2345,7 +2345,7 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 
 func TestFlowAuthorizationCodeSingleTenantApp(t *testing.T) {
 	e := newFT(t)
-	intranet := ftOK(e.d.RegisterApplication(e.ctx, System(), e.conID, application.Application{
+	intranet := ftOK(e.d.CreateApplication(e.ctx, System(), e.conID, application.Application{
 		DisplayName: "Intranet", SignInAudience: application.AzureADMyOrg,
 		Web: &application.Web{RedirectURIs: []string{"https://intranet.contoso.com/auth"}},
 	}))(t)
@@ -2828,8 +2828,8 @@ func TestFlowAuthorizationCodeFirstConsentInForeignTenant(t *testing.T) {
 
 func TestFlowDeviceCodePolledAtAnotherTenant(t *testing.T) {
 	e := newFT(t)
-	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, e.conID, ftPublicApp, ftURI(ftOrdersApp)+"/Orders.Read"))(t)
-	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, e.alice.ID, da.UserCode, true); err != nil {
+	da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftURI(ftOrdersApp) + "/Orders.Read"}))(t)
+	if err := e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.alice.ID), da.UserCode); err != nil {
 		t.Fatal(err)
 	}
 	tr, err := e.d.Issuer().Token(e.ctx, TokenRequest{Tenant: e.fabID, GrantType: GrantDeviceCode, ClientID: ftPublicApp, DeviceCode: da.DeviceCode})
@@ -3076,7 +3076,7 @@ func TestFlowAuthorizationCodeGuest(t *testing.T) {
 	// A guest signs in at the resource tenant: tid is that tenant, oid the
 	// guest object there, and idp names the home tenant (Entra B2B guest sign-in).
 	e := newFT(t)
-	g := ftOK(e.d.AddUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "carol_fabrikam.com#EXT#@contoso.com", DisplayName: "Carol (guest)", Guest: true, HomeTenantID: e.fabID}))(t)
+	g := ftOK(e.d.CreateUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "carol_fabrikam.com#EXT#@contoso.com", DisplayName: "Carol (guest)", Guest: true, HomeTenantID: e.fabID}))(t)
 	tr := e.signIn(t, e.authz(ftWebApp, ftWebRedirect, g.ID, ftURI(ftOrdersApp)+"/Orders.Read openid"))
 	for _, raw := range []string{tr.AccessToken, tr.IDToken} {
 		c := ftClaims(t, raw)

@@ -24,11 +24,23 @@ type DeviceAuthorization struct {
 	Message         string `json:"message"`
 }
 
+// DeviceCodeRequest is a device authorization request (RFC 8628 §3.1).
+type DeviceCodeRequest struct {
+	// Tenant is the authority's tenant segment: a tenant id, a verified
+	// domain, "common", "organizations" or "consumers".
+	Tenant string
+	// ClientID is the public client's appId.
+	ClientID string
+	// Scope is the space-separated scope parameter.
+	Scope string
+}
+
 // DeviceCode starts the device code flow for a public client
 // (isFallbackPublicClient must be true, as "Allow public client flows" in
 // Entra): it returns the device code the client polls with and the user
 // code the user enters.
-func (d *Issuer) DeviceCode(ctx context.Context, tenantSegment, clientID, scope string) (*DeviceAuthorization, error) {
+func (d *Issuer) DeviceCode(ctx context.Context, req DeviceCodeRequest) (*DeviceAuthorization, error) {
+	tenantSegment, clientID, scope := req.Tenant, req.ClientID, req.Scope
 	deviceCode, err := newOpaque(32)
 	if err != nil {
 		return nil, err
@@ -106,11 +118,25 @@ func newUserCode() (string, error) {
 	return string(out), nil
 }
 
-// ApproveDeviceCode is the user's side of the device code flow: the
-// signed-in user enters the user code and approves (or, with approve
-// false, declines). Consent is handled as in Authorize.
-func (d *Issuer) ApproveDeviceCode(ctx context.Context, userID, userCode string, approve bool) error {
-	return d.mutate(ctx, UserActor(userID), func(o *op) error {
+// ApproveDeviceCode is the user's side of the device code flow: actor, the
+// signed-in user, enters the user code and approves the sign-in; the
+// polling client then gets its tokens. Consent is handled as in Authorize.
+func (d *Issuer) ApproveDeviceCode(ctx context.Context, actor Actor, userCode string) error {
+	return d.decideDeviceCode(ctx, actor, userCode, true)
+}
+
+// DenyDeviceCode declines the sign-in of a user code: the polling client
+// gets authorization_declined (AADSTS70020).
+func (d *Issuer) DenyDeviceCode(ctx context.Context, actor Actor, userCode string) error {
+	return d.decideDeviceCode(ctx, actor, userCode, false)
+}
+
+func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode string, approve bool) error {
+	userID := actor.UserID()
+	if userID == "" && !actor.IsZero() {
+		return &tenant.ForbiddenError{Reason: "a device code is approved or declined by the signed-in user"}
+	}
+	return d.mutate(ctx, actor, func(o *op) error {
 		link, err := store.Codes.Get(o.tx, hashCode(codeKindUser, strings.ToUpper(strings.TrimSpace(userCode))))
 		if errors.Is(err, store.ErrNotFound) {
 			return tokenErr(OAuthBadVerificationCode, 70018, "The user code is invalid.")

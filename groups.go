@@ -16,9 +16,9 @@ type GroupSpec struct {
 	Members         []tenant.Ref
 }
 
-// AddGroup creates a group in tenantID. Members must exist in the tenant.
+// CreateGroup creates a group in tenantID. Members must exist in the tenant.
 // Requires Global Administrator.
-func (d *Directory) AddGroup(ctx context.Context, actor Actor, tenantID string, spec GroupSpec) (tenant.Group, error) {
+func (d *Directory) CreateGroup(ctx context.Context, actor Actor, tenantID string, spec GroupSpec) (tenant.Group, error) {
 	var out tenant.Group
 	err := d.mutate(ctx, actor, func(o *op) error {
 		if _, err := store.Tenants.Get(o.tx, tenantID); err != nil {

@@ -13,7 +13,7 @@ import (
 // Contoso's administrator.
 func invitedCarol(t *testing.T, e *ftEnv) tenant.User {
 	t.Helper()
-	g, err := e.d.AddUser(e.ctx, UserActor(e.admin.ID), e.conID, UserSpec{
+	g, err := e.d.CreateUser(e.ctx, UserActor(e.admin.ID), e.conID, UserSpec{
 		UserPrincipalName: "carol_fabrikam.com#EXT#@contoso.onmicrosoft.com", DisplayName: "Carol (guest)",
 		Mail: "carol@fabrikam.com", Guest: true, HomeTenantID: e.fabID,
 	})
@@ -29,7 +29,7 @@ func invitedCarol(t *testing.T, e *ftEnv) tenant.User {
 func TestGuestLinkIsMadeOnlyByTheHomeUser(t *testing.T) {
 	e := newFT(t)
 	// The inviting tenant's administrator cannot name the home account.
-	_, err := e.d.AddUser(e.ctx, UserActor(e.admin.ID), e.conID, UserSpec{
+	_, err := e.d.CreateUser(e.ctx, UserActor(e.admin.ID), e.conID, UserSpec{
 		UserPrincipalName: "x_fabrikam.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: e.fabID, HomeUserID: e.carol.ID,
 	})
 	if !errors.Is(err, ErrForbidden) {
@@ -61,12 +61,12 @@ func TestGuestLinkIsMadeOnlyByTheHomeUser(t *testing.T) {
 		t.Fatalf("second redemption: %v", err)
 	}
 	// System links at creation, to a member of the home tenant only.
-	linked, err := e.d.AddUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "admin_fabrikam.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeUserID: e.fadmin.ID})
+	linked, err := e.d.CreateUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "admin_fabrikam.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeUserID: e.fadmin.ID})
 	if err != nil || linked.HomeUserID != e.fadmin.ID || linked.HomeTenantID != e.fabID || linked.ExternalUserState != tenant.Accepted {
 		t.Fatalf("System() link: %+v, %v", linked, err)
 	}
 	var fe *tenant.FieldError
-	if _, err := e.d.AddUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "bob_contoso.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: e.fabID, HomeUserID: e.bob.ID}); !errors.As(err, &fe) || fe.Field != "homeUserId" {
+	if _, err := e.d.CreateUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "bob_contoso.com#EXT#@contoso.onmicrosoft.com", Guest: true, HomeTenantID: e.fabID, HomeUserID: e.bob.ID}); !errors.As(err, &fe) || fe.Field != "homeUserId" {
 		t.Fatalf("link to a user outside the home tenant: %v", err)
 	}
 }
@@ -87,7 +87,7 @@ func TestGuestTokensFollowTheHomeAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.d.SetUserEnabled(e.ctx, UserActor(e.fadmin.ID), e.carol.ID, false); err != nil {
+	if _, err := e.d.DisableUser(e.ctx, UserActor(e.fadmin.ID), e.carol.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.refresh(ftWebApp, rt, "")
@@ -96,7 +96,7 @@ func TestGuestTokensFollowTheHomeAccount(t *testing.T) {
 	ftWantErr(t, err, 50057, OAuthInvalidGrant)
 	_, err = e.d.Issuer().Authorize(e.ctx, req)
 	ftWantErr(t, err, 50057, OAuthInvalidGrant)
-	if _, err := e.d.SetUserEnabled(e.ctx, UserActor(e.fadmin.ID), e.carol.ID, true); err != nil {
+	if _, err := e.d.EnableUser(e.ctx, UserActor(e.fadmin.ID), e.carol.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.refresh(ftWebApp, rt, ""); err != nil {

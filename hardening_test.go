@@ -42,18 +42,18 @@ func TestAppIDReuseAfterPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	mallory := f.user(third.ID, "mallory@third.onmicrosoft.com")
-	_, err = f.d.RegisterApplication(f.ctx, UserActor(mallory.ID), third.ID, application.Application{AppID: a.AppID, DisplayName: "Evil", SignInAudience: application.AzureADMultipleOrgs})
+	_, err = f.d.CreateApplication(f.ctx, UserActor(mallory.ID), third.ID, application.Application{AppID: a.AppID, DisplayName: "Evil", SignInAudience: application.AzureADMultipleOrgs})
 	var fe *tenant.FieldError
 	if !errors.As(err, &fe) || fe.Field != "appId" {
 		t.Fatalf("a user choosing the appId: err = %v, want a FieldError on appId", err)
 	}
-	if _, err := f.d.RegisterApplication(f.ctx, System(), third.ID, application.Application{AppID: a.AppID, DisplayName: "Evil"}); !errors.Is(err, store.ErrAlreadyExists) {
+	if _, err := f.d.CreateApplication(f.ctx, System(), third.ID, application.Application{AppID: a.AppID, DisplayName: "Evil"}); !errors.Is(err, store.ErrAlreadyExists) {
 		t.Fatalf("System() reusing a referenced appId: err = %v, want ErrAlreadyExists", err)
 	}
 	if err := f.d.DeleteServicePrincipal(f.ctx, System(), foreign.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.RegisterApplication(f.ctx, System(), third.ID, application.Application{AppID: a.AppID, DisplayName: "Reborn"}); err != nil {
+	if _, err := f.d.CreateApplication(f.ctx, System(), third.ID, application.Application{AppID: a.AppID, DisplayName: "Reborn"}); err != nil {
 		t.Fatalf("appId free again after its orphans were deleted: %v", err)
 	}
 }
@@ -64,7 +64,7 @@ func TestServerManagedApplicationFields(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	owner := f.user(tn.ID, "o@contoso.onmicrosoft.com")
-	a, err := f.d.RegisterApplication(f.ctx, UserActor(owner.ID), tn.ID, application.Application{
+	a, err := f.d.CreateApplication(f.ctx, UserActor(owner.ID), tn.ID, application.Application{
 		DisplayName: "App", VerifiedPublisher: &application.VerifiedPublisher{VerifiedPublisherID: "forged"},
 	})
 	if err != nil {
@@ -101,16 +101,16 @@ func TestDisabledAdminIsPowerless(t *testing.T) {
 	tn := f.tenant("Contoso")
 	admin := f.user(tn.ID, "ga@contoso.onmicrosoft.com", tenant.RoleGlobalAdministrator)
 	a := f.app(tn.ID, application.Application{DisplayName: "App"})
-	if _, err := f.d.SetUserEnabled(f.ctx, System(), admin.ID, false); err != nil {
+	if _, err := f.d.DisableUser(f.ctx, System(), admin.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.SetUserEnabled(f.ctx, UserActor(admin.ID), admin.ID, true); !errors.Is(err, ErrForbidden) {
+	if _, err := f.d.EnableUser(f.ctx, UserActor(admin.ID), admin.ID); !errors.Is(err, ErrForbidden) {
 		t.Errorf("disabled admin re-enabling itself: %v", err)
 	}
 	if _, err := f.d.AddPassword(f.ctx, UserActor(admin.ID), a.ID, PasswordSpec{}); !errors.Is(err, ErrForbidden) {
 		t.Errorf("disabled admin adding a secret: %v", err)
 	}
-	if _, err := f.d.AddUser(f.ctx, UserActor(admin.ID), tn.ID, UserSpec{UserPrincipalName: "x@contoso.onmicrosoft.com"}); !errors.Is(err, ErrForbidden) {
+	if _, err := f.d.CreateUser(f.ctx, UserActor(admin.ID), tn.ID, UserSpec{UserPrincipalName: "x@contoso.onmicrosoft.com"}); !errors.Is(err, ErrForbidden) {
 		t.Errorf("disabled admin adding a user: %v", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestManifestKeepsCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.AddCertificate(f.ctx, System(), a.ID, "cert", testCert(t, f.clock.Now())); err != nil {
+	if _, err := f.d.AddKey(f.ctx, System(), a.ID, KeySpec{DisplayName: "cert", Certificate: testCert(t, f.clock.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.d.AddFederatedCredential(f.ctx, System(), a.ID, application.FederatedIdentityCredential{Name: "github-main", Issuer: "https://token.actions.githubusercontent.com", Subject: "repo:o/r:ref:refs/heads/main"}); err != nil {
@@ -197,7 +197,7 @@ func TestExpiredCodesArePurged(t *testing.T) {
 	tn := f.tenant("Contoso")
 	pub := f.app(tn.ID, application.Application{DisplayName: "CLI", IsFallbackPublicClient: true, PublicClient: &application.RedirectURIs{RedirectURIs: []string{"http://localhost"}}})
 	for i := 0; i < 5; i++ {
-		if _, err := f.d.Issuer().DeviceCode(f.ctx, tn.ID, pub.AppID, "openid"); err != nil {
+		if _, err := f.d.Issuer().DeviceCode(f.ctx, DeviceCodeRequest{Tenant: tn.ID, ClientID: pub.AppID, Scope: "openid"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -214,7 +214,7 @@ func TestExpiredCodesArePurged(t *testing.T) {
 		t.Fatalf("codes after 5 device authorizations = %d, want 10 (device + user codes)", n)
 	}
 	f.clock.Advance(3 * 24 * time.Hour)
-	if _, err := f.d.Issuer().DeviceCode(f.ctx, tn.ID, pub.AppID, "openid"); err != nil {
+	if _, err := f.d.Issuer().DeviceCode(f.ctx, DeviceCodeRequest{Tenant: tn.ID, ClientID: pub.AppID, Scope: "openid"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(); n != 2 {
@@ -227,17 +227,17 @@ func TestExpiredCodesArePurged(t *testing.T) {
 func TestSignInDoesNotRevealAccounts(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
-	u, err := f.d.AddUser(f.ctx, System(), tn.ID, UserSpec{UserPrincipalName: "d@contoso.onmicrosoft.com", Password: "right password"})
+	u, err := f.d.CreateUser(f.ctx, System(), tn.ID, UserSpec{UserPrincipalName: "d@contoso.onmicrosoft.com", Password: "right password"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.SetUserEnabled(f.ctx, System(), u.ID, false); err != nil {
+	if _, err := f.d.DisableUser(f.ctx, System(), u.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, u.UserPrincipalName, "wrong password"); !errors.Is(err, &TokenError{Code: 50126}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, SignInRequest{Tenant: tn.ID, UserPrincipalName: u.UserPrincipalName, Password: "wrong password"}); !errors.Is(err, &TokenError{Code: 50126}) {
 		t.Errorf("disabled account, wrong password: %v, want 50126", err)
 	}
-	if _, err := f.d.Issuer().SignIn(f.ctx, tn.ID, u.UserPrincipalName, "right password"); !errors.Is(err, &TokenError{Code: 50057}) {
+	if _, err := f.d.Issuer().SignIn(f.ctx, SignInRequest{Tenant: tn.ID, UserPrincipalName: u.UserPrincipalName, Password: "right password"}); !errors.Is(err, &TokenError{Code: 50057}) {
 		t.Errorf("disabled account, right password: %v, want 50057", err)
 	}
 }
@@ -314,14 +314,14 @@ func TestRegistrationCapForNonAdmins(t *testing.T) {
 	u := f.user(tn.ID, "prolific@contoso.onmicrosoft.com")
 	admin := f.user(tn.ID, "admin@contoso.onmicrosoft.com", tenant.RoleApplicationAdministrator)
 	for i := 0; i < MaxObjectsPerUser; i++ {
-		if _, err := f.d.RegisterApplication(f.ctx, UserActor(u.ID), tn.ID, application.Application{DisplayName: "App"}); err != nil {
+		if _, err := f.d.CreateApplication(f.ctx, UserActor(u.ID), tn.ID, application.Application{DisplayName: "App"}); err != nil {
 			t.Fatalf("registration %d: %v", i+1, err)
 		}
 	}
-	if _, err := f.d.RegisterApplication(f.ctx, UserActor(u.ID), tn.ID, application.Application{DisplayName: "One too many"}); !errors.Is(err, ErrForbidden) {
+	if _, err := f.d.CreateApplication(f.ctx, UserActor(u.ID), tn.ID, application.Application{DisplayName: "One too many"}); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("registration %d: err = %v, want ErrForbidden", MaxObjectsPerUser+1, err)
 	}
-	if _, err := f.d.RegisterApplication(f.ctx, UserActor(admin.ID), tn.ID, application.Application{DisplayName: "Admin's"}); err != nil {
+	if _, err := f.d.CreateApplication(f.ctx, UserActor(admin.ID), tn.ID, application.Application{DisplayName: "Admin's"}); err != nil {
 		t.Fatalf("an administrator is not capped: %v", err)
 	}
 }

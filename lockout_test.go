@@ -39,7 +39,7 @@ func lockoutDirs(t *testing.T, n int, cfg LockoutConfig) ([]*Directory, *testuti
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := dirs[0].AddUser(ctx, System(), tn.ID, UserSpec{UserPrincipalName: lockoutUPN, Password: lockoutPass})
+	u, err := dirs[0].CreateUser(ctx, System(), tn.ID, UserSpec{UserPrincipalName: lockoutUPN, Password: lockoutPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func lockoutDirs(t *testing.T, n int, cfg LockoutConfig) ([]*Directory, *testuti
 
 func wantSignIn(t *testing.T, d *Directory, tenantID, password string, code int) {
 	t.Helper()
-	_, err := d.Issuer().SignIn(context.Background(), tenantID, lockoutUPN, password)
+	_, err := d.Issuer().SignIn(context.Background(), SignInRequest{Tenant: tenantID, UserPrincipalName: lockoutUPN, Password: password})
 	switch {
 	case code == 0 && err != nil:
 		t.Fatalf("SignIn: %v, want success", err)
@@ -105,7 +105,7 @@ func TestSmartLockout(t *testing.T) {
 	// The counter is sign-in state, not a directory mutation: no audit
 	// event. Unknown accounts leave no record behind.
 	for range 2 * DefaultLockoutThreshold {
-		if _, err := d.Issuer().SignIn(ctx, tn.ID, "nobody@contoso.onmicrosoft.com", "wrong"); !errors.Is(err, &TokenError{Code: 50126}) {
+		if _, err := d.Issuer().SignIn(ctx, SignInRequest{Tenant: tn.ID, UserPrincipalName: "nobody@contoso.onmicrosoft.com", Password: "wrong"}); !errors.Is(err, &TokenError{Code: 50126}) {
 			t.Fatalf("unknown account: %v", err)
 		}
 	}

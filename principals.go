@@ -85,15 +85,20 @@ func (d *core) ensureSP(o *op, app application.Application, tenantID string) (se
 	return sp, true, nil
 }
 
-// SetServicePrincipalEnabled enables or disables a service principal
-// (accountEnabled). A disabled service principal gets no tokens, as client
-// or as resource. Requires an owner or application administrator of its
-// tenant.
-func (d *Directory) SetServicePrincipalEnabled(ctx context.Context, actor Actor, spID string, enabled bool) (serviceprincipal.ServicePrincipal, error) {
-	action := "servicePrincipal.disable"
-	if enabled {
-		action = "servicePrincipal.enable"
-	}
+// EnableServicePrincipal sets a service principal's accountEnabled.
+// Requires an owner or application administrator of its tenant.
+func (d *Directory) EnableServicePrincipal(ctx context.Context, actor Actor, spID string) (serviceprincipal.ServicePrincipal, error) {
+	return d.setSPEnabled(ctx, actor, spID, "servicePrincipal.enable", true)
+}
+
+// DisableServicePrincipal clears a service principal's accountEnabled: it
+// gets no tokens, as client or as resource. Requires an owner or
+// application administrator of its tenant.
+func (d *Directory) DisableServicePrincipal(ctx context.Context, actor Actor, spID string) (serviceprincipal.ServicePrincipal, error) {
+	return d.setSPEnabled(ctx, actor, spID, "servicePrincipal.disable", false)
+}
+
+func (d *core) setSPEnabled(ctx context.Context, actor Actor, spID, action string, enabled bool) (serviceprincipal.ServicePrincipal, error) {
 	return d.changeSP(ctx, actor, spID, action, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.AccountEnabled = enabled
 		return nil

@@ -8,10 +8,19 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
-// AssignDirectoryRole gives principalID (a user of tenantID) a directory
-// role (tenant.RoleGlobalAdministrator, ...). Requires Global
-// Administrator.
-func (d *Directory) AssignDirectoryRole(ctx context.Context, actor Actor, tenantID, principalID, roleID string) (tenant.RoleAssignment, error) {
+// DirectoryRoleSpec names a directory role assignment: the user and the
+// role definition (tenant.RoleGlobalAdministrator, ...).
+type DirectoryRoleSpec struct {
+	// PrincipalID is the object id of a user of the tenant.
+	PrincipalID string
+	// RoleID is the role definition's id (roleDefinitionId).
+	RoleID string
+}
+
+// AssignDirectoryRole gives spec.PrincipalID (a user of tenantID) the
+// directory role spec.RoleID. Requires Global Administrator.
+func (d *Directory) AssignDirectoryRole(ctx context.Context, actor Actor, tenantID string, spec DirectoryRoleSpec) (tenant.RoleAssignment, error) {
+	principalID, roleID := spec.PrincipalID, spec.RoleID
 	var out tenant.RoleAssignment
 	err := d.mutate(ctx, actor, func(o *op) error {
 		if err := o.requireDirectoryAdmin(tenantID); err != nil {
@@ -46,9 +55,9 @@ func (d *Directory) AssignDirectoryRole(ctx context.Context, actor Actor, tenant
 	return out, err
 }
 
-// RemoveDirectoryRole deletes a directory role assignment. Requires Global
+// UnassignDirectoryRole deletes a directory role assignment. Requires Global
 // Administrator.
-func (d *Directory) RemoveDirectoryRole(ctx context.Context, actor Actor, assignmentID string) error {
+func (d *Directory) UnassignDirectoryRole(ctx context.Context, actor Actor, assignmentID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
 		ra, err := store.DirectoryRoles.Get(o.tx, assignmentID)
 		if err != nil {

@@ -10,12 +10,25 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
+// SignInRequest is a password sign-in.
+type SignInRequest struct {
+	// Tenant is the authority's tenant segment (a tenant id, a verified
+	// domain, "common" or "organizations").
+	Tenant string
+	// UserPrincipalName names the account, in any letter case.
+	UserPrincipalName string
+	// Password is checked against the stored argon2id hash; it is never
+	// stored or logged.
+	Password string
+}
+
 // SignIn checks a user's password (for sign-in pages) and returns the
 // user. Failures do not say whether the account exists. Smart lockout
 // (Config.Lockout) counts an account's failures: once locked, the account
 // is refused with AADSTS50053, even with the right password, until the
 // lockout ends; a successful sign-in clears the count.
-func (d *Issuer) SignIn(ctx context.Context, tenantSegment, userPrincipalName, password string) (tenant.User, error) {
+func (d *Issuer) SignIn(ctx context.Context, req SignInRequest) (tenant.User, error) {
+	tenantSegment, userPrincipalName, password := req.Tenant, req.UserPrincipalName, req.Password
 	var u tenant.User
 	var lock store.SignInLockout
 	now := d.clock()

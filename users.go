@@ -32,13 +32,13 @@ type UserSpec struct {
 	Disabled bool
 }
 
-// AddUser creates a user in tenantID. Requires Global Administrator. The
+// CreateUser creates a user in tenantID. Requires Global Administrator. The
 // userPrincipalName must lie in the tenant's namespace, else a
 // *tenant.FieldError names it. System (imports, dev seeds, personal
 // accounts) may also use a domain no other tenant has verified (one no
 // tenant verified, or, for a guest, another domain of its own tenant),
 // never another tenant's; the #EXT# form of guests always holds.
-func (d *Directory) AddUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
+func (d *Directory) CreateUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {
 		h, err := tenant.HashPassword(spec.Password, tenant.DefaultPasswordParams)
@@ -130,15 +130,17 @@ func (d *core) changeUser(ctx context.Context, actor Actor, userID, action strin
 	return out, err
 }
 
-// SetUserEnabled enables or disables a user account (accountEnabled). A
-// disabled user gets no new tokens and cannot consent. Requires Global
+// EnableUser sets a user account's accountEnabled. Requires Global
 // Administrator.
-func (d *Directory) SetUserEnabled(ctx context.Context, actor Actor, userID string, enabled bool) (tenant.User, error) {
-	action := "user.disable"
-	if enabled {
-		action = "user.enable"
-	}
-	return d.changeUser(ctx, actor, userID, action, func(u *tenant.User) { u.AccountEnabled = enabled })
+func (d *Directory) EnableUser(ctx context.Context, actor Actor, userID string) (tenant.User, error) {
+	return d.changeUser(ctx, actor, userID, "user.enable", func(u *tenant.User) { u.AccountEnabled = true })
+}
+
+// DisableUser clears a user account's accountEnabled: the user gets no new
+// tokens, no refresh and cannot consent or sign in (nor can her guest
+// accounts elsewhere). Requires Global Administrator.
+func (d *Directory) DisableUser(ctx context.Context, actor Actor, userID string) (tenant.User, error) {
+	return d.changeUser(ctx, actor, userID, "user.disable", func(u *tenant.User) { u.AccountEnabled = false })
 }
 
 // RevokeSignInSessions invalidates the user's refresh tokens and sessions

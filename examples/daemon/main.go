@@ -85,7 +85,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 	// The customer's own API, and the vendor's multi-tenant daemon that
 	// needs its Export.All application permission.
-	api, err := dir.RegisterApplication(ctx, tenantry.System(), customer.ID, application.Application{
+	api, err := dir.CreateApplication(ctx, tenantry.System(), customer.ID, application.Application{
 		DisplayName: "Customer Data API",
 		AppRoles: []application.AppRole{{ID: roleExport, Value: "Export.All", DisplayName: "Export all data", Description: "Export all data",
 			AllowedMemberTypes: []string{application.MemberTypeApplication}, IsEnabled: true}},
@@ -93,7 +93,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	daemon, err := dir.RegisterApplication(ctx, tenantry.System(), vendor.ID, application.Application{
+	daemon, err := dir.CreateApplication(ctx, tenantry.System(), vendor.ID, application.Application{
 		DisplayName: "Vendor Export Daemon", SignInAudience: application.AzureADMultipleOrgs,
 		RequiredResourceAccess: []application.RequiredResourceAccess{{ResourceAppID: api.AppID,
 			ResourceAccess: []application.ResourceAccess{{ID: roleExport, Type: application.AccessRole}}}},
@@ -105,14 +105,14 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dir.AddCertificate(ctx, tenantry.System(), daemon.ID, "daemon cert", cert); err != nil {
+	if _, err := dir.AddKey(ctx, tenantry.System(), daemon.ID, tenantry.KeySpec{DisplayName: "daemon cert", Certificate: cert}); err != nil {
 		return err
 	}
-	admin, err := dir.AddUser(ctx, tenantry.System(), customer.ID, tenantry.UserSpec{UserPrincipalName: "admin@customer.onmicrosoft.com"})
+	admin, err := dir.CreateUser(ctx, tenantry.System(), customer.ID, tenantry.UserSpec{UserPrincipalName: "admin@customer.onmicrosoft.com"})
 	if err != nil {
 		return err
 	}
-	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System(), customer.ID, admin.ID, tenant.RoleGlobalAdministrator); err != nil {
+	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System(), customer.ID, tenantry.DirectoryRoleSpec{PrincipalID: admin.ID, RoleID: tenant.RoleGlobalAdministrator}); err != nil {
 		return err
 	}
 	if _, err := dir.Consent(ctx, tenantry.UserActor(admin.ID), customer.ID, tenantry.ConsentSpec{ClientAppID: daemon.AppID, Default: true, TenantWide: true}); err != nil {
@@ -149,7 +149,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	// The customer withdraws the permission: revocation is immediate for
 	// new tokens.
 	daemonSP, _ := dir.ServicePrincipalByAppID(ctx, daemon.AppID, customer.ID)
-	if _, err := dir.SetServicePrincipalEnabled(ctx, tenantry.UserActor(admin.ID), daemonSP.ID, false); err != nil {
+	if _, err := dir.DisableServicePrincipal(ctx, tenantry.UserActor(admin.ID), daemonSP.ID); err != nil {
 		return err
 	}
 	_, err = ts.fetch(ctx)

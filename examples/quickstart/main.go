@@ -51,25 +51,25 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	dev, err := dir.AddUser(ctx, tenantry.System(), contoso.ID, tenantry.UserSpec{UserPrincipalName: "dev@contoso.com", DisplayName: "Dana Developer"})
+	dev, err := dir.CreateUser(ctx, tenantry.System(), contoso.ID, tenantry.UserSpec{UserPrincipalName: "dev@contoso.com", DisplayName: "Dana Developer"})
 	if err != nil {
 		return err
 	}
-	admin, err := dir.AddUser(ctx, tenantry.System(), fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.com", DisplayName: "Fabrikam Admin"})
+	admin, err := dir.CreateUser(ctx, tenantry.System(), fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "admin@fabrikam.com", DisplayName: "Fabrikam Admin"})
 	if err != nil {
 		return err
 	}
-	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System(), fabrikam.ID, admin.ID, tenant.RoleGlobalAdministrator); err != nil {
+	if _, err := dir.AssignDirectoryRole(ctx, tenantry.System(), fabrikam.ID, tenantry.DirectoryRoleSpec{PrincipalID: admin.ID, RoleID: tenant.RoleGlobalAdministrator}); err != nil {
 		return err
 	}
-	clerk, err := dir.AddUser(ctx, tenantry.System(), fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "clerk@fabrikam.com", DisplayName: "Casey Clerk"})
+	clerk, err := dir.CreateUser(ctx, tenantry.System(), fabrikam.ID, tenantry.UserSpec{UserPrincipalName: "clerk@fabrikam.com", DisplayName: "Casey Clerk"})
 	if err != nil {
 		return err
 	}
 
 	// A member developer of Contoso registers the API (and becomes its owner).
 	v2 := 2
-	api, err := dir.RegisterApplication(ctx, tenantry.UserActor(dev.ID), contoso.ID, application.Application{
+	api, err := dir.CreateApplication(ctx, tenantry.UserActor(dev.ID), contoso.ID, application.Application{
 		DisplayName:    "Contoso Orders API",
 		SignInAudience: application.AzureADMultipleOrgs,
 		API: &application.API{
@@ -95,7 +95,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		return err
 	}
 
-	client, err := dir.RegisterApplication(ctx, tenantry.UserActor(dev.ID), contoso.ID, application.Application{
+	client, err := dir.CreateApplication(ctx, tenantry.UserActor(dev.ID), contoso.ID, application.Application{
 		DisplayName:    "Contoso Orders Sync",
 		SignInAudience: application.AzureADMultipleOrgs,
 		Web:            &application.Web{RedirectURIs: []string{"https://orders.contoso.com/auth/callback"}},

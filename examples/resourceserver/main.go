@@ -47,7 +47,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		return err
 	}
 	v2 := 2
-	api, err := dir.RegisterApplication(ctx, tenantry.System(), tn.ID, application.Application{
+	api, err := dir.CreateApplication(ctx, tenantry.System(), tn.ID, application.Application{
 		DisplayName: "Reports API",
 		API: &application.API{RequestedAccessTokenVersion: &v2, OAuth2PermissionScopes: []application.PermissionScope{
 			{ID: scopeRead, Value: "Reports.Read", Type: application.ScopeTypeUser, IsEnabled: true},
@@ -102,7 +102,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 
 	// A daemon without the application permission, then with it.
-	daemon, err := dir.RegisterApplication(ctx, tenantry.System(), tn.ID, application.Application{DisplayName: "Nightly export"})
+	daemon, err := dir.CreateApplication(ctx, tenantry.System(), tn.ID, application.Application{DisplayName: "Nightly export"})
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 
 	// A user signs in to a web app that calls the API with a delegated token.
-	web, err := dir.RegisterApplication(ctx, tenantry.System(), tn.ID, application.Application{
+	web, err := dir.CreateApplication(ctx, tenantry.System(), tn.ID, application.Application{
 		DisplayName: "Reports portal", Web: &application.Web{RedirectURIs: []string{"https://portal.contoso.com/signin"}},
 	})
 	if err != nil {
@@ -154,7 +154,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	user, err := dir.AddUser(ctx, tenantry.System(), tn.ID, tenantry.UserSpec{UserPrincipalName: "ana@contoso.onmicrosoft.com", DisplayName: "Ana"})
+	user, err := dir.CreateUser(ctx, tenantry.System(), tn.ID, tenantry.UserSpec{UserPrincipalName: "ana@contoso.onmicrosoft.com", DisplayName: "Ana"})
 	if err != nil {
 		return err
 	}
