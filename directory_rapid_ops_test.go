@@ -36,7 +36,11 @@ func (m *dirMachine) RevokeGrant(t *rapid.T) {
 	if rapid.Bool().Draw(t, "partial") {
 		scopes = []string{scopeValue(rapid.IntRange(0, 3).Draw(t, "scope"))}
 	}
-	err := m.d.RevokeGrant(m.ctx, m.pickActor(t, g.TenantID), g.ID, scopes)
+	actor := System
+	if rapid.Bool().Draw(t, "asUser") {
+		actor = m.pickActor(t, g.TenantID)
+	}
+	err := m.d.RevokeGrant(m.ctx, actor, g.ID, scopes)
 	m.mutated(t, "RevokeGrant", err)
 	if err != nil {
 		return
@@ -290,13 +294,43 @@ func (m *dirMachine) ClientCredentials(t *rapid.T) {
 		t.Skip("no client secret")
 	}
 	slices.Sort(clients)
-	client := rapid.SampledFrom(clients).Draw(t, "client")
-	tid := m.pickTenant(t)
-	var resources []string
-	for _, id := range m.apps {
-		resources = append(resources, m.appIDOf[id])
+	var client, tid, resource string
+	if rapid.Bool().Draw(t, "provisioned") {
+		// A client and a resource both provisioned in the tenant, where
+		// the audience may have been narrowed since.
+		var pairs []string
+		for k := range m.spPairs {
+			if appID, _, _ := strings.Cut(k, "/"); m.secrets[appID].text != "" {
+				pairs = append(pairs, k)
+			}
+		}
+		if len(pairs) == 0 {
+			t.Skip("no provisioned client with a secret")
+		}
+		slices.Sort(pairs)
+		var p string
+		client, p, _ = strings.Cut(rapid.SampledFrom(pairs).Draw(t, "clientPair"), "/")
+		tid = p
+		var resources []string
+		for k := range m.spPairs {
+			if appID, pt, _ := strings.Cut(k, "/"); pt == tid && appID != client {
+				resources = append(resources, appID)
+			}
+		}
+		if len(resources) == 0 {
+			t.Skip("no other service principal in the tenant")
+		}
+		slices.Sort(resources)
+		resource = rapid.SampledFrom(resources).Draw(t, "resource")
+	} else {
+		client = rapid.SampledFrom(clients).Draw(t, "client")
+		tid = m.pickTenant(t)
+		var resources []string
+		for _, id := range m.apps {
+			resources = append(resources, m.appIDOf[id])
+		}
+		resource = rapid.SampledFrom(resources).Draw(t, "resource")
 	}
-	resource := rapid.SampledFrom(resources).Draw(t, "resource")
 	if m.spPairs[client+"/"+tid] && !m.modelAdmits(client, tid) {
 		m.reach("cc: client narrowed after its SP was provisioned")
 	}

@@ -439,6 +439,41 @@ func (m *dirMachine) Consent(t *rapid.T) {
 		}
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: r.AppID, Scopes: vals}}
 	}
+	m.consent(t, client, tid, actor, spec)
+}
+
+// ConsentAbroad: an administrator (or the system) of a tenant other than
+// its home consents tenant-wide to what a multi-tenant app requires, so
+// that its service principal (and its resources') exist abroad and a later
+// SetAudience narrows an app already consented to.
+func (m *dirMachine) ConsentAbroad(t *rapid.T) {
+	var clients []application.Application
+	for _, a := range m.liveApps(t) {
+		if m.audience[a.AppID] == application.AzureADMultipleOrgs {
+			clients = append(clients, a)
+		}
+	}
+	if len(clients) == 0 || len(m.tenants) < 2 {
+		t.Skip("no multi-tenant app or no second tenant")
+	}
+	client := rapid.SampledFrom(clients).Draw(t, "client")
+	var abroad []string
+	for _, tid := range m.tenants {
+		if tid != client.TenantID {
+			abroad = append(abroad, tid)
+		}
+	}
+	tid := rapid.SampledFrom(abroad).Draw(t, "tenant")
+	actor := System
+	for _, u := range m.users {
+		if u.tenantID == tid && u.role == tenant.RoleGlobalAdministrator {
+			actor = UserActor(u.id)
+		}
+	}
+	m.consent(t, client, tid, actor, ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true})
+}
+
+func (m *dirMachine) consent(t *rapid.T, client application.Application, tid string, actor Actor, spec ConsentSpec) {
 	before := m.spSet(t)
 	grantsBefore := map[string][]string{}
 	for _, g := range m.allGrants(t) {
@@ -966,7 +1001,12 @@ func RunDirectoryInvariants(t *testing.T, newStore func() store.Store) {
 		defer st.Close()
 		m := newDirMachine(t, st)
 		m.reached = reached
-		t.Repeat(rapid.StateMachineActions(m))
+		// Several rounds of rapid's default step count: the states the
+		// invariants speak of (consent abroad, then narrowing, then a
+		// token) need longer sequences.
+		for range 4 {
+			t.Repeat(rapid.StateMachineActions(m))
+		}
 	})
 	t.Logf("states reached: %v", reached)
 }
