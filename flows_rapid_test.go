@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -200,16 +201,18 @@ func TestFlowPropertyAudience(t *testing.T) {
 		segments := []string{e.conID, e.fabID, "contoso.com", "fabrikam.com", "common", "organizations", "consumers"}
 		// Fabrikam holds the daemon and the API, with a role, and carol's
 		// consent to the web app, from when both were multi-tenant.
-		if rapid.Bool().Draw(t, "provisioned") {
+		provisioned := rapid.Bool().Draw(t, "provisioned")
+		if provisioned {
 			daemonSP := ftOK(e.d.CreateServicePrincipal(e.ctx, System, e.fabID, ftDaemonApp))(t)
 			ordersSP := ftOK(e.d.CreateServicePrincipal(e.ctx, System, e.fabID, ftOrdersApp))(t)
 			ftOK(e.d.AssignAppRole(e.ctx, System, AssignmentSpec{ResourceID: ordersSP.ID, PrincipalID: daemonSP.ID, AppRoleID: ftRoleSync}))(t)
 		}
-		var carolRT string
+		var carolRT, carolAT string
 		if rapid.Bool().Draw(t, "carolSignedIn") {
 			req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, ftURI(ftOrdersApp)+"/Orders.Read offline_access")
 			req.Tenant = e.fabID
-			carolRT = e.signIn(t, req).RefreshToken
+			tr := e.signIn(t, req)
+			carolRT, carolAT = tr.RefreshToken, tr.AccessToken
 		}
 		set := func(appID, aud string) {
 			ftOK(e.d.UpdateApplication(e.ctx, System, e.apps[appID].ID, func(a *application.Application) error {
@@ -217,10 +220,55 @@ func TestFlowPropertyAudience(t *testing.T) {
 				return nil
 			}))(t)
 		}
+		// Then the audiences change: of the clients and of the API, the
+		// resource side (narrowed after consent, its service principal in
+		// Fabrikam must give no token any more).
 		daemonAud := rapid.SampledFrom(audiences).Draw(t, "daemonAudience")
 		webAud := rapid.SampledFrom(audiences).Draw(t, "webAudience")
+		ordersAud := rapid.SampledFrom(audiences).Draw(t, "ordersAudience")
 		set(ftDaemonApp, daemonAud)
 		set(ftWebApp, webAud)
+		set(ftOrdersApp, ordersAud)
+		// admitted: the model's answer for a token of client in tenant tid
+		// for the Orders API (REFERENCE §3: both the client's and the
+		// resource's audience must admit the tenant).
+		admitted := func(clientAud, tid string) bool {
+			return ftAdmits(clientAud, e.conID, tid) && ftAdmits(ordersAud, e.conID, tid)
+		}
+		// refusal checks the reason of a refusal in a named foreign tenant
+		// where the audiences or the missing service principals explain it
+		// (REFERENCE §3): the client not admitted is AADSTS700016
+		// (application not found in the directory), a client without a
+		// service principal there AADSTS7000229, the resource not admitted
+		// or not provisioned AADSTS500011 (resource principal not found).
+		ordersThere := provisioned || carolRT != ""
+		refusal := func(what, clientAud string, clientThere bool, seg string, err error) {
+			code := ftTokenErr(t, err)
+			if seg != e.fabID && seg != "fabrikam.com" {
+				return
+			}
+			codes := map[int]bool{}
+			if !ftAdmits(clientAud, e.conID, e.fabID) {
+				codes[700016] = true
+			}
+			if !clientThere {
+				codes[7000229] = true
+			}
+			if !ftAdmits(ordersAud, e.conID, e.fabID) || !ordersThere {
+				codes[500011] = true
+			}
+			if len(codes) > 0 && !codes[code] {
+				t.Fatalf("%s at /%s (client %s, API %s, client provisioned %v, API provisioned %v): AADSTS%d, want one of %v: %v",
+					what, seg, clientAud, ordersAud, clientThere, ordersThere, code, slices.Sorted(maps.Keys(codes)), err)
+			}
+		}
+		// A token issued abroad before the API was narrowed no longer
+		// validates for it.
+		if carolAT != "" && ordersAud == application.AzureADMyOrg {
+			if _, err := e.d.ValidateAccessToken(e.ctx, carolAT, ftOrdersApp); err == nil {
+				t.Fatalf("invariant 3: the single-tenant API validates a token issued in Fabrikam")
+			}
+		}
 
 		// Client credentials.
 		seg := rapid.SampledFrom(segments).Draw(t, "ccSegment")
@@ -228,11 +276,11 @@ func TestFlowPropertyAudience(t *testing.T) {
 		if err == nil {
 			issued++
 			tid, _ := ftClaims(t, tr.AccessToken)["tid"].(string)
-			if !ftAdmits(daemonAud, e.conID, tid) {
-				t.Fatalf("invariant 3: %s daemon got a token for tenant %s at /%s", daemonAud, tid, seg)
+			if !admitted(daemonAud, tid) {
+				t.Fatalf("invariant 3: %s daemon got a token for the %s API in tenant %s at /%s", daemonAud, ordersAud, tid, seg)
 			}
 		} else {
-			ftTokenErr(t, err)
+			refusal("client credentials", daemonAud, provisioned, seg, err)
 			if seg == e.conID || seg == "contoso.com" {
 				t.Fatalf("client credentials at home refused: %v", err)
 			}
@@ -248,10 +296,14 @@ func TestFlowPropertyAudience(t *testing.T) {
 			if err == nil {
 				issued++
 				tid, _ := ftClaims(t, tr.AccessToken)["tid"].(string)
-				if !ftAdmits(webAud, e.conID, tid) || tid != user.TenantID {
-					t.Fatalf("invariant 3: %s web app got a token for %s in tenant %s at /%s", webAud, user.UserPrincipalName, tid, seg)
+				if !admitted(webAud, tid) || tid != user.TenantID {
+					t.Fatalf("invariant 3: %s web app got a token for %s on the %s API in tenant %s at /%s", webAud, user.UserPrincipalName, ordersAud, tid, seg)
 				}
+			} else {
+				ftTokenErr(t, err)
 			}
+		} else if user.ID == e.carol.ID {
+			refusal("sign-in", webAud, true, seg, err)
 		} else {
 			ftTokenErr(t, err)
 		}
@@ -269,11 +321,11 @@ func TestFlowPropertyAudience(t *testing.T) {
 			tr, err := e.d.Token(e.ctx, TokenRequest{Tenant: seg, GrantType: GrantRefreshToken, ClientID: ftWebApp, ClientSecret: e.secret[ftWebApp], RefreshToken: carolRT})
 			if err == nil {
 				issued++
-				if tid, _ := ftClaims(t, tr.AccessToken)["tid"].(string); !ftAdmits(webAud, e.conID, tid) {
-					t.Fatalf("invariant 3: refresh gave a %s web app a token for tenant %s", webAud, tid)
+				if tid, _ := ftClaims(t, tr.AccessToken)["tid"].(string); !admitted(webAud, tid) {
+					t.Fatalf("invariant 3: refresh gave a %s web app a token for the %s API in tenant %s", webAud, ordersAud, tid)
 				}
 			} else {
-				ftTokenErr(t, err)
+				refusal("refresh", webAud, true, seg, err)
 			}
 		}
 	})
