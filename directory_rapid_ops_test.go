@@ -100,15 +100,40 @@ func (m *dirMachine) GroupMembership(t *rapid.T) {
 	}
 	ref := rapid.SampledFrom(refs).Draw(t, "memberRef")
 	actor := m.pickActor(t, g.tenantID)
-	if rapid.Bool().Draw(t, "remove") {
-		_, err := m.d.RemoveGroupMember(m.ctx, actor, g.id, ref.ID)
-		m.mutated(t, "RemoveGroupMember", err)
-		return
+	var others []string // the group's other members
+	err := m.d.Store().View(m.ctx, func(tx store.ReadTx) error {
+		gr, err := store.Groups.Get(tx, g.id)
+		for _, r := range gr.Members {
+			if r.ID != ref.ID {
+				others = append(others, r.ID)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := m.d.AddGroupMember(m.ctx, actor, g.id, ref)
-	m.mutated(t, "AddGroupMember", err)
-	if err == nil && ref.Type == tenant.MemberGroup {
-		m.reach("group nested in a group")
+	if rapid.Bool().Draw(t, "remove") {
+		_, err = m.d.RemoveGroupMember(m.ctx, actor, g.id, ref.ID)
+		m.mutated(t, "RemoveGroupMember", err)
+	} else {
+		_, err = m.d.AddGroupMember(m.ctx, actor, g.id, ref)
+		m.mutated(t, "AddGroupMember", err)
+		if err == nil && ref.Type == tenant.MemberGroup {
+			m.reach("group nested in a group")
+		}
+	}
+	// The event names the member added or removed, as Entra's "Add member
+	// to group" does, not the whole member list.
+	if err == nil && len(others) > 0 {
+		ev := m.audit(t)
+		last := ev[len(ev)-1]
+		for _, id := range others {
+			if strings.Contains(string(last.Before)+string(last.After), id) {
+				t.Fatalf("the audit event of a membership change (%s) lists the other member %s", last.Action, id)
+			}
+		}
+		m.reach("membership change in a group with other members")
 	}
 }
 
@@ -200,8 +225,24 @@ func (m *dirMachine) Owners(t *rapid.T) {
 	a := m.pickApp(t)
 	actor := m.pickActor(t, a.TenantID)
 	if len(a.Owners) > 0 && rapid.Bool().Draw(t, "remove") {
-		_, err := m.d.RemoveOwner(m.ctx, actor, a.ID, rapid.SampledFrom(a.Owners).Draw(t, "owner"))
+		owner := rapid.SampledFrom(a.Owners).Draw(t, "owner")
+		_, err := m.d.RemoveOwner(m.ctx, actor, a.ID, owner)
 		m.mutated(t, "RemoveOwner", err)
+		if err != nil || m.userOf(UserActor(owner)).role != "" {
+			return
+		}
+		// A removed owner without a directory role manages nothing of the
+		// app any more: not its home service principal's role assignments.
+		sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID)
+		if err != nil {
+			t.Fatalf("home service principal: %v", err)
+		}
+		_, err = m.d.AssignAppRole(m.ctx, UserActor(owner), AssignmentSpec{ResourceID: sp.ID, PrincipalID: owner, AppRoleID: application.DefaultAccessRoleID})
+		m.mutated(t, "AssignAppRole (by a removed owner)", err)
+		if !errors.Is(err, tenant.ErrForbidden) && !errors.Is(err, ErrDeleted) {
+			t.Fatalf("a removed owner of %s assigned herself on its home service principal: err=%v", a.AppID, err)
+		}
+		m.reach("removed owner tries the home SP")
 		return
 	}
 	var in []string

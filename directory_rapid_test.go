@@ -435,6 +435,11 @@ func (m *dirMachine) Consent(t *rapid.T) {
 		n := rapid.IntRange(1, 3).Draw(t, "n")
 		var vals []string
 		for i := 0; i < n; i++ {
+			// Mostly scopes the resource publishes, so that grants exist.
+			if ps := r.Scopes(); len(ps) > 0 && rapid.IntRange(0, 3).Draw(t, "published") != 0 {
+				vals = append(vals, rapid.SampledFrom(ps).Draw(t, "publishedScope").Value)
+				continue
+			}
 			vals = append(vals, scopeValue(rapid.IntRange(0, 3).Draw(t, "scope")))
 		}
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: r.AppID, Scopes: vals}}
