@@ -478,6 +478,27 @@ func (m *dirMachine) ConsentAbroad(t *rapid.T) {
 	m.consent(t, client, tid, actor, ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true})
 }
 
+// ConsentAsOwner: an owner of an app consents for herself in its home
+// tenant, where the policy may forbid user consent: owning the client
+// gives no right to consent (REFERENCE §1.13 exempts roles, not owners).
+func (m *dirMachine) ConsentAsOwner(t *rapid.T) {
+	var owned []application.Application
+	for _, a := range m.liveApps(t) {
+		if len(a.Owners) > 0 {
+			owned = append(owned, a)
+		}
+	}
+	if len(owned) == 0 {
+		t.Skip("no owned application")
+	}
+	client := rapid.SampledFrom(owned).Draw(t, "client")
+	owner := rapid.SampledFrom(client.Owners).Draw(t, "owner")
+	if m.userOf(UserActor(owner)).role == "" {
+		m.reach("consent by an owner without a role")
+	}
+	m.consent(t, client, client.TenantID, UserActor(owner), ConsentSpec{ClientAppID: client.AppID, Default: true})
+}
+
 func (m *dirMachine) consent(t *rapid.T, client application.Application, tid string, actor Actor, spec ConsentSpec) {
 	before := m.spSet(t)
 	grantsBefore := map[string][]string{}
@@ -702,6 +723,19 @@ func (m *dirMachine) DisableEnable(t *rapid.T) {
 
 func (m *dirMachine) DeleteApplication(t *rapid.T) {
 	a := m.pickApp(t)
+	if rapid.Bool().Draw(t, "withAssignments") {
+		// Prefer a live application whose home service principal takes
+		// part in assignments: a restore must bring them back.
+		var with []application.Application
+		for _, x := range m.liveApps(t) {
+			if sp, err := m.d.ServicePrincipalByAppID(m.ctx, x.AppID, x.TenantID); err == nil && len(m.assignmentsOf(t, sp.ID)) > 0 {
+				with = append(with, x)
+			}
+		}
+		if len(with) > 0 {
+			a = rapid.SampledFrom(with).Draw(t, "appWithAssignments")
+		}
+	}
 	var kept map[string]serviceprincipal.AppRoleAssignment
 	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID); err == nil {
 		kept = m.assignmentsOf(t, sp.ID)
