@@ -425,3 +425,71 @@ func (m *dirMachine) reach(what string) {
 		m.reached[what]++
 	}
 }
+
+// RemoveDirectoryRole takes a user's directory role away.
+func (m *dirMachine) RemoveDirectoryRole(t *rapid.T) {
+	var with []int
+	for i, u := range m.users {
+		if u.roleID != "" {
+			with = append(with, i)
+		}
+	}
+	if len(with) == 0 {
+		t.Skip("no directory role assigned")
+	}
+	i := rapid.SampledFrom(with).Draw(t, "userWithRole")
+	err := m.d.RemoveDirectoryRole(m.ctx, m.pickActor(t, m.users[i].tenantID), m.users[i].roleID)
+	m.mutated(t, "RemoveDirectoryRole", err)
+	if err == nil {
+		m.users[i].role, m.users[i].roleID = "", ""
+	}
+}
+
+// SetVerifiedPublisher records or clears publisher verification; only the
+// system may.
+func (m *dirMachine) SetVerifiedPublisher(t *rapid.T) {
+	a := m.pickApp(t)
+	actor := System
+	if rapid.Bool().Draw(t, "asUser") {
+		actor = m.pickActor(t, a.TenantID)
+	}
+	var vp *application.VerifiedPublisher
+	if rapid.Bool().Draw(t, "verified") {
+		vp = &application.VerifiedPublisher{DisplayName: "Contoso", VerifiedPublisherID: "1234567"}
+	}
+	_, err := m.d.SetVerifiedPublisher(m.ctx, actor, a.ID, vp)
+	m.mutated(t, "SetVerifiedPublisher", err)
+	if actor != System && err == nil {
+		t.Fatal("a user recorded publisher verification")
+	}
+}
+
+// DeleteServicePrincipal removes a service principal outside its app's
+// home tenant, with the assignments that involve it.
+func (m *dirMachine) DeleteServicePrincipal(t *rapid.T) {
+	var abroad []serviceprincipal.ServicePrincipal
+	for _, sp := range m.allSPs(t) {
+		if sp.TenantID != m.home[sp.AppID] {
+			abroad = append(abroad, sp)
+		}
+	}
+	if len(abroad) == 0 {
+		t.Skip("no service principal abroad")
+	}
+	sp := rapid.SampledFrom(abroad).Draw(t, "sp")
+	err := m.d.DeleteServicePrincipal(m.ctx, m.pickActor(t, sp.TenantID), sp.ID)
+	m.mutated(t, "DeleteServicePrincipal", err)
+	if err != nil {
+		return
+	}
+	for _, kept := range m.kept {
+		for aid, a := range kept {
+			if a.PrincipalID == sp.ID || a.ResourceID == sp.ID {
+				delete(kept, aid)
+			}
+		}
+	}
+	if len(m.assignmentsOf(t, sp.ID)) > 0 {
+		t.Fatal("assignments of a deleted service principal remain")
+	}
+}

@@ -61,6 +61,7 @@ type dirMachine struct {
 type modelUser struct {
 	id, tenantID string
 	role         string // directory role, "" for none
+	roleID       string // the role assignment's id
 }
 
 type modelGroup struct{ id, tenantID string }
@@ -225,12 +226,12 @@ func (m *dirMachine) AddUser(t *rapid.T) {
 	m.checkStored(t, store.Users, u.ID, u)
 	if admin {
 		role := rapid.SampledFrom([]string{tenant.RoleGlobalAdministrator, tenant.RoleApplicationAdministrator, tenant.RoleApplicationDeveloper}).Draw(t, "role")
-		_, err := m.d.AssignDirectoryRole(m.ctx, System, tid, u.ID, role)
+		ra, err := m.d.AssignDirectoryRole(m.ctx, System, tid, u.ID, role)
 		m.mutated(t, "AssignDirectoryRole", err)
 		if err != nil {
 			t.Fatalf("AssignDirectoryRole: %v", err)
 		}
-		m.users = append(m.users, modelUser{id: u.ID, tenantID: tid, role: role})
+		m.users = append(m.users, modelUser{id: u.ID, tenantID: tid, role: role, roleID: ra.ID})
 		return
 	}
 	m.users = append(m.users, modelUser{id: u.ID, tenantID: tid})
