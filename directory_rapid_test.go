@@ -24,7 +24,9 @@ import (
 
 // dirMachine drives random sequences of Directory operations and checks the
 // invariants listed in the README (1–4, 6 for assignments, 8, 9, 10) after every
-// step, against a small model of what the operations promised.
+// step, against a small model of what the operations promised. Admission by
+// sign-in audience (invariant 3) is decided by the model (modelAdmits), from
+// the audiences the model recorded, never by the implementation's own rule.
 type dirMachine struct {
 	ctx   context.Context
 	d     *Directory
@@ -32,16 +34,63 @@ type dirMachine struct {
 
 	// The model.
 	tenants   []string
+	names     map[string]string // tenant display name by id
+	domains   map[string]string // tenant initial domain by id
 	users     []modelUser
+	groups    []modelGroup
 	apps      []string                           // object ids ever registered (purged ones removed)
 	deleted   map[string]application.Application // soft-deleted apps as they were before deletion
 	spPairs   map[string]bool                    // (appId/tenant) pairs some successful operation could create
 	auditSeen int                                // events in the log
+
+	audience map[string]string // sign-in audience by appId, as last set
+	home     map[string]string // home tenant by appId
+	appIDOf  map[string]string // appId by application object id
+	secrets  map[string]modelSecret
+	// kept holds, for each soft-deleted application (object id), the app
+	// role assignments that involve its home service principal: a restore
+	// must bring back every one that no later operation removed.
+	kept   map[string]map[string]serviceprincipal.AppRoleAssignment
+	serial int64 // certificate serial numbers and manifest appIds
+
+	// reached counts the states the invariants speak of, over all runs,
+	// so that a test can show it reaches them.
+	reached map[string]int
 }
 
 type modelUser struct {
 	id, tenantID string
-	admin        bool
+	role         string // directory role, "" for none
+	roleID       string // the role assignment's id
+}
+
+type modelGroup struct{ id, tenantID string }
+
+type modelSecret struct{ keyID, text string }
+
+// consentsDespitePolicy: the roles that consent for self when the tenant's
+// user consent is off (REFERENCE §1.13): administrators who may consent
+// tenant-wide, and Application Developers.
+func (u modelUser) consentsDespitePolicy() bool {
+	switch u.role {
+	case tenant.RoleGlobalAdministrator, tenant.RoleApplicationAdministrator, tenant.RoleApplicationDeveloper:
+		return true
+	}
+	return false
+}
+
+// modelAdmits is Entra's sign-in audience rule (REFERENCE §3) for the
+// tenants this machine creates (organizations, never the consumers
+// tenant): a single-tenant app is admitted in its home tenant only, a
+// multi-tenant one in every organization.
+func (m *dirMachine) modelAdmits(appID, tenantID string) bool {
+	switch m.audience[appID] {
+	case application.AzureADMyOrg:
+		return tenantID == m.home[appID]
+	case application.AzureADMultipleOrgs:
+		return tenantID != tenant.ConsumersID
+	}
+	return false
 }
 
 // fixed scope and role ids the generators draw from; values derive from ids.
@@ -59,7 +108,9 @@ func newDirMachine(t *rapid.T, st store.Store) *dirMachine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &dirMachine{ctx: context.Background(), d: d, clock: clock, deleted: map[string]application.Application{}, spPairs: map[string]bool{}}
+	m := &dirMachine{ctx: context.Background(), d: d, clock: clock, deleted: map[string]application.Application{}, spPairs: map[string]bool{},
+		names: map[string]string{}, domains: map[string]string{}, audience: map[string]string{}, home: map[string]string{}, appIDOf: map[string]string{},
+		secrets: map[string]modelSecret{}, kept: map[string]map[string]serviceprincipal.AppRoleAssignment{}}
 	m.auditSeen = len(m.audit(t))
 	return m
 }
@@ -75,15 +126,24 @@ func (m *dirMachine) audit(t *rapid.T) []store.AuditEvent {
 // mutated records the outcome of a mutating operation: exactly one audit
 // event on success, none on failure (invariant 9).
 func (m *dirMachine) mutated(t *rapid.T, what string, err error) {
+	m.mutatedN(t, what, err, 1)
+}
+
+// mutatedN is mutated for an operation that, on success, appends n events
+// (a manifest that changes nothing appends none).
+func (m *dirMachine) mutatedN(t *rapid.T, what string, err error, n int) {
 	ev := m.audit(t)
 	want := m.auditSeen
 	if err == nil {
-		want++
+		want += n
 	}
 	if len(ev) != want {
 		t.Fatalf("%s (err=%v): audit log has %d events, want %d", what, err, len(ev), want)
 	}
 	m.auditSeen = len(ev)
+	if err == nil {
+		m.reach(what)
+	}
 	// Errors must be typed: never an untyped internal failure.
 	if err != nil && !expectedError(err) {
 		t.Fatalf("%s: unexpected error kind: %v", what, err)
@@ -92,7 +152,7 @@ func (m *dirMachine) mutated(t *rapid.T, what string, err error) {
 
 func expectedError(err error) bool {
 	for _, target := range []error{tenant.ErrForbidden, tenant.ErrInvalid, store.ErrNotFound, store.ErrAlreadyExists,
-		ErrAudience, ErrDeleted, ErrNotDeleted, ErrRestoreExpired, ErrInvalidRequest,
+		ErrAudience, ErrDeleted, ErrNotDeleted, ErrRestoreExpired, ErrInvalidRequest, ErrForbidden,
 		consent.ErrAdminConsentRequired, consent.ErrUserConsentDisabled, consent.ErrUnknownScope, consent.ErrScopeDisabled,
 		consent.ErrUnknownRole, consent.ErrUnknownResource, consent.ErrInvalidRequest, consent.ErrUnknownClient} {
 		if errors.Is(err, target) {
@@ -145,6 +205,12 @@ func (m *dirMachine) CreateTenant(t *rapid.T) {
 		t.Fatalf("CreateTenant: %v", err)
 	}
 	m.tenants = append(m.tenants, tn.ID)
+	m.names[tn.ID] = name
+	for _, dom := range tn.VerifiedDomains {
+		if dom.IsInitial {
+			m.domains[tn.ID] = dom.Name
+		}
+	}
 	m.checkStored(t, store.Tenants, tn.ID, tn)
 }
 
@@ -152,7 +218,7 @@ func (m *dirMachine) CreateUser(t *rapid.T) {
 	tid := m.pickTenant(t)
 	admin := rapid.Bool().Draw(t, "admin")
 	n := len(m.users)
-	u, err := m.d.CreateUser(m.ctx, System(), tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@x%d.example.com", n, n), DisplayName: fmt.Sprint("User ", n)})
+	u, err := m.d.CreateUser(m.ctx, System(), tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@%s", n, m.domains[tid]), DisplayName: fmt.Sprint("User ", n)})
 	m.mutated(t, "AddUser", err)
 	if err != nil {
 		t.Fatalf("AddUser: %v", err)
@@ -160,14 +226,15 @@ func (m *dirMachine) CreateUser(t *rapid.T) {
 	m.checkStored(t, store.Users, u.ID, u)
 	if admin {
 		role := rapid.SampledFrom([]string{tenant.RoleGlobalAdministrator, tenant.RoleApplicationAdministrator, tenant.RoleApplicationDeveloper}).Draw(t, "role")
-		_, err := m.d.AssignDirectoryRole(m.ctx, System(), tid, DirectoryRoleSpec{PrincipalID: u.ID, RoleID: role})
+		ra, err := m.d.AssignDirectoryRole(m.ctx, System(), tid, DirectoryRoleSpec{PrincipalID: u.ID, RoleID: role})
 		m.mutated(t, "AssignDirectoryRole", err)
 		if err != nil {
 			t.Fatalf("AssignDirectoryRole: %v", err)
 		}
-		admin = role != tenant.RoleApplicationDeveloper
+		m.users = append(m.users, modelUser{id: u.ID, tenantID: tid, role: role, roleID: ra.ID})
+		return
 	}
-	m.users = append(m.users, modelUser{id: u.ID, tenantID: tid, admin: admin})
+	m.users = append(m.users, modelUser{id: u.ID, tenantID: tid})
 }
 
 func (m *dirMachine) SetPolicy(t *rapid.T) {
@@ -252,6 +319,7 @@ func (m *dirMachine) CreateApplication(t *rapid.T) {
 	}
 	m.apps = append(m.apps, a.ID)
 	m.spPairs[a.AppID+"/"+tid] = true
+	m.audience[a.AppID], m.home[a.AppID], m.appIDOf[a.ID] = spec.SignInAudience, tid, a.AppID
 	m.checkStored(t, store.Applications, a.ID, a)
 	if a.TenantID != tid || a.AppID == "" || a.ID == "" {
 		t.Fatalf("registered app has tenant %q appId %q id %q", a.TenantID, a.AppID, a.ID)
@@ -294,8 +362,12 @@ func (m *dirMachine) AddRemovePassword(t *rapid.T) {
 	a := m.pickApp(t)
 	actor := m.pickActor(t, a.TenantID)
 	if len(a.PasswordCredentials) > 0 && rapid.Bool().Draw(t, "remove") {
-		err := m.d.RemovePassword(m.ctx, actor, a.ID, a.PasswordCredentials[0].KeyID)
+		keyID := a.PasswordCredentials[0].KeyID
+		err := m.d.RemovePassword(m.ctx, actor, a.ID, keyID)
 		m.mutated(t, "RemovePassword", err)
+		if err == nil && m.secrets[a.AppID].keyID == keyID {
+			delete(m.secrets, a.AppID)
+		}
 		return
 	}
 	cred, err := m.d.AddPassword(m.ctx, actor, a.ID, PasswordSpec{DisplayName: "s"})
@@ -303,6 +375,7 @@ func (m *dirMachine) AddRemovePassword(t *rapid.T) {
 	if err != nil {
 		return
 	}
+	m.secrets[a.AppID] = modelSecret{keyID: cred.KeyID, text: cred.SecretText}
 	stored, _ := m.d.Application(m.ctx, a.ID)
 	for _, p := range stored.PasswordCredentials {
 		if p.SecretText != "" {
@@ -324,10 +397,30 @@ func (m *dirMachine) CreateServicePrincipal(t *rapid.T) {
 		m.spPairs[a.AppID+"/"+tid] = true
 		m.checkStored(t, store.ServicePrincipals, sp.ID, sp)
 	}
-	if errors.Is(err, ErrAudience) && a.AdmitsTenant(tid) {
-		t.Fatalf("ErrAudience for an app whose audience admits the tenant")
+	admits := m.modelAdmits(a.AppID, tid)
+	if errors.Is(err, ErrAudience) && admits {
+		t.Fatalf("ErrAudience for %s (%s) in tenant %s, which its audience admits", a.AppID, m.audience[a.AppID], tid)
+	}
+	if !admits && !errors.Is(err, ErrAudience) && !a.IsDeleted() && !errors.Is(err, store.ErrAlreadyExists) && !errors.Is(err, tenant.ErrForbidden) {
+		t.Fatalf("service principal of %s (%s) in tenant %s: err=%v, want ErrAudience", a.AppID, m.audience[a.AppID], tid, err)
 	}
 	m.checkNewSPs(t, before)
+}
+
+// SetAudience narrows or widens an application's sign-in audience; a
+// narrowed app keeps the service principals consent made abroad, which must
+// then get no token (invariant 3).
+func (m *dirMachine) SetAudience(t *rapid.T) {
+	a := m.pickApp(t)
+	aud := rapid.SampledFrom([]string{application.AzureADMyOrg, application.AzureADMultipleOrgs}).Draw(t, "audience")
+	_, err := m.d.UpdateApplication(m.ctx, m.pickActor(t, a.TenantID), a.ID, func(x *application.Application) error {
+		x.SignInAudience = aud
+		return nil
+	})
+	m.mutated(t, "UpdateApplication(signInAudience)", err)
+	if err == nil {
+		m.audience[a.AppID] = aud
+	}
 }
 
 func (m *dirMachine) Consent(t *rapid.T) {
@@ -343,14 +436,96 @@ func (m *dirMachine) Consent(t *rapid.T) {
 		n := rapid.IntRange(1, 3).Draw(t, "n")
 		var vals []string
 		for i := 0; i < n; i++ {
+			// Mostly scopes the resource publishes, so that grants exist.
+			if ps := r.Scopes(); len(ps) > 0 && rapid.IntRange(0, 3).Draw(t, "published") != 0 {
+				vals = append(vals, rapid.SampledFrom(ps).Draw(t, "publishedScope").Value)
+				continue
+			}
 			vals = append(vals, scopeValue(rapid.IntRange(0, 3).Draw(t, "scope")))
 		}
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: r.AppID, Scopes: vals}}
 	}
+	m.consent(t, client, tid, actor, spec)
+}
+
+// ConsentAbroad: an administrator (or the system) of a tenant other than
+// its home consents tenant-wide to what a multi-tenant app requires, so
+// that its service principal (and its resources') exist abroad and a later
+// SetAudience narrows an app already consented to.
+func (m *dirMachine) ConsentAbroad(t *rapid.T) {
+	var clients []application.Application
+	for _, a := range m.liveApps(t) {
+		if m.audience[a.AppID] == application.AzureADMultipleOrgs {
+			clients = append(clients, a)
+		}
+	}
+	if len(clients) == 0 || len(m.tenants) < 2 {
+		t.Skip("no multi-tenant app or no second tenant")
+	}
+	client := rapid.SampledFrom(clients).Draw(t, "client")
+	var abroad []string
+	for _, tid := range m.tenants {
+		if tid != client.TenantID {
+			abroad = append(abroad, tid)
+		}
+	}
+	tid := rapid.SampledFrom(abroad).Draw(t, "tenant")
+	actor := System()
+	for _, u := range m.users {
+		if u.tenantID == tid && u.role == tenant.RoleGlobalAdministrator {
+			actor = UserActor(u.id)
+		}
+	}
+	m.consent(t, client, tid, actor, ConsentSpec{ClientAppID: client.AppID, Default: true, TenantWide: true})
+}
+
+// ConsentAsOwner: an owner of an app consents for herself in its home
+// tenant, where the policy may forbid user consent: owning the client
+// gives no right to consent (REFERENCE §1.13 exempts roles, not owners).
+func (m *dirMachine) ConsentAsOwner(t *rapid.T) {
+	var owned []application.Application
+	for _, a := range m.liveApps(t) {
+		if len(a.Owners) > 0 {
+			owned = append(owned, a)
+		}
+	}
+	if len(owned) == 0 {
+		t.Skip("no owned application")
+	}
+	client := rapid.SampledFrom(owned).Draw(t, "client")
+	owner := rapid.SampledFrom(client.Owners).Draw(t, "owner")
+	if m.userOf(UserActor(owner)).role == "" {
+		m.reach("consent by an owner without a role")
+	}
+	m.consent(t, client, client.TenantID, UserActor(owner), ConsentSpec{ClientAppID: client.AppID, Default: true})
+}
+
+func (m *dirMachine) consent(t *rapid.T, client application.Application, tid string, actor Actor, spec ConsentSpec) {
 	before := m.spSet(t)
+	grantsBefore := map[string][]string{}
+	for _, g := range m.allGrants(t) {
+		grantsBefore[g.ID] = g.Scopes()
+	}
 	tn, _ := m.d.ResolveTenant(m.ctx, tid)
 	res, err := m.d.Consent(m.ctx, actor, tid, spec)
 	m.mutated(t, "Consent", err)
+	// Invariant 3, by the model: no consent for a client whose audience
+	// does not admit the tenant.
+	if !m.modelAdmits(client.AppID, tid) {
+		if err == nil {
+			t.Fatalf("consent to %s (%s) succeeded in tenant %s", client.AppID, m.audience[client.AppID], tid)
+		}
+		if !client.IsDeleted() && actor == System() && spec.TenantWide && !errors.Is(err, ErrAudience) {
+			t.Fatalf("consent to %s (%s) in tenant %s: %v, want ErrAudience", client.AppID, m.audience[client.AppID], tid, err)
+		}
+	}
+	// Invariant 4: where the tenant's policy forbids user consent, only the
+	// roles that may consent for self anyway (REFERENCE §1.13) get a grant
+	// for themselves; owning the client is no such right.
+	selfForbidden := !spec.TenantWide && tn.Policy.UserConsent() == tenant.UserConsentNone && !m.userOf(actor).consentsDespitePolicy()
+	if selfForbidden && err == nil {
+		t.Fatalf("user consent by %+v recorded while the tenant forbids it", m.userOf(actor))
+	}
 	if err != nil {
 		return
 	}
@@ -359,8 +534,29 @@ func (m *dirMachine) Consent(t *rapid.T) {
 	}
 	m.spPairs[client.AppID+"/"+tid] = true
 	m.checkNewSPs(t, before)
+	// What may be granted: the scopes asked for, or with .default those the
+	// client's requiredResourceAccess names.
+	asked := map[string][]string{} // scope values by resource appId
+	for _, sr := range spec.Scopes {
+		asked[sr.ResourceAppID] = append(asked[sr.ResourceAppID], sr.Scopes...)
+	}
+	if spec.Default {
+		for _, rra := range client.RequiredResourceAccess {
+			r, err := m.d.ApplicationByAppID(m.ctx, rra.ResourceAppID)
+			if err != nil {
+				continue
+			}
+			for _, ra := range rra.ResourceAccess {
+				for _, ps := range r.Scopes() {
+					if ps.ID == ra.ID && ra.Type == application.AccessScope {
+						asked[r.AppID] = append(asked[r.AppID], ps.Value)
+					}
+				}
+			}
+		}
+	}
 	// Invariant 4: granted scopes are published and enabled; user consent
-	// never grants Admin scopes and only where the policy allows it.
+	// never grants Admin scopes; a grant gains only scopes asked for.
 	for _, g := range res.Grants {
 		resSP, err := m.d.ServicePrincipal(m.ctx, g.ResourceID)
 		if err != nil {
@@ -368,11 +564,17 @@ func (m *dirMachine) Consent(t *rapid.T) {
 		}
 		for _, s := range g.Scopes() {
 			ps, ok := resSP.ScopeByValue(s)
+			if !ok && consent.IsOIDCScope(s) {
+				continue // the sign-in scopes, filed on Microsoft Graph or the client itself (README, invariant 4)
+			}
 			if !ok {
 				t.Fatalf("grant holds scope %q the resource does not publish", s)
 			}
 			if g.ConsentType == consent.Principal && ps.Type == application.ScopeTypeAdmin {
 				t.Fatalf("user consent granted Admin scope %q", s)
+			}
+			if !slices.Contains(grantsBefore[g.ID], s) && !slices.Contains(asked[resSP.AppID], s) {
+				t.Fatalf("consent %+v added scope %q to grant %s, asked for %v", spec, s, g.ID, asked[resSP.AppID])
 			}
 		}
 		for _, sr := range spec.Scopes {
@@ -384,8 +586,8 @@ func (m *dirMachine) Consent(t *rapid.T) {
 				}
 			}
 		}
-		if g.ConsentType == consent.Principal && tn.Policy.UserConsent() == tenant.UserConsentNone && !m.mayConsentDespitePolicy(t, actor, client) {
-			t.Fatalf("user consent recorded while the tenant forbids it")
+		if g.ConsentType == consent.Principal && (g.PrincipalID != actor.UserID() || actor.UserID() == "") {
+			t.Fatalf("user consent by %q recorded for principal %q", actor.UserID(), g.PrincipalID)
 		}
 	}
 	if (len(res.Assignments) > 0 || anyAll(res.Grants)) && !spec.TenantWide {
@@ -393,16 +595,28 @@ func (m *dirMachine) Consent(t *rapid.T) {
 	}
 }
 
-// mayConsentDespitePolicy: administrators who could consent for the whole
-// tenant may consent for themselves whatever the user consent policy, and
-// an Application Developer may for apps it owns.
-func (m *dirMachine) mayConsentDespitePolicy(t *rapid.T, actor Actor, client application.Application) bool {
+// userOf returns the model's user behind actor (the zero modelUser for the
+// system actor).
+func (m *dirMachine) userOf(actor Actor) modelUser {
 	for _, u := range m.users {
-		if u.id == actor.UserID() && u.admin {
-			return true
+		if u.id == actor.UserID() {
+			return u
 		}
 	}
-	return slices.Contains(client.Owners, actor.UserID())
+	return modelUser{}
+}
+
+func (m *dirMachine) allGrants(t *rapid.T) []consent.Grant {
+	var out []consent.Grant
+	err := m.d.Store().View(m.ctx, func(tx store.ReadTx) error {
+		var err error
+		out, err = store.Grants.All(tx, "", "")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func anyAll(gs []consent.Grant) bool {
@@ -466,6 +680,33 @@ func (m *dirMachine) Unassign(t *rapid.T) {
 	a := rapid.SampledFrom(all).Draw(t, "assignment")
 	err := m.d.UnassignAppRole(m.ctx, m.pickActor(t, a.TenantID), a.ID)
 	m.mutated(t, "UnassignAppRole", err)
+	if err == nil {
+		for _, kept := range m.kept {
+			delete(kept, a.ID)
+		}
+	}
+}
+
+// assignmentsOf returns the app role assignments in which sp is the
+// resource or the principal.
+func (m *dirMachine) assignmentsOf(t *rapid.T, spID string) map[string]serviceprincipal.AppRoleAssignment {
+	out := map[string]serviceprincipal.AppRoleAssignment{}
+	err := m.d.Store().View(m.ctx, func(tx store.ReadTx) error {
+		for _, idx := range []string{store.AssignmentByResource, store.AssignmentByPrincipal} {
+			as, err := store.Assignments.Lookup(tx, idx, spID)
+			if err != nil {
+				return err
+			}
+			for _, a := range as {
+				out[a.ID] = a
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func (m *dirMachine) DisableEnable(t *rapid.T) {
@@ -486,10 +727,28 @@ func (m *dirMachine) DisableEnable(t *rapid.T) {
 
 func (m *dirMachine) DeleteApplication(t *rapid.T) {
 	a := m.pickApp(t)
+	if rapid.Bool().Draw(t, "withAssignments") {
+		// Prefer a live application whose home service principal takes
+		// part in assignments: a restore must bring them back.
+		var with []application.Application
+		for _, x := range m.liveApps(t) {
+			if sp, err := m.d.ServicePrincipalByAppID(m.ctx, x.AppID, x.TenantID); err == nil && len(m.assignmentsOf(t, sp.ID)) > 0 {
+				with = append(with, x)
+			}
+		}
+		if len(with) > 0 {
+			a = rapid.SampledFrom(with).Draw(t, "appWithAssignments")
+		}
+	}
+	var kept map[string]serviceprincipal.AppRoleAssignment
+	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID); err == nil {
+		kept = m.assignmentsOf(t, sp.ID)
+	}
 	err := m.d.DeleteApplication(m.ctx, m.pickActor(t, a.TenantID), a.ID)
 	m.mutated(t, "DeleteApplication", err)
 	if err == nil {
 		m.deleted[a.ID] = a
+		m.kept[a.ID] = kept
 		got, _ := m.d.Application(m.ctx, a.ID)
 		if !got.IsDeleted() {
 			t.Fatal("deleted application is not marked deleted")
@@ -526,14 +785,42 @@ func (m *dirMachine) RestoreApplication(t *rapid.T) {
 	if diff := cmp.Diff(orig, restored); diff != "" {
 		t.Fatalf("restored application differs (-before +after):\n%s", diff)
 	}
-	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, orig.AppID, orig.TenantID); err == nil && sp.DeletedDateTime != nil {
-		t.Fatal("home service principal not restored")
+	sp, err := m.d.ServicePrincipalByAppID(m.ctx, orig.AppID, orig.TenantID)
+	if err != nil || sp.DeletedDateTime != nil {
+		t.Fatalf("home service principal not restored: %v", err)
 	}
+	// Nothing else is lost: the home service principal's app role
+	// assignments (as resource and as principal) are back, unchanged.
+	now := m.assignmentsOf(t, sp.ID)
+	if len(m.kept[id]) > 0 {
+		m.reach("restore with the home SP's assignments to keep")
+	}
+	for aid, a := range m.kept[id] {
+		if diff := cmp.Diff(a, now[aid]); diff != "" {
+			t.Fatalf("assignment %s of the home service principal lost across delete and restore (-before +after):\n%s", aid, diff)
+		}
+	}
+	delete(m.kept, id)
 }
 
 func (m *dirMachine) PurgeApplication(t *rapid.T) {
-	if len(m.deleted) == 0 {
-		t.Skip("nothing deleted")
+	if len(m.deleted) == 0 || rapid.IntRange(0, 3).Draw(t, "purgeLive") == 0 {
+		// A live application cannot be purged: ErrNotDeleted, and nothing
+		// changes.
+		a := m.pickApp(t)
+		if a.IsDeleted() {
+			t.Skip("picked a deleted application")
+		}
+		err := m.d.PurgeApplication(m.ctx, System(), a.ID)
+		m.mutated(t, "PurgeApplication(live)", err)
+		m.reach("purge of a live application")
+		if !errors.Is(err, ErrNotDeleted) {
+			t.Fatalf("purge of live application %s: err=%v, want ErrNotDeleted", a.AppID, err)
+		}
+		if diff := cmp.Diff(a, must(m.d.Application(m.ctx, a.ID))); diff != "" {
+			t.Fatalf("a refused purge changed the application:\n%s", diff)
+		}
+		return
 	}
 	var ids []string
 	for id := range m.deleted {
@@ -541,12 +828,29 @@ func (m *dirMachine) PurgeApplication(t *rapid.T) {
 	}
 	slices.Sort(ids)
 	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
+	appID := m.appIDOf[id]
+	var spIDs []string
+	for _, sp := range m.allSPs(t) {
+		if sp.AppID == appID {
+			spIDs = append(spIDs, sp.ID)
+		}
+	}
 	err := m.d.PurgeApplication(m.ctx, System(), id)
 	m.mutated(t, "PurgeApplication", err)
 	if err != nil {
 		t.Fatalf("purge: %v", err)
 	}
 	delete(m.deleted, id)
+	delete(m.kept, id)
+	delete(m.secrets, appID)
+	// The purged app's service principals go with their assignments.
+	for _, kept := range m.kept {
+		for aid, a := range kept {
+			if slices.Contains(spIDs, a.PrincipalID) || slices.Contains(spIDs, a.ResourceID) {
+				delete(kept, aid)
+			}
+		}
+	}
 	m.apps = slices.DeleteFunc(m.apps, func(x string) bool { return x == id })
 	if _, err := m.d.Application(m.ctx, id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("purged application still readable: %v", err)
@@ -586,7 +890,7 @@ func (m *dirMachine) spSet(t *rapid.T) map[string]bool {
 }
 
 // checkNewSPs asserts invariant 3 for service principals that appeared:
-// the app's audience admits their tenant.
+// the app's audience, as the model knows it, admits their tenant.
 func (m *dirMachine) checkNewSPs(t *rapid.T, before map[string]bool) {
 	for _, sp := range m.allSPs(t) {
 		if before[sp.ID] {
@@ -596,8 +900,8 @@ func (m *dirMachine) checkNewSPs(t *rapid.T, before map[string]bool) {
 		if err != nil {
 			t.Fatalf("new service principal %s without application: %v", sp.ID, err)
 		}
-		if !a.AdmitsTenant(sp.TenantID) {
-			t.Fatalf("service principal of %s (%s) created in tenant %s", a.AppID, a.SignInAudience, sp.TenantID)
+		if !m.modelAdmits(a.AppID, sp.TenantID) {
+			t.Fatalf("service principal of %s (%s by the model) created in tenant %s", a.AppID, m.audience[a.AppID], sp.TenantID)
 		}
 	}
 }
@@ -713,8 +1017,17 @@ func (m *dirMachine) Check(t *rapid.T) {
 		if i > 0 && e.Time.Before(events[i-1].Time) {
 			t.Fatalf("audit event %d is older than its predecessor", e.Seq)
 		}
-		if strings.Contains(string(e.After), "secretText") || strings.Contains(string(e.After), "digest") || strings.Contains(string(e.After), "passwordHash") {
-			t.Fatalf("audit event %d carries secret material", e.Seq)
+		for _, part := range [][]byte{e.Before, e.After} {
+			for _, secret := range []string{"secretText", "digest", "passwordHash"} {
+				if strings.Contains(string(part), secret) {
+					t.Fatalf("audit event %d (%s) carries secret material (%s)", e.Seq, e.Action, secret)
+				}
+			}
+			for _, sec := range m.secrets {
+				if strings.Contains(string(part), sec.text) {
+					t.Fatalf("audit event %d (%s) carries a client secret", e.Seq, e.Action)
+				}
+			}
 		}
 	}
 	if len(events) != m.auditSeen {
@@ -725,12 +1038,20 @@ func (m *dirMachine) Check(t *rapid.T) {
 // RunDirectoryInvariants runs the Directory state machine over stores made
 // by newStore (each run gets a fresh, empty store). Every backend runs it.
 func RunDirectoryInvariants(t *testing.T, newStore func() store.Store) {
+	reached := map[string]int{}
 	rapid.Check(t, func(t *rapid.T) {
 		st := newStore()
 		defer st.Close()
 		m := newDirMachine(t, st)
-		t.Repeat(rapid.StateMachineActions(m))
+		m.reached = reached
+		// Several rounds of rapid's default step count: the states the
+		// invariants speak of (consent abroad, then narrowing, then a
+		// token) need longer sequences.
+		for range 4 {
+			t.Repeat(rapid.StateMachineActions(m))
+		}
 	})
+	t.Logf("states reached: %v", reached)
 }
 
 func TestDirectoryInvariants(t *testing.T) {

@@ -286,7 +286,11 @@ func TestConsent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Grants) != 1 || res.Grants[0].ConsentType != consent.AllPrincipals || res.Grants[0].Scope != "Files.Read" {
+		// One tenant-wide grant on the API, and the basic sign-in set
+		// tenant-wide (on the client itself, Microsoft Graph being absent):
+		// admin consent lets every user sign in.
+		if len(res.Grants) != 2 || res.Grants[0].ConsentType != consent.AllPrincipals || res.Grants[0].Scope != "Files.Read" ||
+			res.Grants[1].ConsentType != consent.AllPrincipals || res.Grants[1].Scope != "email offline_access openid profile" {
 			t.Errorf("grants = %+v", res.Grants)
 		}
 		if len(res.Assignments) != 1 || res.Assignments[0].AppRoleID != "bbbbbbbb-0000-4000-8000-000000000001" || res.Assignments[0].PrincipalID != res.ClientServicePrincipal.ID {

@@ -498,10 +498,11 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		tr := e.signIn(t, req)
 		webSP := e.sp(t, ftWebApp, e.conID).ID
 		ftResourceGrants(t, e, webSP, e.alice.ID, "email offline_access openid profile")
-		// Sign-in only, on another app: the grant is the sign-in grant alone.
+		// Sign-in only, on another app: the grant is the sign-in grant
+		// alone, with the whole basic sign-in set.
 		only := e.signIn(t, e.authz(ftWeb2App, ftWeb2Redirect, e.alice.ID, "openid offline_access"))
 		web2SP := e.sp(t, ftWeb2App, e.conID).ID
-		ftResourceGrants(t, e, web2SP, e.alice.ID, "offline_access openid")
+		ftResourceGrants(t, e, web2SP, e.alice.ID, "email offline_access openid profile")
 		// Alice revokes her grants.
 		for _, sp := range []string{webSP, web2SP} {
 			for _, g := range ftOK(e.d.Grants(e.ctx, sp))(t) {
@@ -525,8 +526,8 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		ftOK(e.d.Issuer().Authorize(e.ctx, authz(e, app, e.alice.ID, "openid profile")))(t)
 		graphSP := e.sp(t, application.MicrosoftGraphAppID, e.conID)
 		grants := ftOK(e.d.Grants(e.ctx, e.sp(t, app.AppID, e.conID).ID))(t)
-		if len(grants) != 1 || grants[0].ResourceID != graphSP.ID || grants[0].Scope != "openid profile" || grants[0].PrincipalID != e.alice.ID {
-			t.Fatalf("grants = %+v, want alice's openid profile on Microsoft Graph", grants)
+		if len(grants) != 1 || grants[0].ResourceID != graphSP.ID || grants[0].Scope != "email offline_access openid profile" || grants[0].PrincipalID != e.alice.ID {
+			t.Fatalf("grants = %+v, want alice's basic sign-in set on Microsoft Graph", grants)
 		}
 	})
 }

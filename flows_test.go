@@ -1219,7 +1219,7 @@ func TestFlowAuthorizationCodeWeb(t *testing.T) {
 	// the API and, through knownClientApplications, for the API on its
 	// downstream API.
 	webSP, ordersSP, downSP := e.sp(t, ftWebApp, e.conID), e.sp(t, ftOrdersApp, e.conID), e.sp(t, ftDownApp, e.conID)
-	grants := ftResourceGrants(t, e, webSP.ID, e.alice.ID, "offline_access openid profile")
+	grants := ftResourceGrants(t, e, webSP.ID, e.alice.ID, "email offline_access openid profile")
 	if len(grants) != 1 || grants[0].ConsentType != consent.Principal || grants[0].PrincipalID != e.alice.ID || grants[0].ResourceID != ordersSP.ID || grants[0].Scope != "Orders.Read" {
 		t.Fatalf("web app grants = %+v", grants)
 	}
@@ -1489,7 +1489,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			}))(t)
 		}, req: func(e *ftEnv) AuthorizeRequest {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
-		}, code: 50105, oauth: OAuthInvalidGrant, grants: 1},
+		}, code: 50105, oauth: OAuthInvalidGrant, grants: 2},
 		{name: "appRoleAssignmentRequired on the resource, user not assigned", setup: func(t *testing.T, e *ftEnv) {
 			ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Default: true, TenantWide: true}))(t)
 			ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
@@ -1498,7 +1498,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			}))(t)
 		}, req: func(e *ftEnv) AuthorizeRequest {
 			return e.authz(ftWebApp, ftWebRedirect, e.alice.ID, readScope)
-		}, code: 50105, oauth: OAuthInvalidGrant, grants: 1},
+		}, code: 50105, oauth: OAuthInvalidGrant, grants: 2},
 		{name: "appRoleAssignmentRequired on the client, no consent yet", setup: func(t *testing.T, e *ftEnv) {
 			ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 				sp.AppRoleAssignmentRequired = true
@@ -1671,7 +1671,7 @@ func TestFlowAuthorizationCodeConsent(t *testing.T) {
 		if got := ftScp(ftClaims(t, tr.AccessToken)); !slices.Equal(got, []string{"Orders.Write"}) {
 			t.Fatalf("scp = %v", got)
 		}
-		grants := ftResourceGrants(t, e, e.sp(t, ftWebApp, e.conID).ID, e.alice.ID, "offline_access openid profile")
+		grants := ftResourceGrants(t, e, e.sp(t, ftWebApp, e.conID).ID, e.alice.ID, "email offline_access openid profile")
 		if len(grants) != 1 || grants[0].Scope != "Orders.Read Orders.Write" {
 			t.Fatalf("grants = %+v", grants)
 		}
@@ -1714,7 +1714,7 @@ func TestFlowAuthorizationCodeMultiTenant(t *testing.T) {
 			if webSP.AppOwnerOrganizationID != e.conID || ordersSP.AppOwnerOrganizationID != e.conID {
 				t.Fatalf("foreign service principals: %+v %+v", webSP, ordersSP)
 			}
-			grants := ftResourceGrants(t, e, webSP.ID, e.carol.ID, "openid")
+			grants := ftResourceGrants(t, e, webSP.ID, e.carol.ID, "email offline_access openid profile")
 			if len(grants) != 1 || grants[0].TenantID != e.fabID || grants[0].PrincipalID != e.carol.ID || grants[0].ResourceID != ordersSP.ID {
 				t.Fatalf("grants in Fabrikam = %+v", grants)
 			}
@@ -2803,7 +2803,7 @@ func TestFlowAuthorizationCodeFirstConsentInForeignTenant(t *testing.T) {
 		if got := ftScp(ftClaims(t, tr.AccessToken)); !slices.Equal(got, []string{"Orders.Read"}) {
 			t.Fatalf("scp = %v", got)
 		}
-		grants := ftResourceGrants(t, e, e.sp(t, ftWebApp, e.fabID).ID, e.carol.ID, "openid")
+		grants := ftResourceGrants(t, e, e.sp(t, ftWebApp, e.fabID).ID, e.carol.ID, "email offline_access openid profile")
 		if len(grants) != 1 || grants[0].Scope != "Orders.Read" || grants[0].ConsentType != consent.Principal {
 			t.Fatalf("first consent in Fabrikam recorded %+v, want carol's Orders.Read only", grants)
 		}

@@ -268,8 +268,9 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) 
 	// pre-authorized by the resource.
 	preAuthorized := len(uc.missingSignIn) == 0
 	switch {
-	case len(uc.missing) == 0 && prompt != "consent":
-		// Only sign-in scopes are missing.
+	case len(uc.missing) == 0 && (prompt != "consent" || len(uc.missingSignIn) > 0):
+		// Only sign-in scopes are missing (prompt=consent asks again for
+		// everything only when nothing is missing).
 	case uc.req.isDefault || uc.res.AppID == uc.client.AppID || len(uc.req.values) == 0:
 		spec.Default = true
 		preAuthorized = false
@@ -277,7 +278,9 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) 
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: uc.res.AppID, Scopes: uc.missingOrAll()}}
 		preAuthorized = preAuthorized && consent.PreAuthorized(uc.res, uc.client.AppID, uc.missingOrAll())
 	}
-	if len(uc.req.oidc) > 0 {
+	// Sign-in scopes are consented when missing, or again with everything
+	// else on prompt=consent when nothing is missing.
+	if len(uc.missingSignIn) > 0 || (len(uc.req.oidc) > 0 && !uc.needsConsent()) {
 		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.req.oidc})
 	}
 	if prompt == "none" && !preAuthorized {

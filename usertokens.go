@@ -266,14 +266,17 @@ func missingSignIn(tx store.ReadTx, uc *userContext, grants []consent.Grant) ([]
 	if len(uc.req.oidc) == 0 {
 		return nil, nil
 	}
-	for _, g := range grants {
-		if g.ConsentType == consent.AllPrincipals || (uc.onBehalfOf && g.Covers(uc.u.ID)) {
-			return nil, nil // admin consent for the client, or the user's consent to a middle tier
-		}
-	}
 	if uc.onBehalfOf {
+		for _, g := range grants {
+			if g.Covers(uc.u.ID) {
+				return nil, nil // the user's (or an admin's) consent to the middle tier
+			}
+		}
 		return uc.req.oidc, nil
 	}
+	// The sign-in scopes are delegated permissions of their own resource:
+	// a grant there for the user, or tenant-wide, covers them; consent to
+	// the client's other resources does not.
 	res, err := signInResourceSP(tx, uc.t.ID, uc.clientSP)
 	if err != nil {
 		return nil, err

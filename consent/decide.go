@@ -33,6 +33,10 @@ func IsOIDCScope(s string) bool {
 	return false
 }
 
+// BasicSignInScopes are the OpenID Connect scopes, sorted, that consent to
+// sign in records together in the user's (or the tenant's) grant.
+var BasicSignInScopes = []string{"email", "offline_access", "openid", "profile"}
+
 // sessionScope reports whether value, requested on resourceAppID, is a
 // sign-in scope (reported in Decision.SignIn rather than as a scope of a
 // resource): an OIDC scope with no resource or on Microsoft Graph (which is
@@ -276,9 +280,11 @@ type Decision struct {
 	// principal must exist in the tenant: the client, every resource
 	// granted to, and the APIs consented through knownClientApplications.
 	Provision []string
-	// SignIn lists, sorted and unique, the OIDC scopes (openid, profile,
-	// email, offline_access) consented for the client, asked for in Scopes
-	// or named in its requiredResourceAccess on Microsoft Graph. They are
+	// SignIn is BasicSignInScopes when the consent is tenant-wide or any
+	// OIDC scope (openid, profile, email, offline_access) was asked for in
+	// Scopes or named in the client's requiredResourceAccess on Microsoft
+	// Graph, else empty: consent to sign in covers the whole basic sign-in
+	// set. They are
 	// permitted under the same rules as the rest of the decision (user
 	// consent disabled refuses even sign-in only), and the caller records
 	// them in the client's delegated grant on Microsoft Graph, as Entra
@@ -763,10 +769,13 @@ func (d *decider) decision() Decision {
 	}
 	slices.Sort(provision)
 	dec.Provision = slices.Compact(provision)
-	if len(d.session) > 0 {
-		dec.SignIn = slices.Clone(d.session)
-		slices.Sort(dec.SignIn)
-		dec.SignIn = slices.Compact(dec.SignIn)
+	if len(d.session) > 0 || d.r.TenantWide {
+		// Consent to any sign-in scope is consent to sign in: Entra's
+		// first consent records the basic sign-in set, so a later request
+		// for another of them (MSAL always adds openid profile
+		// offline_access) needs no new prompt. An administrator's consent
+		// on behalf of the organization lets every user sign in.
+		dec.SignIn = slices.Clone(BasicSignInScopes)
 	}
 	return dec
 }

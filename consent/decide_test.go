@@ -193,7 +193,13 @@ func runDecide(t *testing.T, cases []decideCase) {
 				if err != nil {
 					t.Fatalf("Decide: %v", err)
 				}
-				if diff := cmp.Diff(tc.want, got); diff != "" {
+				want := tc.want
+				if want.ConsentType == consent.AllPrincipals && want.SignIn == nil {
+					// An administrator's consent for the organization always
+					// lets every user sign in.
+					want.SignIn = consent.BasicSignInScopes
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
 					t.Fatalf("decision (-want +got):\n%s", diff)
 				}
 				return
@@ -253,7 +259,7 @@ func TestDecideGrants(t *testing.T) {
 			edit: func(r *consent.Request) {
 				r.Scopes = append(ask(graphID, "User.Read", "openid", "offline_access"), ask("", "profile", "email")...)
 			},
-			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(clientID, graphID, "User.Read")}, Provision: ids(graphID, clientID), SignIn: ids("email", "offline_access", "openid", "profile")},
+			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(clientID, graphID, "User.Read")}, Provision: ids(graphID, clientID), SignIn: consent.BasicSignInScopes},
 		},
 		{
 			name: "values normalised: split, sorted, unique, empty dropped, requests merged",
@@ -268,7 +274,7 @@ func TestDecideGrants(t *testing.T) {
 		{
 			name: "sign-in only",
 			edit: func(r *consent.Request) { r.Scopes = ask("", "openid", "profile") },
-			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID), SignIn: ids("openid", "profile")},
+			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID), SignIn: consent.BasicSignInScopes},
 		},
 		{
 			name: "OIDC-named scope of a custom API is an ordinary scope",
@@ -306,7 +312,7 @@ func TestDecideGrants(t *testing.T) {
 				r.Client = foreignApp()
 				r.Scopes = append(ask("", "openid", "offline_access"), ask(graphID, ".default")...)
 			},
-			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(foreignID, graphID, "User.Read")}, Provision: ids(graphID, foreignID), SignIn: ids("offline_access", "openid")},
+			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(foreignID, graphID, "User.Read")}, Provision: ids(graphID, foreignID), SignIn: consent.BasicSignInScopes},
 		},
 		{
 			name: "Graph OIDC scope in requiredResourceAccess is a sign-in scope",
@@ -315,7 +321,7 @@ func TestDecideGrants(t *testing.T) {
 				r.Client.RequiredResourceAccess = []application.RequiredResourceAccess{rra(graphID, sc(gOpenID))}
 				r.Default = true
 			},
-			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(foreignID), SignIn: ids("openid")},
+			want: consent.Decision{ConsentType: consent.Principal, Provision: ids(foreignID), SignIn: consent.BasicSignInScopes},
 		},
 		{
 			name: "combined consent through knownClientApplications (user)",
@@ -590,7 +596,7 @@ func TestDecideUserConsent(t *testing.T) {
 			edit: with(policy(tenant.UserConsentLowRisk), scopes(graphID, "User.Read"), classify(graphID, serviceprincipal.DelegatedPermissionClassification{PermissionName: "User.Read", Classification: serviceprincipal.ClassificationMedium})),
 			err:  consent.ErrAdminConsentRequired, errScope: ids("User.Read")},
 		{name: "low: sign-in only for a home-tenant client",
-			edit: with(policy(tenant.UserConsentLowRisk), scopes("", "openid")), want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID), SignIn: ids("openid")}},
+			edit: with(policy(tenant.UserConsentLowRisk), scopes("", "openid")), want: consent.Decision{ConsentType: consent.Principal, Provision: ids(clientID), SignIn: consent.BasicSignInScopes}},
 		{name: "low: foreign client of a verified publisher",
 			edit: with(policy(tenant.UserConsentLowRisk), client(verified), scopes(graphID, "User.Read"), classify(graphID, low("User.Read", ""))),
 			want: consent.Decision{ConsentType: consent.Principal, Delegated: []consent.DelegatedGrant{dg(foreignID, graphID, "User.Read")}, Provision: ids(graphID, foreignID)}},
@@ -915,7 +921,9 @@ func TestDecideInvariants(t *testing.T) {
 }
 
 // withSignIn returns d with the sign-in scopes set.
-func withSignIn(d consent.Decision, scopes ...string) consent.Decision {
-	d.SignIn = scopes
+// withSignIn is d with consent to sign in: asking for any sign-in scope
+// records the basic sign-in set.
+func withSignIn(d consent.Decision, _ ...string) consent.Decision {
+	d.SignIn = consent.BasicSignInScopes
 	return d
 }
