@@ -8,12 +8,12 @@ import (
 )
 
 // emailClaims makes the Orders API ask for email and xms_edov in its access
-// tokens and the web app for xms_edov in its ID tokens.
+// tokens and the web app for email and xms_edov in its ID tokens.
 func emailClaims(t *testing.T, e *ftEnv) {
 	t.Helper()
 	for appID, oc := range map[string]*application.OptionalClaims{
 		ftOrdersApp: {AccessToken: []application.OptionalClaim{{Name: "email"}, {Name: "xms_edov"}}},
-		ftWebApp:    {IDToken: []application.OptionalClaim{{Name: "xms_edov"}}},
+		ftWebApp:    {IDToken: []application.OptionalClaim{{Name: "email"}, {Name: "xms_edov"}}},
 	} {
 		if _, err := e.d.UpdateApplication(e.ctx, System(), e.app(t, appID).ID, func(a *application.Application) error {
 			a.OptionalClaims = oc
@@ -35,6 +35,11 @@ func emailOf(t *testing.T, e *ftEnv, userID string) (atEmail, idEmail any, atEDO
 
 func TestEmailClaimOnlyFromVerifiedDomains(t *testing.T) {
 	e := newFT(t)
+	// Without the email scope or optional claim, a member's ID token has no
+	// email (REFERENCE §4.4).
+	if _, id, _, _ := emailOf(t, e, e.alice.ID); id != nil {
+		t.Fatalf("ID token of a member without the email scope or claim: email %v", id)
+	}
 	emailClaims(t, e)
 	// Alice's mail is in contoso.com, a verified domain of her tenant.
 	at, id, atV, idV := emailOf(t, e, e.alice.ID)

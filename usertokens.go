@@ -392,15 +392,22 @@ func (d *core) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth toke
 		if ep == 0 {
 			ep = 2
 		}
+		// The ID token carries email for guests, and for members when the
+		// email scope or the email optional claim asks for it (REFERENCE
+		// §4.4); always only a verified address.
+		idEmail := email
+		if !uc.u.IsGuest() && !uc.req.has("email") && !hasIDTokenClaim(uc.client, "email") {
+			idEmail = ""
+		}
 		var idExtra map[string]any
-		if email != "" && hasIDTokenClaim(uc.client, "xms_edov") {
+		if idEmail != "" && hasIDTokenClaim(uc.client, "xms_edov") {
 			idExtra = map[string]any{"xms_edov": true}
 		}
 		aio, rh := token.NewOpaqueClaims(cfg.Random)
 		id := token.BuildIDToken(token.IDToken{
 			Version: ep, Authority: cfg.Authority, TenantID: uc.t.ID, ClientAppID: uc.client.AppID,
 			Nonce: g.Nonce, Subject: token.PairwiseSubject(d.tokens.pairwise, uc.t.ID, uc.client.AppID, uc.u.ID),
-			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: email, Extra: idExtra,
+			UserObjectID: uc.u.ID, Name: uc.u.DisplayName, Username: username, Email: idEmail, Extra: idExtra,
 			Roles: serviceprincipal.RolesFor(uc.clientSP, h, held, now), Groups: idGroups, IdentityProvider: idp,
 			TokenID: token.NewTokenID(cfg.Random), AIO: aio, RH: rh, IssuedAt: now, Lifetime: cfg.IDTokenLifetime,
 		})
