@@ -237,9 +237,23 @@ func TestSentinelsMatchTheirEntries(t *testing.T) {
 	sentinels := []*TokenError{
 		ErrInvalidClientSecret, ErrClientSecretExpired, ErrNoClientCredential, ErrInvalidClientAssertion,
 		ErrNoServicePrincipal, ErrApplicationNotFound, ErrApplicationDisabled, ErrResourceNotFound,
-		ErrClientNotAssigned, ErrUserNotAssigned, ErrConsentRequired, ErrInvalidScope, ErrUserNotFound,
+		ErrClientNotAssigned, ErrUserNotAssigned, ErrConsentRequired, ErrAdminConsentRequired, ErrInvalidScope, ErrUserNotFound,
 		ErrUserDisabled, ErrInvalidCredentials, ErrAccountLocked, ErrCodeRedeemed, ErrPKCEMismatch,
 		ErrGrantRevoked, ErrTokenRevoked, ErrAuthorizationPending, ErrDeviceCodeExpired, ErrTenantNotFound,
+	}
+	// The list above is every sentinel errors.go declares.
+	_, files := catalogueSource(t)
+	declared := 0
+	ast.Inspect(files["errors.go"], func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if id, ok := c.Fun.(*ast.Ident); ok && id.Name == "sentinel" {
+				declared++
+			}
+		}
+		return true
+	})
+	if declared != len(sentinels) {
+		t.Errorf("errors.go declares %d sentinels, the test checks %d", declared, len(sentinels))
 	}
 	seen := map[int]bool{}
 	for _, s := range sentinels {

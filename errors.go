@@ -143,8 +143,12 @@ var (
 	// requires it (AADSTS50105).
 	ErrUserNotAssigned = sentinel(50105, "user not assigned to a role of the application")
 	// ErrConsentRequired: consent is missing (AADSTS65001; invalid_grant at
-	// the token endpoint, interaction_required for prompt=none).
+	// the token endpoint, interaction_required for prompt=none,
+	// consent_required when Authorize cannot record it).
 	ErrConsentRequired = sentinel(65001, "consent required")
+	// ErrAdminConsentRequired: the tenant's policy does not let the user
+	// give the consent asked for; an administrator must (AADSTS90094).
+	ErrAdminConsentRequired = sentinel(90094, "admin consent required")
 	// ErrInvalidScope: the scope parameter is not valid (AADSTS70011).
 	ErrInvalidScope = sentinel(70011, "invalid scope")
 	// ErrUserNotFound: the user account does not exist (AADSTS50034).
