@@ -46,22 +46,21 @@ func (s *tokenService) sealRefresh(rs *refreshState) (string, error) {
 }
 
 func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
-	bad := errRefreshMalformed.new()
 	if !strings.HasPrefix(raw, refreshPrefix) {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(raw[len(refreshPrefix):])
 	n := s.rtAEAD.NonceSize()
 	if err != nil || len(b) < n {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	plain, err := s.rtAEAD.Open(nil, b[:n], b[n:], []byte(refreshPrefix))
 	if err != nil {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	var rs refreshState
 	if err := json.Unmarshal(plain, &rs); err != nil {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	return &rs, nil
 }

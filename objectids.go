@@ -71,6 +71,10 @@ func wrongKind(tx store.ReadTx, want, id string, notFound error) error {
 			hint = "pass the application's object id (Directory.ApplicationByAppID finds it)"
 		case want == "application" && k.kind == "servicePrincipal":
 			hint = "pass the application's object id (Directory.ApplicationByAppID finds it by the service principal's appId)"
+		case want == "oauth2PermissionGrant" && k.kind == "servicePrincipal":
+			hint = "pass the grant's id (Directory.Grants lists the grants a client service principal holds)"
+		case want == "appRoleAssignment" && (k.kind == "user" || k.kind == "group" || k.kind == "servicePrincipal"):
+			hint = "pass the assignment's id (Directory.Assignments lists the assignments a principal holds)"
 		case want == "tenant":
 			hint = "pass the tenant's id (Directory.ResolveTenant finds it by domain)"
 		case want == "user" || want == "group" || want == "servicePrincipal" || want == "application":

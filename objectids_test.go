@@ -49,7 +49,11 @@ func TestWrongKindIDs(t *testing.T) {
 			return err
 		}, []string{`service principal "` + app.AppID + `" not found: that is an application's appId`}},
 		{"grant by service principal id", func() error { return f.d.RevokeGrant(f.ctx, admin, sp.ID, nil) },
-			[]string{`delegated permission grant "` + sp.ID + `" not found: that is a service principal's object id`}},
+			[]string{`delegated permission grant "` + sp.ID + `" not found: that is a service principal's object id`, "Directory.Grants lists"}},
+		{"assignment by user id", func() error { return f.d.UnassignAppRole(f.ctx, admin, u.ID) },
+			[]string{`app role assignment "` + u.ID + `" not found: that is a user's object id`, "Directory.Assignments lists"}},
+		{"directory role assignment by user id", func() error { return f.d.UnassignDirectoryRole(f.ctx, admin, u.ID) },
+			[]string{`directory role assignment "` + u.ID + `" not found: that is a user's object id`}},
 		{"tenant by user id", func() error {
 			_, err := f.d.CreateGroup(f.ctx, System(), u.ID, GroupSpec{DisplayName: "g"})
 			return err
