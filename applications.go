@@ -33,7 +33,7 @@ const MaxObjectsPerUser = 250
 func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID string, app application.Application) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
-		t, err := store.Tenants.Get(o.tx, tenantID)
+		t, err := byID(o.tx, store.Tenants, tenantID)
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func appIDFree(tx store.ReadTx, appID string) error {
 
 // liveApp loads an application that is not deleted.
 func liveApp(tx store.ReadTx, objectID string) (application.Application, error) {
-	a, err := store.Applications.Get(tx, objectID)
+	a, err := byID(tx, store.Applications, objectID)
 	if err != nil {
 		return a, err
 	}
@@ -348,7 +348,7 @@ func (d *Directory) DeleteApplication(ctx context.Context, actor Actor, objectID
 func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, objectID string) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
-		a, err := store.Applications.Get(o.tx, objectID)
+		a, err := byID(o.tx, store.Applications, objectID)
 		if err != nil {
 			return err
 		}
@@ -388,7 +388,7 @@ func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, objectI
 // (see Report).
 func (d *Directory) PurgeApplication(ctx context.Context, actor Actor, objectID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		a, err := store.Applications.Get(o.tx, objectID)
+		a, err := byID(o.tx, store.Applications, objectID)
 		if err != nil {
 			return err
 		}
@@ -445,7 +445,7 @@ func deleteSPAndLinks(tx store.Tx, spID string) error {
 func (d *Directory) Application(ctx context.Context, objectID string) (application.Application, error) {
 	var out application.Application
 	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		a, err := store.Applications.Get(tx, objectID)
+		a, err := byID(tx, store.Applications, objectID)
 		out = a
 		return err
 	})

@@ -47,7 +47,7 @@ type AssignmentSpec struct {
 func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec AssignmentSpec) (serviceprincipal.AppRoleAssignment, error) {
 	var out serviceprincipal.AppRoleAssignment
 	err := d.mutate(ctx, actor, func(o *op) error {
-		res, err := store.ServicePrincipals.Get(o.tx, spec.ResourceID)
+		res, err := byID(o.tx, store.ServicePrincipals, spec.ResourceID)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func principalOf(tx store.ReadTx, tenantID, id string) (string, string, error) {
 		}
 		return serviceprincipal.PrincipalGroup, g.DisplayName, nil
 	}
-	sp, err := store.ServicePrincipals.Get(tx, id)
+	sp, err := byID(tx, store.ServicePrincipals, id)
 	if err != nil {
 		return "", "", fmt.Errorf("principal %s: %w", id, err)
 	}
@@ -141,7 +141,7 @@ func principalOf(tx store.ReadTx, tenantID, id string) (string, string, error) {
 // permissions as AssignAppRole.
 func (d *Directory) UnassignAppRole(ctx context.Context, actor Actor, assignmentID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		a, err := store.Assignments.Get(o.tx, assignmentID)
+		a, err := byID(o.tx, store.Assignments, assignmentID)
 		if err != nil {
 			return err
 		}

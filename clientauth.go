@@ -17,28 +17,28 @@ func (s *tokenService) authenticate(ctx context.Context, app application.Applica
 	hasSecret, hasAssertion := req.ClientSecret != "", req.ClientAssertion != "" || req.ClientAssertionType != ""
 	if public {
 		if hasSecret || hasAssertion {
-			return 0, tokenErr(OAuthInvalidClient, 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+			return 0, errPublicClientCredential.new()
 		}
 		return token.ClientAuthPublic, nil
 	}
 	switch {
 	case hasAssertion:
 		if req.ClientAssertionType != token.ClientAssertionType {
-			return 0, tokenErr(OAuthInvalidRequest, 90014, "The required field 'client_assertion_type' is missing or not %s.", token.ClientAssertionType)
+			return 0, errAssertionTypeMissing.new(token.ClientAssertionType)
 		}
 		return s.authenticateAssertion(ctx, app, t, req, now)
 	case hasSecret:
 		for _, p := range app.PasswordCredentials {
 			if p.Matches(req.ClientSecret) {
 				if !p.ActiveAt(now) {
-					return 0, tokenErr(OAuthInvalidClient, 7000222, "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app.", app.AppID)
+					return 0, errSecretExpired.new(app.AppID)
 				}
 				return token.ClientAuthSecret, nil
 			}
 		}
-		return 0, tokenErr(OAuthInvalidClient, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", app.AppID)
+		return 0, errInvalidSecret.new(app.AppID)
 	}
-	return 0, tokenErr(OAuthInvalidClient, 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+	return 0, errNoCredential.new()
 }
 
 func (s *tokenService) tokenEndpoints(t tenant.Tenant) []string {
@@ -60,7 +60,7 @@ func (s *tokenService) tokenEndpoints(t tenant.Tenant) []string {
 func (s *tokenService) authenticateAssertion(ctx context.Context, app application.Application, t tenant.Tenant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
 	ua, err := token.ParseClientAssertion(req.ClientAssertion)
 	if err != nil {
-		return 0, tokenErr(OAuthInvalidClient, 700027, "Client assertion failed signature validation or is malformed.").with(err)
+		return 0, errAssertionMalformed.new().with(err)
 	}
 	// A self-signed assertion (iss = sub = client id) is verified with a
 	// registered certificate.
@@ -84,19 +84,19 @@ func (s *tokenService) authenticateAssertion(ctx context.Context, app applicatio
 		}
 		cert, ok := token.MatchCertificate(ua.Header, list)
 		if !ok {
-			return 0, tokenErr(OAuthInvalidClient, 700027, "Client assertion contains an invalid signature. The key was not found on app '%s'.", app.AppID)
+			return 0, errAssertionKeyNotFound.new(app.AppID)
 		}
 		for _, r := range regs {
 			if r.cert == cert && !r.cred.ActiveAt(now) {
-				return 0, tokenErr(OAuthInvalidClient, 700027, "Client assertion contains an invalid signature. The key used is expired.")
+				return 0, errAssertionKeyExpired.new()
 			}
 		}
 		_, err := ua.Verify(cert.PublicKey, token.AssertionRules{ClientID: app.AppID, Audiences: s.tokenEndpoints(t), Now: now, MaxLifetime: s.cfg.AssertionMaxLifetime})
 		switch {
 		case errors.Is(err, token.ErrAssertionTime):
-			return 0, tokenErr(OAuthInvalidClient, 700024, "Client assertion is not within its valid time range.").with(err)
+			return 0, errAssertionTimeRange.new().with(err)
 		case err != nil:
-			return 0, tokenErr(OAuthInvalidClient, 700027, "Client assertion failed signature validation.").with(err)
+			return 0, errAssertionSignature.new().with(err)
 		}
 		return token.ClientAuthCertificate, nil
 	}

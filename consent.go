@@ -80,7 +80,7 @@ func (d *Directory) Consent(ctx context.Context, actor Actor, tenantID string, s
 // event (the token flows reuse it for consent at sign-in).
 func (d *core) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResult, error) {
 	var out ConsentResult
-	t, err := store.Tenants.Get(o.tx, tenantID)
+	t, err := byID(o.tx, store.Tenants, tenantID)
 	if err != nil {
 		return out, err
 	}
@@ -287,7 +287,7 @@ func upsertGrant(o *op, tenantID, clientID, consentType, principalID, resourceID
 // a revoked scope.
 func (d *Directory) RevokeGrant(ctx context.Context, actor Actor, grantID string, scopes []string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		g, err := store.Grants.Get(o.tx, grantID)
+		g, err := byID(o.tx, store.Grants, grantID)
 		if err != nil {
 			return err
 		}

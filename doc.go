@@ -37,5 +37,7 @@
 // secret, a certificate or a federated credential; authorization code
 // with PKCE; refresh; on-behalf-of; device code); [Issuer.Authorize]
 // issues codes for signed-in users. Failures are [*TokenError] values
-// carrying the OAuth error, the AADSTS code and a description.
+// carrying the OAuth error, the AADSTS code and a description; sentinels
+// such as [ErrInvalidClientSecret] and [ErrConsentRequired] match them by
+// code with errors.Is.
 package tenantry

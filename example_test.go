@@ -75,7 +75,7 @@ func Example() {
 		ClientID: client.AppID, ClientSecret: "not-the-secret-at-all", Scope: api.AppID + "/.default",
 	})
 	te := tenantry.AsTokenError(err)
-	fmt.Println(te.OAuth, te.Code, te.Status)
+	fmt.Println(te.ErrorCode, te.Code, te.Status)
 	// Output:
 	// service principals created in Fabrikam: 2
 	// tenant is Fabrikam: true

@@ -139,20 +139,22 @@ func ExampleTokenError() {
 	})
 	var te *tenantry.TokenError
 	if errors.As(err, &te) {
-		fmt.Println(te.OAuth, te.Code, te.Status)
+		fmt.Println(te.ErrorCode, te.Code, te.Status)
 	}
-	fmt.Println("invalid secret:", errors.Is(err, &tenantry.TokenError{Code: 7000215}))
-	fmt.Println("expired secret:", errors.Is(err, &tenantry.TokenError{Code: 7000222}))
+	fmt.Println("invalid secret:", errors.Is(err, tenantry.ErrInvalidClientSecret))
+	fmt.Println("expired secret:", errors.Is(err, tenantry.ErrClientSecretExpired))
+	fmt.Println("by code:", errors.Is(err, &tenantry.TokenError{Code: 7000215}))
 
 	_, err = dir.Issuer().Token(ctx, tenantry.TokenRequest{
 		Tenant: "common", GrantType: tenantry.GrantClientCredentials,
 		ClientID: exDaemon, ClientSecret: "not-the-secret-value", Scope: "api://" + exAPI + "/.default",
 	})
-	fmt.Println("/common:", errors.Is(err, &tenantry.TokenError{Code: 50059, OAuth: tenantry.OAuthInvalidRequest}))
+	fmt.Println("/common:", errors.Is(err, &tenantry.TokenError{Code: 50059, ErrorCode: tenantry.OAuthInvalidRequest}))
 	// Output:
 	// invalid_client 7000215 401
 	// invalid secret: true
 	// expired secret: false
+	// by code: true
 	// /common: true
 }
 

@@ -60,15 +60,15 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 	req.federated = res
 	keys, err := d.tokens.federatedKeys(ctx, ua.Issuer)
 	if err != nil {
-		res.err = tokenErr(OAuthInvalidClient, 70021, "The keys of the federated issuer could not be obtained.").with(err)
+		res.err = errFederatedKeys.new().with(err)
 		return
 	}
 	res.ext, err = token.VerifyExternalToken(ctx, req.ClientAssertion, keys, token.ExternalTokenRules{Now: d.clock()})
 	switch {
 	case err != nil && isTimeErr(err):
-		res.err = tokenErr(OAuthInvalidClient, 700024, "Client assertion is not within its valid time range.").with(err)
+		res.err = errAssertionTimeRange.new().with(err)
 	case err != nil:
-		res.err = tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.").with(err)
+		res.err = errFederatedUnverified.new().with(err)
 	}
 }
 
@@ -90,15 +90,15 @@ func (s *tokenService) authenticateFederated(app application.Application, ua *to
 	}
 	if len(candidates) == 0 {
 		if len(app.FederatedIdentityCredentials) == 0 {
-			return 0, tokenErr(OAuthInvalidClient, 700027, "Client assertion failed signature validation: no registered key or federated credential matches it.")
+			return 0, errAssertionNoMatch.new()
 		}
-		return 0, tokenErr(OAuthInvalidClient, 700211, "No matching federated identity record found for presented assertion issuer '%s'.", safe(ua.Issuer))
+		return 0, errFederatedIssuer.new(safe(ua.Issuer))
 	}
 	if s.ownIssuer(ua.Issuer) {
-		return 0, tokenErr(OAuthInvalidClient, 700229, "Tokens issued by this service cannot be used as federated credential assertions.")
+		return 0, errFederatedOwnToken.new()
 	}
 	if pre == nil || pre.issuer != ua.Issuer {
-		return 0, tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.")
+		return 0, errFederatedUnverified.new()
 	}
 	if pre.err != nil {
 		return 0, pre.err
@@ -116,9 +116,9 @@ func (s *tokenService) authenticateFederated(app application.Application, ua *to
 		}
 	}
 	if !audOK {
-		return 0, tokenErr(OAuthInvalidClient, 700212, "No matching federated identity record found for presented assertion audience.")
+		return 0, errFederatedAudience.new()
 	}
-	return 0, tokenErr(OAuthInvalidClient, 700213, "No matching federated identity record found for presented assertion subject '%s'.", safe(ext.Subject))
+	return 0, errFederatedSubject.new(safe(ext.Subject))
 }
 
 func isTimeErr(err error) bool {

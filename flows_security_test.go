@@ -118,8 +118,8 @@ func TestSecurityScopeBounds(t *testing.T) {
 		if !errors.As(err, &te) {
 			t.Fatalf("unknown scopes: %v", err)
 		}
-		if len(te.Description) > 1100 || strings.Contains(te.Description, "Unknown.Scope."+strings.Repeat("x", 40)+"89") {
-			t.Fatalf("description of %d bytes echoes the scope list: %s", len(te.Description), te.Description)
+		if len(te.ErrorDescription) > 1100 || strings.Contains(te.ErrorDescription, "Unknown.Scope."+strings.Repeat("x", 40)+"89") {
+			t.Fatalf("description of %d bytes echoes the scope list: %s", len(te.ErrorDescription), te.ErrorDescription)
 		}
 	})
 }

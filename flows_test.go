@@ -318,13 +318,13 @@ func ftWantErr(t ftTB, err error, code int, oauth string) *TokenError {
 	if !errors.As(err, &te) {
 		t.Fatalf("got %T %v, want *TokenError AADSTS%d", err, err, code)
 	}
-	if te.Code != code || te.OAuth != oauth {
-		t.Fatalf("got AADSTS%d %s (%s), want AADSTS%d %s", te.Code, te.OAuth, te.Description, code, oauth)
+	if te.Code != code || te.ErrorCode != oauth {
+		t.Fatalf("got AADSTS%d %s (%s), want AADSTS%d %s", te.Code, te.ErrorCode, te.ErrorDescription, code, oauth)
 	}
-	if !errors.Is(err, &TokenError{Code: code}) || !errors.Is(err, &TokenError{Code: code, OAuth: oauth}) {
+	if !errors.Is(err, &TokenError{Code: code}) || !errors.Is(err, &TokenError{Code: code, ErrorCode: oauth}) {
 		t.Fatalf("errors.Is does not match AADSTS%d: %v", code, err)
 	}
-	if errors.Is(err, &TokenError{Code: code, OAuth: "no_such_error"}) {
+	if errors.Is(err, &TokenError{Code: code, ErrorCode: "no_such_error"}) {
 		t.Fatalf("errors.Is matches a different OAuth error: %v", err)
 	}
 	wantStatus := http.StatusBadRequest
@@ -889,8 +889,8 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 			}
 			te := ftWantErr(t, err, tc.code, tc.oauth)
 			for _, secret := range e.secret {
-				if strings.Contains(te.Description, secret) {
-					t.Fatalf("description leaks a secret: %q", te.Description)
+				if strings.Contains(te.ErrorDescription, secret) {
+					t.Fatalf("description leaks a secret: %q", te.ErrorDescription)
 				}
 			}
 		})
@@ -1908,8 +1908,8 @@ func TestFlowRefreshAfterRecovery(t *testing.T) {
 	ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 	_, err := e.refresh(ftWebApp, tr.RefreshToken, "")
 	te := ftWantErr(t, err, 50173, OAuthInvalidGrant)
-	if !strings.Contains(te.Description, "TokensValidFrom") {
-		t.Errorf("description %q does not name TokensValidFrom", te.Description)
+	if !strings.Contains(te.ErrorDescription, "TokensValidFrom") {
+		t.Errorf("description %q does not name TokensValidFrom", te.ErrorDescription)
 	}
 	// A sign-in after the revocation yields a working refresh token; the
 	// old one stays dead.

@@ -79,19 +79,19 @@ func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*Authoriz
 	err = d.mutate(ctx, UserActor(req.UserID), func(o *op) error {
 		client, err := store.Applications.One(o.tx, store.AppByAppID, req.ClientID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
-			return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(req.ClientID))
+			return errAppNotFound.new(safe(req.ClientID))
 		} else if err != nil {
 			return err
 		}
 		platform, ok := client.MatchRedirectURI(req.RedirectURI)
 		if !ok {
-			return tokenErr(OAuthInvalidRequest, 50011, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.", safe(req.RedirectURI), client.AppID)
+			return errRedirectMismatch.new(safe(req.RedirectURI), client.AppID)
 		}
 		if req.ResponseType != "code" {
-			return tokenErr("unsupported_response_type", 700054, "response_type '%s' is not enabled for the application; use 'code'.", safe(req.ResponseType))
+			return errResponseType.new(safe(req.ResponseType))
 		}
 		if req.CodeChallenge == "" && (platform == application.PlatformSPA || platform == application.PlatformPublic) {
-			return tokenErr(OAuthInvalidRequest, 9002325, "Proof Key for Code Exchange is required for cross-origin authorization code redemption.")
+			return errPKCERequired.new()
 		}
 		if req.CodeChallenge != "" {
 			method := req.CodeChallengeMethod
@@ -99,16 +99,16 @@ func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*Authoriz
 				method = "plain"
 			}
 			if platform != application.PlatformWeb && method != "S256" {
-				return tokenErr(OAuthInvalidRequest, 9002325, "Public and single-page clients must use code_challenge_method S256.")
+				return errPKCES256.new()
 			}
 			if err := token.CheckPKCEChallenge(method, req.CodeChallenge); err != nil {
-				return tokenErr(OAuthInvalidRequest, 9002313, "Invalid request: code_challenge is malformed.").with(err)
+				return errChallengeMalformed.new().with(err)
 			}
 			req.CodeChallengeMethod = method
 		}
 		u, err := store.Users.Get(o.tx, req.UserID)
 		if err != nil {
-			return tokenErr(OAuthInvalidRequest, 50034, "The user account does not exist.").with(err)
+			return errUserNotFoundAtAuthorize.new().with(err)
 		}
 		t, err := signInTenant(o.tx, req.Tenant, u)
 		if err != nil {
@@ -228,13 +228,13 @@ const (
 // organizations mean u's own tenant.
 func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant, error) {
 	if !u.AccountEnabled {
-		return tenant.Tenant{}, tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled.")
+		return tenant.Tenant{}, errUserDisabled.new()
 	}
 	switch strings.ToLower(segment) {
 	case "common":
 	case "organizations":
 		if u.TenantID == tenant.ConsumersID {
-			return tenant.Tenant{}, tokenErr(OAuthInvalidRequest, 50020, "Personal Microsoft accounts cannot sign in at /organizations.")
+			return tenant.Tenant{}, errPersonalAtOrgsSignIn.new()
 		}
 	default:
 		t, err := lookupTenant(tx, segment)
@@ -242,7 +242,7 @@ func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant
 			return t, err
 		}
 		if t.ID != u.TenantID {
-			return t, tokenErr(OAuthInvalidGrant, 50020, "User account '%s' from identity provider does not exist in tenant '%s' and cannot access the application.", u.UserPrincipalName, t.DisplayName)
+			return t, errUserNotInTenant.new(u.UserPrincipalName, t.DisplayName)
 		}
 		return t, nil
 	}
@@ -284,13 +284,13 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) 
 		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.req.oidc})
 	}
 	if prompt == "none" && !preAuthorized {
-		return false, tokenErr(OAuthInteractionRequired, 65001, "The user or administrator has not consented to use the application with ID '%s'. Missing: %s.", uc.client.AppID, listForError(uc.allMissing())).sub(OAuthConsentRequired)
+		return false, errConsentInteraction.new(uc.client.AppID, listForError(uc.allMissing()))
 	}
 	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
 		var ce *consent.Error
-		code := 65001
+		refusal := errConsentNotRecorded
 		if errors.As(err, &ce) && (errors.Is(err, consent.ErrAdminConsentRequired) || errors.Is(err, consent.ErrUserConsentDisabled)) {
-			code = 90094
+			refusal = errConsentNotPermitted
 		}
 		if errors.Is(err, ErrAudience) {
 			if err := audienceGate(uc.client, uc.t, uc.t.ID); err != nil {
@@ -302,7 +302,7 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) 
 		if errors.As(err, &te) {
 			return false, te
 		}
-		return false, tokenErr(OAuthConsentRequired, code, "Consent could not be recorded for application '%s' (%s): %v", uc.client.AppID, uc.client.DisplayName, err).with(err)
+		return false, refusal.new(uc.client.AppID, uc.client.DisplayName, err).with(err)
 	}
 	return true, nil
 }
@@ -323,14 +323,14 @@ func (uc *userContext) missingOrAll() []string {
 // redeemCode redeems an authorization code (single use).
 func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	if req.Code == "" {
-		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
+		return nil, errMissingParameter.new("code")
 	}
 	var pt *pendingTokens
-	replay := tokenErr(OAuthInvalidGrant, 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")
+	replay := errCodeRedeemed.new()
 	replayed := false
 	err := d.mutate(ctx, System(), func(o *op) error {
 		replayed = false
-		c, cd, err := loadCode(o.tx, codeKindAuth, req.Code, tokenErr(OAuthInvalidGrant, 70000, "The provided authorization code is invalid."))
+		c, cd, err := loadCode(o.tx, codeKindAuth, req.Code, errCodeInvalid.new())
 		if err != nil {
 			return err
 		}
@@ -353,26 +353,26 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse
 			return o.audit(cd.Grant.TenantID, "token.codeReplayed", store.Codes, c.ID, codeSummary(before), codeSummary(c))
 		}
 		if !o.now.Before(c.ExpiresAt) {
-			return tokenErr(OAuthInvalidGrant, 70008, "The provided authorization code or refresh token has expired due to inactivity.")
+			return errCodeExpired.new()
 		}
 		if req.ClientID != cd.Grant.ClientAppID {
-			return tokenErr(OAuthInvalidGrant, 70000, "The authorization code was issued to a different client.")
+			return errCodeOtherClient.new()
 		}
 		if err := checkSegment(o.tx, req.Tenant, cd.Grant.TenantID); err != nil {
 			return err
 		}
 		if req.RedirectURI != cd.RedirectURI {
-			return tokenErr(OAuthInvalidGrant, 70000, "The redirect_uri does not match the one of the authorization request.")
+			return errCodeRedirectMismatch.new()
 		}
 		switch {
 		case cd.Challenge != "":
 			if err := token.VerifyPKCE(cd.Method, cd.Challenge, req.CodeVerifier); err != nil {
-				return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.").with(err)
+				return errPKCEMismatch.new().with(err)
 			}
 		case req.CodeVerifier != "":
 			// A verifier for a code issued without a challenge is a PKCE
 			// downgrade (RFC 9700 §2.1.1).
-			return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier was supplied but the authorization request had no code_challenge for PKCE.")
+			return errVerifierWithoutChallenge.new()
 		}
 		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
 		if err != nil {

@@ -42,12 +42,12 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenR
 		}
 		clientSP, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(client.AppID, t.ID))
 		if errors.Is(err, store.ErrNotFound) {
-			return tokenErr(OAuthInvalidClient, 7000229, "The client application %s is missing service principal in the tenant %s.", client.AppID, t.ID)
+			return errNoServicePrincipal.new(client.AppID, t.ID)
 		} else if err != nil {
 			return err
 		}
 		if !clientSP.Usable() {
-			return tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", client.AppID, clientSP.DisplayName)
+			return errAppDisabled.new(client.AppID, clientSP.DisplayName)
 		}
 		res, resSP, err := resolveResource(tx, resourceID, t)
 		if err != nil {
@@ -59,7 +59,7 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenR
 		}
 		holder := serviceprincipal.Holder{ID: clientSP.ID, Type: serviceprincipal.PrincipalServicePrincipal}
 		if resSP.AppRoleAssignmentRequired && !serviceprincipal.IsAssigned(resSP, holder, held, now) {
-			return tokenErr(OAuthInvalidClient, 501051, "Application '%s'(%s) is not assigned to a role for the application '%s'(%s).", client.AppID, client.DisplayName, res.AppID, res.DisplayName)
+			return errClientNotAssigned.new(client.AppID, client.DisplayName, res.AppID, res.DisplayName)
 		}
 		roles := serviceprincipal.RolesFor(resSP, holder, held, now)
 		version := token.Version(res.AccessTokenVersion())
@@ -102,12 +102,12 @@ func defaultScopeResource(scope string) (string, error) {
 		}
 		r, v := consent.SplitScope(s)
 		if v != consent.DefaultScope || resource != "" {
-			return "", tokenErr(OAuthInvalidScope, 1002012, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", safe(s))
+			return "", errScopeNotDefault.new(safe(s))
 		}
 		resource = r
 	}
 	if resource == "" {
-		return "", tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'scope'.")
+		return "", errMissingParameter.new("scope")
 	}
 	return resource, nil
 }

@@ -58,12 +58,12 @@ func (d *Issuer) DeviceCode(ctx context.Context, req DeviceCodeRequest) (*Device
 	err = d.mutate(ctx, System(), func(o *op) error {
 		client, err := store.Applications.One(o.tx, store.AppByAppID, clientID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
-			return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(clientID))
+			return errAppNotFound.new(safe(clientID))
 		} else if err != nil {
 			return err
 		}
 		if !client.IsFallbackPublicClient {
-			return tokenErr(OAuthInvalidClient, 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (Public client flows are not allowed for application '%s'.)", client.AppID)
+			return errNoPublicClientFlows.new(client.AppID)
 		}
 		tid := ""
 		switch strings.ToLower(tenantSegment) {
@@ -139,7 +139,7 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 	return d.mutate(ctx, actor, func(o *op) error {
 		link, err := store.Codes.Get(o.tx, hashCode(codeKindUser, strings.ToUpper(strings.TrimSpace(userCode))))
 		if errors.Is(err, store.ErrNotFound) {
-			return tokenErr(OAuthBadVerificationCode, 70018, "The user code is invalid.")
+			return errUserCodeInvalid.new()
 		} else if err != nil {
 			return err
 		}
@@ -156,27 +156,27 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 			return err
 		}
 		if !o.now.Before(c.ExpiresAt) {
-			return tokenErr(OAuthExpiredToken, 70019, "The device code has expired.")
+			return errUserCodeExpired.new()
 		}
 		if cd.Status != "pending" {
-			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already used.")
+			return errDeviceCodeUsed.new()
 		}
 		u, err := store.Users.Get(o.tx, userID)
 		if err != nil {
-			return tokenErr(OAuthInvalidGrant, 50034, "The user account does not exist.").with(err)
+			return errUserNotFound.new().with(err)
 		}
 		t, err := signInTenant(o.tx, cd.RedirectURI, u)
 		if err != nil {
 			return err
 		}
 		if cd.Grant.TenantID != "" && cd.Grant.TenantID != t.ID {
-			return tokenErr(OAuthInvalidGrant, 50020, "The user is not a member of the tenant the device code was issued for.")
+			return errUserNotInCodeTenant.new()
 		}
 		cd.Grant.TenantID, cd.Grant.UserID, cd.Grant.AuthTime = t.ID, u.ID, o.now
 		if approve {
 			client, err := store.Applications.One(o.tx, store.AppByAppID, cd.Grant.ClientAppID)
 			if err != nil || client.IsDeleted() {
-				return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", cd.Grant.ClientAppID).with(err)
+				return errAppNotFound.new(cd.Grant.ClientAppID).with(err)
 			}
 			if err := audienceGate(client, t, cd.RedirectURI); err != nil {
 				return err
@@ -208,12 +208,12 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	var pt *pendingTokens
 	err := d.mutate(ctx, System(), func(o *op) error {
-		c, cd, err := loadCode(o.tx, codeKindDevice, req.DeviceCode, tokenErr(OAuthBadVerificationCode, 70018, "The device code is invalid."))
+		c, cd, err := loadCode(o.tx, codeKindDevice, req.DeviceCode, errDeviceCodeInvalid.new())
 		if err != nil {
 			return err
 		}
 		if req.ClientID != cd.Grant.ClientAppID {
-			return tokenErr(OAuthBadVerificationCode, 70018, "The device code was issued to a different client.")
+			return errDeviceCodeOtherClient.new()
 		}
 		if cd.Grant.TenantID != "" {
 			if err := checkSegment(o.tx, req.Tenant, cd.Grant.TenantID); err != nil {
@@ -221,16 +221,16 @@ func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResp
 			}
 		}
 		if c.RedeemedAt != nil {
-			return tokenErr(OAuthInvalidGrant, 54005, "The device code was already redeemed.")
+			return errDeviceCodeRedeemed.new()
 		}
 		if !o.now.Before(c.ExpiresAt) {
-			return tokenErr(OAuthExpiredToken, 70019, "Verification code expired.")
+			return errDeviceCodeExpired.new()
 		}
 		switch cd.Status {
 		case "pending":
-			return tokenErr(OAuthAuthorizationPending, 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+			return errAuthorizationPending.new()
 		case "declined":
-			return tokenErr(OAuthAuthorizationDeclined, 70020, "The user declined the authorization request.")
+			return errAuthorizationDeclined.new()
 		}
 		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
 		if err != nil {

@@ -15,10 +15,10 @@ import (
 // was granted for that user.
 func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
 	if req.RequestedTokenUse != "on_behalf_of" {
-		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the parameter 'requested_token_use' with the value 'on_behalf_of'.")
+		return nil, errMissingTokenUse.new()
 	}
 	if req.Assertion == "" {
-		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'assertion'.")
+		return nil, errMissingParameter.new("assertion")
 	}
 	now := d.clock()
 	var mid application.Application
@@ -27,7 +27,7 @@ func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse
 		mid, err = store.Applications.One(tx, store.AppByAppID, req.ClientID)
 		return err
 	}); err != nil {
-		return nil, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", safe(req.ClientID))
+		return nil, errAppNotFound.new(safe(req.ClientID))
 	}
 	v, err := d.validator(append([]string{mid.AppID}, mid.IdentifierURIs...))
 	if err != nil {
@@ -36,12 +36,12 @@ func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse
 	p, err := v.Validate(ctx, req.Assertion)
 	switch {
 	case errors.Is(err, token.ErrExpired), errors.Is(err, token.ErrNotYetValid):
-		return nil, tokenErr(OAuthInvalidGrant, 500133, "Assertion is not within its valid time range.").with(err)
+		return nil, errOBOTimeRange.new().with(err)
 	case err != nil:
-		return nil, tokenErr(OAuthInvalidGrant, 50013, "Assertion failed signature validation or is invalid.").with(err)
+		return nil, errOBOInvalid.new().with(err)
 	}
 	if p.IsApp {
-		return nil, tokenErr(OAuthUnauthorizedClient, 7000114, "Application '%s' is not allowed to make application on-behalf-of calls.", mid.AppID)
+		return nil, errOBONotAllowed.new(mid.AppID)
 	}
 	var pt *pendingTokens
 	err = d.st.View(ctx, func(tx store.ReadTx) error {
@@ -62,7 +62,7 @@ func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse
 		g := userGrant{TenantID: p.TenantID, UserID: p.ObjectID, ClientAppID: mid.AppID, Scope: req.Scope, Confidential: true, OnBehalfOf: true, AuthTime: time.Unix(p.Claims.IssuedAt, 0).UTC()}
 		u, err := store.Users.Get(tx, p.ObjectID)
 		if err == nil && !u.SessionValid(g.AuthTime) {
-			return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked.").sub("bad_token")
+			return errAssertionRevoked.new()
 		}
 		pt, err = d.userTokens(tx, g, now, auth)
 		return err

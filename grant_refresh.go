@@ -46,22 +46,21 @@ func (s *tokenService) sealRefresh(rs *refreshState) (string, error) {
 }
 
 func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
-	bad := tokenErr(OAuthInvalidGrant, 9002313, "Invalid request. Request is malformed or invalid: the refresh token is malformed.")
 	if !strings.HasPrefix(raw, refreshPrefix) {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(raw[len(refreshPrefix):])
 	n := s.rtAEAD.NonceSize()
 	if err != nil || len(b) < n {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	plain, err := s.rtAEAD.Open(nil, b[:n], b[n:], []byte(refreshPrefix))
 	if err != nil {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	var rs refreshState
 	if err := json.Unmarshal(plain, &rs); err != nil {
-		return nil, bad
+		return nil, errRefreshMalformed.new()
 	}
 	return &rs, nil
 }
@@ -97,13 +96,13 @@ func (d *core) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, e
 // tokens of the response.
 func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
 	if req.ClientID != rs.Grant.ClientAppID {
-		return nil, 0, tokenErr(OAuthInvalidGrant, 70000, "The refresh token was issued to a different client.")
+		return nil, 0, errRefreshOtherClient.new()
 	}
 	if !now.Before(rs.Expiry) {
 		if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
-			return nil, 0, tokenErr(OAuthInvalidGrant, 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime, which has expired.")
+			return nil, 0, errRefreshSPAExpired.new()
 		}
-		return nil, 0, tokenErr(OAuthInvalidGrant, 700082, "The refresh token has expired due to inactivity.")
+		return nil, 0, errRefreshInactive.new()
 	}
 	if err := checkSegment(tx, req.Tenant, rs.Grant.TenantID); err != nil {
 		return nil, 0, err
@@ -113,8 +112,8 @@ func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest,
 	}
 	u, err := store.Users.Get(tx, rs.Grant.UserID)
 	if err == nil && !u.SessionValid(rs.Grant.AuthTime) {
-		return nil, 0, tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '%s' and the TokensValidFrom date (before which tokens are not valid) for this user is '%s'.",
-			rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
+		return nil, 0, errGrantRevoked.new(
+			rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339))
 	}
 	auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
 	if err != nil {
@@ -147,7 +146,7 @@ func checkCodeNotReplayed(tx store.ReadTx, codeID string) error {
 		return err
 	}
 	if c.Kind == codeKindReplayed {
-		return tokenErr(OAuthInvalidGrant, 70008, "The refresh token has been revoked: the authorization code it was issued from was redeemed more than once.")
+		return errRefreshCodeReplay.new()
 	}
 	return nil
 }
@@ -160,7 +159,7 @@ func checkSegment(tx store.ReadTx, segment, tenantID string) error {
 		return nil
 	case "organizations":
 		if tenantID == tenant.ConsumersID {
-			return tokenErr(OAuthInvalidGrant, 50020, "Personal accounts cannot use the /organizations endpoint.")
+			return errPersonalAtOrgs.new()
 		}
 		return nil
 	}
@@ -169,7 +168,7 @@ func checkSegment(tx store.ReadTx, segment, tenantID string) error {
 		return err
 	}
 	if t.ID != tenantID {
-		return tokenErr(OAuthInvalidGrant, 700005, "Provided grant is invalid: it was issued for another tenant.")
+		return errGrantOtherTenant.new()
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ type GroupSpec struct {
 func (d *Directory) CreateGroup(ctx context.Context, actor Actor, tenantID string, spec GroupSpec) (tenant.Group, error) {
 	var out tenant.Group
 	err := d.mutate(ctx, actor, func(o *op) error {
-		if _, err := store.Tenants.Get(o.tx, tenantID); err != nil {
+		if _, err := byID(o.tx, store.Tenants, tenantID); err != nil {
 			return err
 		}
 		if err := o.requireDirectoryAdmin(tenantID); err != nil {
@@ -99,7 +99,7 @@ type memberChange struct {
 func (d *core) changeGroup(ctx context.Context, actor Actor, groupID, action string, m tenant.Ref, removed bool, fn func(o *op, g *tenant.Group) error) (tenant.Group, error) {
 	var out tenant.Group
 	err := d.mutate(ctx, actor, func(o *op) error {
-		g, err := store.Groups.Get(o.tx, groupID)
+		g, err := byID(o.tx, store.Groups, groupID)
 		if err != nil {
 			return err
 		}
@@ -136,19 +136,19 @@ func checkMember(tx store.ReadTx, tenantID string, m tenant.Ref) error {
 	var tid string
 	switch m.Type {
 	case tenant.MemberUser:
-		u, err := store.Users.Get(tx, m.ID)
+		u, err := byID(tx, store.Users, m.ID)
 		if err != nil {
 			return fmt.Errorf("member %s: %w", m.ID, err)
 		}
 		tid = u.TenantID
 	case tenant.MemberGroup:
-		g, err := store.Groups.Get(tx, m.ID)
+		g, err := byID(tx, store.Groups, m.ID)
 		if err != nil {
 			return fmt.Errorf("member %s: %w", m.ID, err)
 		}
 		tid = g.TenantID
 	case tenant.MemberServicePrincipal:
-		sp, err := store.ServicePrincipals.Get(tx, m.ID)
+		sp, err := byID(tx, store.ServicePrincipals, m.ID)
 		if err != nil {
 			return fmt.Errorf("member %s: %w", m.ID, err)
 		}

@@ -114,16 +114,16 @@ func checkGuestHome(tx store.ReadTx, u tenant.User, authTime time.Time) error {
 	}
 	home, err := store.Users.Get(tx, u.HomeUserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return tokenErr(OAuthInvalidGrant, 50034, "The user account does not exist in its home directory.")
+		return errHomeUserNotFound.new()
 	} else if err != nil {
 		return err
 	}
 	if !home.AccountEnabled {
-		return tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled in its home directory.")
+		return errHomeUserDisabled.new()
 	}
 	if !home.SessionValid(authTime) {
-		return tokenErr(OAuthInvalidGrant, 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user's sessions were revoked in the home directory on '%s'.",
-			home.SignInSessionsValidFromDateTime.Format(time.RFC3339)).sub("bad_token")
+		return errHomeGrantRevoked.new(
+			home.SignInSessionsValidFromDateTime.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func (c LockoutConfig) lockFor(failures int) time.Duration {
 }
 
 func lockedOut() *TokenError {
-	return tokenErr(OAuthInvalidGrant, 50053, "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password.")
+	return errAccountLocked.new()
 }
 
 // loadLockout returns u's lockout state (zero when it has none).

@@ -52,7 +52,7 @@ func wantSignIn(t *testing.T, d *Directory, tenantID, password string, code int)
 	switch {
 	case code == 0 && err != nil:
 		t.Fatalf("SignIn: %v, want success", err)
-	case code != 0 && !errors.Is(err, &TokenError{Code: code, OAuth: OAuthInvalidGrant}):
+	case code != 0 && !errors.Is(err, &TokenError{Code: code, ErrorCode: OAuthInvalidGrant}):
 		t.Fatalf("SignIn: %v, want AADSTS%d", err, code)
 	}
 }

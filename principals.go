@@ -29,7 +29,7 @@ func (d *Directory) CreateServicePrincipal(ctx context.Context, actor Actor, ten
 		if app.IsDeleted() {
 			return fmt.Errorf("%w: application %s", ErrDeleted, appID)
 		}
-		if _, err := store.Tenants.Get(o.tx, tenantID); err != nil {
+		if _, err := byID(o.tx, store.Tenants, tenantID); err != nil {
 			return err
 		}
 		if app.TenantID == tenantID {
@@ -119,7 +119,7 @@ func (d *Directory) UpdateServicePrincipal(ctx context.Context, actor Actor, spI
 func (d *core) changeSP(ctx context.Context, actor Actor, spID, action string, fn func(sp *serviceprincipal.ServicePrincipal) error) (serviceprincipal.ServicePrincipal, error) {
 	var out serviceprincipal.ServicePrincipal
 	err := d.mutate(ctx, actor, func(o *op) error {
-		before, err := store.ServicePrincipals.Get(o.tx, spID)
+		before, err := byID(o.tx, store.ServicePrincipals, spID)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (d *core) changeSP(ctx context.Context, actor Actor, spID, action string, f
 // application administrator of the tenant.
 func (d *Directory) DeleteServicePrincipal(ctx context.Context, actor Actor, spID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		sp, err := store.ServicePrincipals.Get(o.tx, spID)
+		sp, err := byID(o.tx, store.ServicePrincipals, spID)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (d *Directory) DeleteServicePrincipal(ctx context.Context, actor Actor, spI
 func (d *Directory) ServicePrincipal(ctx context.Context, spID string) (serviceprincipal.ServicePrincipal, error) {
 	var out serviceprincipal.ServicePrincipal
 	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		sp, err := store.ServicePrincipals.Get(tx, spID)
+		sp, err := byID(tx, store.ServicePrincipals, spID)
 		out = sp
 		return err
 	})

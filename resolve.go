@@ -18,21 +18,21 @@ import (
 func tenantForApp(tx store.ReadTx, segment string) (tenant.Tenant, error) {
 	switch strings.ToLower(segment) {
 	case "common", "organizations":
-		return tenant.Tenant{}, tokenErr(OAuthInvalidRequest, 50059, "No tenant-identifying information found in either the request or implied by any provided credentials.")
+		return tenant.Tenant{}, errNoTenantInfo.new()
 	}
 	return lookupTenant(tx, segment)
 }
 
 func lookupTenant(tx store.ReadTx, segment string) (tenant.Tenant, error) {
 	if segment == "" {
-		return tenant.Tenant{}, tokenErr(OAuthInvalidRequest, 900023, "Specified tenant identifier '' is neither a valid DNS name, nor a valid external domain.")
+		return tenant.Tenant{}, errTenantIdentifier.new("")
 	}
 	t, err := resolveTenant(tx, segment)
 	if errors.Is(err, store.ErrNotFound) {
 		if _, perr := uuid.Parse(segment); perr != nil && !strings.Contains(segment, ".") && !strings.EqualFold(segment, "consumers") {
-			return t, tokenErr(OAuthInvalidRequest, 900023, "Specified tenant identifier '%s' is neither a valid DNS name, nor a valid external domain.", safe(segment))
+			return t, errTenantIdentifier.new(safe(segment))
 		}
-		return t, tokenErr(OAuthInvalidTenant, 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", safe(segment))
+		return t, errTenantNotFound.new(safe(segment))
 	}
 	return t, err
 }
@@ -41,11 +41,11 @@ func lookupTenant(tx store.ReadTx, segment string) (tenant.Tenant, error) {
 // tenant t (reached through the authority segment).
 func clientApp(tx store.ReadTx, clientID string, t tenant.Tenant, segment string) (application.Application, error) {
 	if clientID == "" {
-		return application.Application{}, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
+		return application.Application{}, errMissingParameter.new("client_id")
 	}
 	app, err := store.Applications.One(tx, store.AppByAppID, clientID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && app.IsDeleted()) {
-		return app, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found in the directory '%s'.", safe(clientID), t.DisplayName)
+		return app, errAppNotInDirectory.new(safe(clientID), t.DisplayName)
 	} else if err != nil {
 		return app, err
 	}
@@ -57,20 +57,20 @@ func clientApp(tx store.ReadTx, clientID string, t tenant.Tenant, segment string
 func audienceGate(app application.Application, t tenant.Tenant, segment string) error {
 	seg := strings.ToLower(segment)
 	if app.SignInAudience == application.AzureADMyOrg && (seg == "common" || seg == "organizations") {
-		return tokenErr(OAuthInvalidRequest, 50194, "Application '%s'(%s) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications.", app.AppID, app.DisplayName)
+		return errSingleTenantAtCommon.new(app.AppID, app.DisplayName)
 	}
 	if app.AdmitsTenant(t.ID) {
 		return nil
 	}
 	switch {
 	case t.IsConsumers() && seg == "common":
-		return tokenErr(OAuthInvalidRequest, 500200, "User account is a personal Microsoft account. Personal Microsoft accounts are not supported for application '%s'(%s).", app.AppID, app.DisplayName)
+		return errPersonalNotSupported.new(app.AppID, app.DisplayName)
 	case app.SignInAudience == application.PersonalMicrosoftAccount:
-		return tokenErr(OAuthInvalidRequest, 9002346, "Application '%s'(%s) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.", app.AppID, app.DisplayName)
+		return errPersonalOnlyApp.new(app.AppID, app.DisplayName)
 	case t.IsConsumers():
-		return tokenErr(OAuthInvalidRequest, 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", app.AppID, app.DisplayName)
+		return errOrganizationsOnlyApp.new(app.AppID, app.DisplayName)
 	}
-	return tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", app.AppID, t.DisplayName)
+	return errAppNotInstalled.new(app.AppID, t.DisplayName)
 }
 
 // resourceApp finds the live resource application named in a scope (appId
@@ -99,7 +99,7 @@ func resourceApp(tx store.ReadTx, resource string, t tenant.Tenant) (application
 // the resource's audience is checked at every issuance, so narrowing it
 // leaves its service principals in other tenants unusable.
 func resourceNotFound(resource string, t tenant.Tenant) *TokenError {
-	return tokenErr(OAuthInvalidResource, 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", safe(resource), t.DisplayName)
+	return errResourceNotFound.new(safe(resource), t.DisplayName)
 }
 
 // resolveResource finds the resource application named in a scope and its
@@ -119,7 +119,7 @@ func resolveResource(tx store.ReadTx, resource string, t tenant.Tenant) (applica
 		return app, sp, err
 	}
 	if !sp.Usable() {
-		return app, sp, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", app.AppID, sp.DisplayName)
+		return app, sp, errAppDisabled.new(app.AppID, sp.DisplayName)
 	}
 	return app, sp, nil
 }

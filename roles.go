@@ -26,7 +26,7 @@ func (d *Directory) AssignDirectoryRole(ctx context.Context, actor Actor, tenant
 		if err := o.requireDirectoryAdmin(tenantID); err != nil {
 			return err
 		}
-		u, err := store.Users.Get(o.tx, principalID)
+		u, err := byID(o.tx, store.Users, principalID)
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (d *Directory) AssignDirectoryRole(ctx context.Context, actor Actor, tenant
 // Administrator.
 func (d *Directory) UnassignDirectoryRole(ctx context.Context, actor Actor, assignmentID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		ra, err := store.DirectoryRoles.Get(o.tx, assignmentID)
+		ra, err := byID(o.tx, store.DirectoryRoles, assignmentID)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ var errChainUnchanged = errors.New("refresh chain unchanged")
 
 // refreshStrict redeems a refresh token of a strictly rotated chain.
 func (d *core) refreshStrict(ctx context.Context, req TokenRequest, rs *refreshState) (*TokenResponse, error) {
-	reused := tokenErr(OAuthInvalidGrant, 70008, "The refresh token has been revoked: it was already used, and a refresh token may be used only once.")
+	reused := errRefreshReused.new()
 	var pt *pendingTokens
 	revoked := false
 	err := d.mutate(ctx, System(), func(o *op) error {

@@ -33,12 +33,12 @@ const (
 // MaxScopeParameterLength or listing more than MaxScopeValues values.
 func checkScopeBounds(scope string) error {
 	if len(scope) > MaxScopeParameterLength {
-		return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it is longer than %d characters.", MaxScopeParameterLength)
+		return errScopeTooLong.new(MaxScopeParameterLength)
 	}
 	n := 0
 	for range strings.FieldsSeq(scope) {
 		if n++; n > MaxScopeValues {
-			return tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: it lists more than %d scopes.", MaxScopeValues)
+			return errScopeTooMany.new(MaxScopeValues)
 		}
 	}
 	return nil
@@ -59,10 +59,10 @@ func parseScope(scope string) (scopeRequest, error) {
 		}
 		res, v := consent.SplitScope(s)
 		if v == "" {
-			return r, tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", safe(s))
+			return r, errScopeInvalid.new(safe(s))
 		}
 		if r.resource != "" && !strings.EqualFold(r.resource, res) {
-			return r, tokenErr(OAuthInvalidScope, 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource.")
+			return r, errScopeMultipleResources.new()
 		}
 		r.resource = res
 		if v == consent.DefaultScope {
@@ -72,7 +72,7 @@ func parseScope(scope string) (scopeRequest, error) {
 		}
 	}
 	if r.isDefault && len(r.values) > 0 {
-		return r, tokenErr(OAuthInvalidScope, 70011, "The provided value for the input parameter 'scope' is not valid: .default cannot be combined with other scopes of the resource.")
+		return r, errScopeDefaultMixed.new()
 	}
 	slices.Sort(r.values)
 	r.values = slices.Compact(r.values)

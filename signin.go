@@ -46,7 +46,7 @@ func (d *Issuer) SignIn(ctx context.Context, req SignInRequest) (tenant.User, er
 	if err == nil && now.Before(lock.LockedUntil) {
 		return tenant.User{}, lockedOut()
 	}
-	bad := tokenErr(OAuthInvalidGrant, 50126, "Error validating credentials due to invalid username or password.")
+	bad := errBadPassword.new()
 	// Hash even when the user is unknown or has no password, so that the
 	// answer's timing does not reveal which accounts exist.
 	hash := dummyPasswordHash()

@@ -74,7 +74,7 @@ func (d *Directory) CreateTenant(ctx context.Context, actor Actor, spec TenantSp
 func (d *Directory) SetAuthorizationPolicy(ctx context.Context, actor Actor, tenantID string, p tenant.AuthorizationPolicy) (tenant.Tenant, error) {
 	var out tenant.Tenant
 	err := d.mutate(ctx, actor, func(o *op) error {
-		t, err := store.Tenants.Get(o.tx, tenantID)
+		t, err := byID(o.tx, store.Tenants, tenantID)
 		if err != nil {
 			return err
 		}

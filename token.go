@@ -79,9 +79,9 @@ func (d *Issuer) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	case GrantDeviceCode:
 		return d.pollDeviceCode(ctx, req)
 	case "":
-		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'grant_type'.")
+		return nil, errMissingParameter.new("grant_type")
 	}
-	return nil, tokenErr(OAuthUnsupportedGrantType, 70003, "The app requested an unsupported grant type '%s'.", safe(req.GrantType))
+	return nil, errUnsupportedGrantType.new(safe(req.GrantType))
 }
 
 // safe trims caller-supplied text for error descriptions.

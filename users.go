@@ -49,7 +49,7 @@ func (d *Directory) CreateUser(ctx context.Context, actor Actor, tenantID string
 	}
 	var out tenant.User
 	err := d.mutate(ctx, actor, func(o *op) error {
-		t, err := store.Tenants.Get(o.tx, tenantID)
+		t, err := byID(o.tx, store.Tenants, tenantID)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func checkUPN(o *op, t tenant.Tenant, upn, userType string) error {
 func (d *core) changeUser(ctx context.Context, actor Actor, userID, action string, fn func(u *tenant.User)) (tenant.User, error) {
 	var out tenant.User
 	err := d.mutate(ctx, actor, func(o *op) error {
-		u, err := store.Users.Get(o.tx, userID)
+		u, err := byID(o.tx, store.Users, userID)
 		if err != nil {
 			return err
 		}

@@ -169,19 +169,19 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	uc := &userContext{onBehalfOf: g.OnBehalfOf}
 	var err error
 	if uc.t, err = store.Tenants.Get(tx, g.TenantID); err != nil {
-		return nil, tokenErr(OAuthInvalidTenant, 90002, "Tenant '%s' not found.", g.TenantID).with(err)
+		return nil, errTenantNotFound.new(g.TenantID).with(err)
 	}
 	uc.u, err = store.Users.Get(tx, g.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, tokenErr(OAuthInvalidGrant, 50034, "The user account does not exist in the '%s' directory.", uc.t.DisplayName)
+		return nil, errUserNotInDirectory.new(uc.t.DisplayName)
 	} else if err != nil {
 		return nil, err
 	}
 	if uc.u.TenantID != uc.t.ID {
-		return nil, tokenErr(OAuthInvalidGrant, 50020, "User account from identity provider does not exist in tenant '%s' and cannot access the application.", uc.t.DisplayName)
+		return nil, errUserNotInTenantNamed.new(uc.t.DisplayName)
 	}
 	if !uc.u.AccountEnabled {
-		return nil, tokenErr(OAuthInvalidGrant, 50057, "The user account is disabled.")
+		return nil, errUserDisabled.new()
 	}
 	if err := checkGuestHome(tx, uc.u, g.AuthTime); err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		return nil, err
 	}
 	if err == nil && !uc.clientSP.Usable() {
-		return nil, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", uc.client.AppID, uc.clientSP.DisplayName)
+		return nil, errAppDisabled.new(uc.client.AppID, uc.clientSP.DisplayName)
 	}
 	if uc.res.AppID == uc.client.AppID {
 		uc.resSP = uc.clientSP
@@ -217,7 +217,7 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		return nil, err
 	}
 	if uc.resSP.ID != "" && !uc.resSP.Usable() {
-		return nil, tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", uc.res.AppID, uc.resSP.DisplayName)
+		return nil, errAppDisabled.new(uc.res.AppID, uc.resSP.DisplayName)
 	}
 	if uc.clientSP.ID == "" || uc.resSP.ID == "" {
 		// Not consented in this tenant yet: everything is missing.
@@ -318,7 +318,7 @@ func checkAssigned(tx store.ReadTx, uc *userContext, now time.Time) ([]servicepr
 	h := serviceprincipal.Holder{ID: uc.u.ID, Type: serviceprincipal.PrincipalUser, GroupIDs: uc.groups}
 	for _, sp := range []serviceprincipal.ServicePrincipal{uc.clientSP, uc.resSP} {
 		if sp.ID != "" && sp.AppRoleAssignmentRequired && !serviceprincipal.IsAssigned(sp, h, held, now) {
-			return nil, tokenErr(OAuthInvalidGrant, 50105, "The signed in user '%s' is not assigned to a role for the application '%s'(%s).", uc.u.UserPrincipalName, sp.AppID, sp.DisplayName)
+			return nil, errUserNotAssigned.new(uc.u.UserPrincipalName, sp.AppID, sp.DisplayName)
 		}
 	}
 	return held, nil
@@ -331,7 +331,7 @@ func (d *core) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth toke
 		return nil, err
 	}
 	if uc.needsConsent() {
-		return nil, tokenErr(OAuthInvalidGrant, 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource. Missing: %s.", uc.client.AppID, uc.client.DisplayName, listForError(uc.allMissing())).sub(OAuthConsentRequired)
+		return nil, errConsentMissing.new(uc.client.AppID, uc.client.DisplayName, listForError(uc.allMissing()))
 	}
 	held, err := checkAssigned(tx, uc, now)
 	if err != nil {
@@ -521,7 +521,7 @@ func (d *core) finish(ctx context.Context, pt *pendingTokens, clientInfo bool) (
 func (d *core) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
 	app, err := store.Applications.One(tx, store.AppByAppID, g.ClientAppID)
 	if err != nil {
-		return 0, tokenErr(OAuthUnauthorizedClient, 700016, "Application with identifier '%s' was not found.", g.ClientAppID)
+		return 0, errAppNotFound.new(g.ClientAppID)
 	}
 	t, err := store.Tenants.Get(tx, g.TenantID)
 	if err != nil {

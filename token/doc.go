@@ -16,8 +16,9 @@
 //  2. A [Validator] built with [NewValidator] from a [ValidatorConfig]:
 //     the accepted issuers (exact, or the {tenantid} templates Entra's
 //     common endpoint publishes, see [TenantIDPlaceholder]), the tenants
-//     served ([ValidatorConfig.AllowedTenants]: empty means every tenant in
-//     the world), and the API's audiences (its appId and App ID URIs).
+//     served ([ValidatorConfig.AllowedTenants], by tenant id: empty means
+//     every tenant in the world), and the API's audiences (its appId and
+//     App ID URIs). A tenant named by domain is a configuration error.
 //     [Validator.Validate] checks a bearer token and returns its [Principal].
 //  3. Authorization on the [Principal]: [Principal.HasScope] for delegated
 //     tokens (a user through a client), [Principal.HasRole] for app roles,
@@ -29,7 +30,9 @@
 //
 // Errors of [Validator.Validate] wrap one sentinel each ([ErrExpired],
 // [ErrAudience], [ErrIssuer], [ErrTenant], ...; see [ErrMalformed]) and never
-// contain the token.
+// contain the token. An [ErrIssuer] refusal lists the accepted issuers and
+// says when the token is of the other version (v1 tokens come from an API
+// without requestedAccessTokenVersion 2).
 //
 // # For an issuer
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,11 +84,14 @@ type ValidatorConfig struct {
 	// GUID and iss must equal the template with {tenantid} replaced by that tid,
 	// so tid always equals the issuer's tenant segment. List the v1 and the v2
 	// issuer when the API accepts both token versions; Entra's v2 key set
-	// then verifies both (see [Validator]).
+	// then verifies both (see [Validator]). An Entra issuer names its tenant
+	// by GUID: one with a domain or common/organizations/consumers in its
+	// path is a configuration error.
 	Issuers []string
 
-	// AllowedTenants restricts the tid claim to these tenant ids (compared
-	// case-insensitively). It applies to exact issuers and templates alike.
+	// AllowedTenants restricts the tid claim to these tenant ids (GUIDs,
+	// compared case-insensitively; a domain is a configuration error, since
+	// tid is always the GUID). It applies to exact issuers and templates alike.
 	//
 	// EMPTY MEANS ANY TENANT. With an issuer template and no AllowedTenants,
 	// every Entra tenant in the world — including ones an attacker creates for
@@ -149,6 +153,7 @@ type ValidatorConfig struct {
 // never on the token text or its hash.
 type Validator struct {
 	keys      KeySource
+	issuers   []string          // as configured, for messages
 	exact     map[string]string // exact issuer → the tenant GUID in its path, or ""
 	templates []issuerTemplate
 	tenants   map[string]struct{}
@@ -166,8 +171,11 @@ type issuerTemplate struct{ prefix, suffix string }
 
 // NewValidator checks cfg and returns a Validator. It fails when Keys is nil,
 // when Issuers or Audiences are empty without the matching Skip flag, when an
-// issuer template has more than one placeholder, or on an unknown version or
-// algorithm.
+// issuer template has more than one placeholder, when a tenant is named other
+// than by its GUID (an Entra-shaped issuer with a domain or
+// common/organizations/consumers in its path, an AllowedTenants entry that is
+// not a GUID: tokens carry the GUID, so such a validator would refuse every
+// token), or on an unknown version or algorithm.
 func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("token: ValidatorConfig.Keys is required")
@@ -199,6 +207,9 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		}
 		switch strings.Count(iss, TenantIDPlaceholder) {
 		case 0:
+			if err := checkIssuerTenant(iss); err != nil {
+				return nil, err
+			}
 			v.exact[iss] = issuerTenant(iss)
 		case 1:
 			p, s, _ := strings.Cut(iss, TenantIDPlaceholder)
@@ -207,11 +218,15 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 			return nil, fmt.Errorf("token: issuer template %q has more than one %s", iss, TenantIDPlaceholder)
 		}
 	}
+	v.issuers = slices.Clone(cfg.Issuers)
 	if len(cfg.AllowedTenants) > 0 {
 		v.tenants = make(map[string]struct{}, len(cfg.AllowedTenants))
 		for _, t := range cfg.AllowedTenants {
 			if t == "" {
 				return nil, errors.New("token: empty tenant in ValidatorConfig.AllowedTenants")
+			}
+			if err := checkAllowedTenant(t); err != nil {
+				return nil, err
 			}
 			v.tenants[strings.ToLower(t)] = struct{}{}
 		}
@@ -365,7 +380,7 @@ func (v *Validator) checkIssuer(iss, tid string) error {
 	if tenantProblem != "" {
 		return fmt.Errorf("%w: %s", ErrTenant, tenantProblem)
 	}
-	return fmt.Errorf("%w: iss %.128q", ErrIssuer, iss)
+	return v.issuerRefusal(iss)
 }
 
 // checkTenant applies AllowedTenants.

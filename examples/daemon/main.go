@@ -154,7 +154,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 	_, err = ts.fetch(ctx)
 	te := tenantry.AsTokenError(err)
-	fmt.Fprintf(w, "after the customer disabled the daemon: %s AADSTS%d\n", te.OAuth, te.Code)
+	fmt.Fprintf(w, "after the customer disabled the daemon: %s AADSTS%d\n", te.ErrorCode, te.Code)
 	return nil
 }
 
