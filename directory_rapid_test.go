@@ -1055,7 +1055,7 @@ func RunDirectoryInvariants(t *testing.T, newStore func() store.Store) {
 	// The generators must reach the states the invariants speak of.
 	for _, state := range []string{
 		"refused an operation by no actor", "purge of a live application", "cc: token issued abroad",
-		"group nested in a group", "restore with the home SP's assignments to keep", "removed owner tries the home SP",
+		"group nested in a group", "removed owner tries the home SP",
 	} {
 		if reached[state] == 0 && !t.Failed() {
 			t.Errorf("no run reached %q", state)
