@@ -439,27 +439,3 @@ func deleteSPAndLinks(tx store.Tx, spID string) error {
 	}
 	return store.ServicePrincipals.Delete(tx, spID)
 }
-
-// Application returns the application with object id objectID (deleted
-// ones included; check IsDeleted).
-func (d *Directory) Application(ctx context.Context, objectID string) (application.Application, error) {
-	var out application.Application
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		a, err := store.Applications.Get(tx, objectID)
-		out = a
-		return err
-	})
-	return out, err
-}
-
-// ApplicationByAppID returns the application with the given appId (client
-// id).
-func (d *Directory) ApplicationByAppID(ctx context.Context, appID string) (application.Application, error) {
-	var out application.Application
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		a, err := store.Applications.One(tx, store.AppByAppID, appID)
-		out = a
-		return err
-	})
-	return out, err
-}

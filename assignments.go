@@ -11,18 +11,6 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
-// Assignments returns the app role assignments held by a principal (user,
-// group or service principal).
-func (d *Directory) Assignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
-	var out []serviceprincipal.AppRoleAssignment
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, principalID)
-		out = as
-		return err
-	})
-	return out, err
-}
-
 // AssignmentSpec describes an app role assignment.
 type AssignmentSpec struct {
 	// ResourceID is the resource service principal's object id.

@@ -65,7 +65,7 @@ func newDirMachine(t *rapid.T, st store.Store) *dirMachine {
 }
 
 func (m *dirMachine) audit(t *rapid.T) []store.AuditEvent {
-	ev, err := m.d.Audit(m.ctx, 0, 0)
+	ev, err := m.d.auditLog(m.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func (m *dirMachine) pickApp(t *rapid.T) application.Application {
 		t.Skip("no application yet")
 	}
 	id := rapid.SampledFrom(m.apps).Draw(t, "app")
-	a, err := m.d.Application(m.ctx, id)
+	a, err := m.d.Application(m.ctx, System(), id)
 	if err != nil {
 		t.Fatalf("model app %s missing from the store: %v", id, err)
 	}
@@ -229,7 +229,7 @@ func genApp(t *rapid.T, resources []application.Application) application.Applica
 func (m *dirMachine) liveApps(t *rapid.T) []application.Application {
 	var out []application.Application
 	for _, id := range m.apps {
-		a, err := m.d.Application(m.ctx, id)
+		a, err := m.d.Application(m.ctx, System(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func (m *dirMachine) ToggleScopeOrRole(t *rapid.T) {
 	m.mutated(t, "UpdateApplication", err)
 	if err == nil {
 		// Every service principal of the app carries the new copies.
-		a2, _ := m.d.Application(m.ctx, a.ID)
+		a2, _ := m.d.Application(m.ctx, System(), a.ID)
 		for _, sp := range m.allSPs(t) {
 			if sp.AppID == a.AppID && !cmp.Equal(len(sp.AppRoles), len(a2.AppRoles)) {
 				t.Fatalf("service principal %s not synced with its app", sp.ID)
@@ -303,7 +303,7 @@ func (m *dirMachine) AddRemovePassword(t *rapid.T) {
 	if err != nil {
 		return
 	}
-	stored, _ := m.d.Application(m.ctx, a.ID)
+	stored, _ := m.d.Application(m.ctx, System(), a.ID)
 	for _, p := range stored.PasswordCredentials {
 		if p.SecretText != "" {
 			t.Fatal("a secret's text was stored")
@@ -348,7 +348,7 @@ func (m *dirMachine) Consent(t *rapid.T) {
 		spec.Scopes = []consent.ScopeRequest{{ResourceAppID: r.AppID, Scopes: vals}}
 	}
 	before := m.spSet(t)
-	tn, _ := m.d.ResolveTenant(m.ctx, tid)
+	tn, _ := m.d.ResolveTenant(m.ctx, System(), tid)
 	res, err := m.d.Consent(m.ctx, actor, tid, spec)
 	m.mutated(t, "Consent", err)
 	if err != nil {
@@ -362,7 +362,7 @@ func (m *dirMachine) Consent(t *rapid.T) {
 	// Invariant 4: granted scopes are published and enabled; user consent
 	// never grants Admin scopes and only where the policy allows it.
 	for _, g := range res.Grants {
-		resSP, err := m.d.ServicePrincipal(m.ctx, g.ResourceID)
+		resSP, err := m.d.ServicePrincipal(m.ctx, System(), g.ResourceID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,11 +490,11 @@ func (m *dirMachine) DeleteApplication(t *rapid.T) {
 	m.mutated(t, "DeleteApplication", err)
 	if err == nil {
 		m.deleted[a.ID] = a
-		got, _ := m.d.Application(m.ctx, a.ID)
+		got, _ := m.d.Application(m.ctx, System(), a.ID)
 		if !got.IsDeleted() {
 			t.Fatal("deleted application is not marked deleted")
 		}
-		if sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID); err == nil && sp.DeletedDateTime == nil {
+		if sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), a.TenantID, a.AppID); err == nil && sp.DeletedDateTime == nil {
 			t.Fatal("home service principal did not follow its application into deletion")
 		}
 	}
@@ -511,7 +511,7 @@ func (m *dirMachine) RestoreApplication(t *rapid.T) {
 	slices.Sort(ids)
 	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
 	orig := m.deleted[id]
-	deletedAt := *must(m.d.Application(m.ctx, id)).DeletedDateTime
+	deletedAt := *must(m.d.Application(m.ctx, System(), id)).DeletedDateTime
 	restored, err := m.d.RestoreApplication(m.ctx, System(), id)
 	m.mutated(t, "RestoreApplication", err)
 	expired := m.clock.Now().UTC().Sub(deletedAt) > RestoreWindow
@@ -526,7 +526,7 @@ func (m *dirMachine) RestoreApplication(t *rapid.T) {
 	if diff := cmp.Diff(orig, restored); diff != "" {
 		t.Fatalf("restored application differs (-before +after):\n%s", diff)
 	}
-	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, orig.AppID, orig.TenantID); err == nil && sp.DeletedDateTime != nil {
+	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), orig.TenantID, orig.AppID); err == nil && sp.DeletedDateTime != nil {
 		t.Fatal("home service principal not restored")
 	}
 }
@@ -548,7 +548,7 @@ func (m *dirMachine) PurgeApplication(t *rapid.T) {
 	}
 	delete(m.deleted, id)
 	m.apps = slices.DeleteFunc(m.apps, func(x string) bool { return x == id })
-	if _, err := m.d.Application(m.ctx, id); !errors.Is(err, store.ErrNotFound) {
+	if _, err := m.d.Application(m.ctx, System(), id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("purged application still readable: %v", err)
 	}
 }
@@ -592,7 +592,7 @@ func (m *dirMachine) checkNewSPs(t *rapid.T, before map[string]bool) {
 		if before[sp.ID] {
 			continue
 		}
-		a, err := m.d.ApplicationByAppID(m.ctx, sp.AppID)
+		a, err := m.d.ApplicationByAppID(m.ctx, System(), sp.AppID)
 		if err != nil {
 			t.Fatalf("new service principal %s without application: %v", sp.ID, err)
 		}

@@ -120,7 +120,7 @@ func (m *ftClaimsMachine) Consent(t *rapid.T) {
 }
 
 func (m *ftClaimsMachine) Revoke(t *rapid.T) {
-	grants := ftOK(m.e.d.Grants(m.e.ctx, m.webSP))(t)
+	grants := ftOK(m.e.d.Grants(m.e.ctx, System(), m.webSP, PageRequest{}))(t).Items
 	if len(grants) == 0 {
 		t.Skip("no grant")
 	}
@@ -265,7 +265,7 @@ func (m *ftClaimsMachine) oracleScopes(t ftTB, user string) []string {
 		enabled[s.Value] = s.IsEnabled
 	}
 	var out []string
-	for _, g := range ftOK(m.e.d.Grants(m.e.ctx, m.webSP))(t) {
+	for _, g := range ftOK(m.e.d.Grants(m.e.ctx, System(), m.webSP, PageRequest{}))(t).Items {
 		if g.ResourceID != m.ordersSP || !(g.ConsentType == consent.AllPrincipals || (g.ConsentType == consent.Principal && g.PrincipalID == user)) {
 			continue
 		}
@@ -280,7 +280,7 @@ func (m *ftClaimsMachine) oracleScopes(t ftTB, user string) []string {
 }
 
 func (m *ftClaimsMachine) required(t ftTB, sp string) bool {
-	return ftOK(m.e.d.ServicePrincipal(m.e.ctx, sp))(t).AppRoleAssignmentRequired
+	return ftOK(m.e.d.ServicePrincipal(m.e.ctx, System(), sp))(t).AppRoleAssignmentRequired
 }
 
 // checkDelegated checks a delegated access token against the oracle.
@@ -397,7 +397,7 @@ func (m *ftClaimsMachine) Refresh(t *rapid.T) {
 
 // Check: no user's own grant holds an Admin-type scope (invariant 4).
 func (m *ftClaimsMachine) Check(t *rapid.T) {
-	for _, g := range ftOK(m.e.d.Grants(m.e.ctx, m.webSP))(t) {
+	for _, g := range ftOK(m.e.d.Grants(m.e.ctx, System(), m.webSP, PageRequest{}))(t).Items {
 		if g.ConsentType == consent.Principal && slices.Contains(strings.Fields(g.Scope), "Orders.Admin") {
 			t.Fatalf("invariant 4: a user's own grant holds an Admin-type scope: %+v", g)
 		}
@@ -452,7 +452,7 @@ var ftEvents = []ftEvent{
 		e.clock.Advance(3 * time.Hour)
 	}},
 	{"grant revoked", false, []int{65001}, func(t *rapid.T, e *ftEnv) {
-		for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+		for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
 			if err := e.d.RevokeGrant(e.ctx, UserActor(e.admin.ID), g.ID, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -606,7 +606,7 @@ func TestFlowPropertyAudience(t *testing.T) {
 		// The service principal of a single-tenant app is never created
 		// abroad by a sign-in.
 		if webAud == application.AzureADMyOrg && carolRT == "" {
-			if _, err := e.d.ServicePrincipalByAppID(e.ctx, ftWebApp, e.fabID); !errors.Is(err, store.ErrNotFound) {
+			if _, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.fabID, ftWebApp); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("invariant 3: single-tenant web app has a service principal in Fabrikam: %v", err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
 
@@ -23,4 +24,22 @@ func (d *Directory) setServicePrincipalEnabled(ctx context.Context, actor Actor,
 		return d.EnableServicePrincipal(ctx, actor, spID)
 	}
 	return d.DisableServicePrincipal(ctx, actor, spID)
+}
+
+// auditLog reads the whole audit log, oldest first, as System, page by
+// page.
+func (d *Directory) auditLog(ctx context.Context) ([]store.AuditEvent, error) {
+	var out []store.AuditEvent
+	q := AuditQuery{Page: PageRequest{Size: MaxPageSize}}
+	for {
+		p, err := d.Audit(ctx, System(), "", q)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		q.Page.Cursor = p.Next
+	}
 }

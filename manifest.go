@@ -83,8 +83,15 @@ func (c Change) String() string { return c.Action + " " + c.Kind + " " + c.Key }
 
 var errNoChange = errors.New("no change")
 
-// Plan returns the changes Apply would make, without making them.
-func (d *Directory) Plan(ctx context.Context, m Manifest) ([]Change, error) {
+// Plan returns the changes Apply would make, without making them. Only
+// System plans, as only System applies: a manifest spans tenants.
+func (d *Directory) Plan(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
+	switch {
+	case actor.IsZero():
+		return nil, errNoActor
+	case !actor.IsSystem():
+		return nil, &tenant.ForbiddenError{Reason: "only the system plans manifests"}
+	}
 	var plan []Change
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o := &op{d: d.core, tx: tx, now: d.clock(), actor: System()}
