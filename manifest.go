@@ -282,6 +282,7 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 		if a.SignInAudience == "" {
 			a.SignInAudience = application.AzureADMyOrg
 		}
+		a.FillPermissionIDs(application.Application{}, d.newID)
 		if err := d.validateApp(o.tx, t, a); err != nil {
 			return err
 		}
@@ -322,6 +323,7 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 		a.FederatedIdentityCredentials = cur.FederatedIdentityCredentials
 	}
 	a.DeletedDateTime = cur.DeletedDateTime
+	a.FillPermissionIDs(cur, d.newID)
 	if cmp.Equal(cur, a) {
 		return nil
 	}
