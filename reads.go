@@ -2,6 +2,7 @@ package tenantry
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func (d *Directory) ResolveTenant(ctx context.Context, actor Actor, idOrDomain s
 	var out tenant.Tenant
 	err := d.readFor(ctx, actor, func(tx store.ReadTx, r tenant.Reader) error {
 		t, err := resolveTenant(tx, idOrDomain)
-		out, err = visible(r, tenantRule, t, err, "id or domain", idOrDomain)
+		out, err = visible(r, tenantRule, t, err, fmt.Sprintf("id or domain %.100q", idOrDomain))
 		return err
 	})
 	return out, err
@@ -46,7 +47,7 @@ func (d *Directory) UserByPrincipalName(ctx context.Context, actor Actor, upn st
 	} else {
 		key = "" // longer than any stored name: found nowhere
 	}
-	return one(ctx, d.core, actor, userRule, store.UserByUPN, key, "userPrincipalName", upn)
+	return one(ctx, d.core, actor, userRule, store.UserByUPN, key, fmt.Sprintf("userPrincipalName %.120q", upn))
 }
 
 // maxUPNLen is the longest userPrincipalName a user may have
@@ -83,7 +84,7 @@ func (d *Directory) Application(ctx context.Context, actor Actor, objectID strin
 // ApplicationByAppID returns the application with the given appId (client
 // id), seen as Application is.
 func (d *Directory) ApplicationByAppID(ctx context.Context, actor Actor, appID string) (application.Application, error) {
-	return one(ctx, d.core, actor, appRule, store.AppByAppID, appID, "appId", appID)
+	return one(ctx, d.core, actor, appRule, store.AppByAppID, appID, fmt.Sprintf("appId %.100q", appID))
 }
 
 // Applications lists the applications registered in tenantID (their home
@@ -100,7 +101,7 @@ func (d *Directory) ServicePrincipal(ctx context.Context, actor Actor, spID stri
 // ServicePrincipalByAppID returns the service principal of appID in
 // tenantID.
 func (d *Directory) ServicePrincipalByAppID(ctx context.Context, actor Actor, tenantID, appID string) (serviceprincipal.ServicePrincipal, error) {
-	return one(ctx, d.core, actor, spRule, store.SPByAppTenant, store.AppTenantKey(appID, tenantID), "appId in tenant "+tenantID, appID)
+	return one(ctx, d.core, actor, spRule, store.SPByAppTenant, store.AppTenantKey(appID, tenantID), fmt.Sprintf("appId %.100q in tenant %.100q", appID, tenantID))
 }
 
 // ServicePrincipals lists the service principals of tenantID, in object
@@ -153,7 +154,7 @@ func (d *Directory) Audit(ctx context.Context, actor Actor, tenantID string, q A
 	if !q.Actor.IsZero() {
 		f.Actor = q.Actor.String()
 	}
-	listing := "audit/" + tenantID + "/" + string(rune('0'+q.Order))
+	listing := fmt.Sprintf("audit/%s/%d", tenantID, q.Order)
 	p, err := logPage(listing, q.Page, q.Order)
 	if err != nil {
 		return Page[store.AuditEvent]{}, err

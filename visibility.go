@@ -188,21 +188,22 @@ var (
 
 // notFound is the answer to a missing object and to one the reader may not
 // see alike.
-func notFound(kind, by, key string) error {
-	return fmt.Errorf("tenantry: no %s with %s %q: %w", kind, by, key, store.ErrNotFound)
+func notFound(kind, key string) error {
+	return fmt.Errorf("tenantry: no %s with %s: %w", kind, key, store.ErrNotFound)
 }
 
-// visible returns v as the reader sees it, or the not-found answer.
-func visible[T any](r tenant.Reader, k kindRule[T], v T, err error, by, key string) (T, error) {
+// visible returns v as the reader sees it, or the not-found answer, which
+// names the object by key (e.g. `id "…"`).
+func visible[T any](r tenant.Reader, k kindRule[T], v T, err error, key string) (T, error) {
 	var zero T
 	if errors.Is(err, store.ErrNotFound) {
-		return zero, notFound(k.c.Name(), by, key)
+		return zero, notFound(k.c.Name(), key)
 	} else if err != nil {
 		return zero, err
 	}
 	s := r.Sees(k.object(r, v))
 	if s == tenant.Hidden {
-		return zero, notFound(k.c.Name(), by, key)
+		return zero, notFound(k.c.Name(), key)
 	}
 	return k.show(r, v, s), nil
 }
@@ -212,18 +213,19 @@ func get[T any](ctx context.Context, d *core, actor Actor, k kindRule[T], id str
 	var out T
 	err := d.readFor(ctx, actor, func(tx store.ReadTx, r tenant.Reader) error {
 		v, err := k.c.Get(tx, id)
-		out, err = visible(r, k, v, err, "id", id)
+		out, err = visible(r, k, v, err, fmt.Sprintf("id %.100q", id))
 		return err
 	})
 	return out, err
 }
 
-// one reads one object by a unique index key for actor.
-func one[T any](ctx context.Context, d *core, actor Actor, k kindRule[T], index, key, by, shown string) (T, error) {
+// one reads one object by a unique index key for actor; shown names the
+// key in the not-found answer.
+func one[T any](ctx context.Context, d *core, actor Actor, k kindRule[T], index, key, shown string) (T, error) {
 	var out T
 	err := d.readFor(ctx, actor, func(tx store.ReadTx, r tenant.Reader) error {
 		v, err := k.c.One(tx, index, key)
-		out, err = visible(r, k, v, err, by, shown)
+		out, err = visible(r, k, v, err, shown)
 		return err
 	})
 	return out, err
