@@ -418,6 +418,35 @@ func TestListPaging(t *testing.T) {
 	}
 }
 
+// Hidden records neither shorten a page nor leave a cursor behind: a
+// guest paging through a client's grants finds her own, and no sign of the
+// others.
+func TestPagesSkipHiddenRecords(t *testing.T) {
+	for _, role := range []string{tenant.GuestRoleGuest, tenant.GuestRoleRestricted} {
+		f := newVisFixture(t, role)
+		// Her grant sorts before the tenant-wide one (ids ...0a, ...0b).
+		p, err := f.d.Grants(f.ctx, UserActor(f.guest.ID), f.toolSP.ID, PageRequest{Size: 1})
+		if err != nil || len(p.Items) != 1 || p.Items[0].ID != f.guestGrant.ID || p.Next != "" {
+			t.Fatalf("%s: guest's page %+v, next %q, %v", role, p.Items, p.Next, err)
+		}
+		// A member sees both, one per page.
+		alice := UserActor(f.alice.ID)
+		p, err = f.d.Grants(f.ctx, alice, f.toolSP.ID, PageRequest{Size: 1})
+		if err != nil || len(p.Items) != 1 || p.Next == "" {
+			t.Fatalf("member's first page %+v, next %q, %v", p.Items, p.Next, err)
+		}
+		p, err = f.d.Grants(f.ctx, alice, f.toolSP.ID, PageRequest{Size: 1, Cursor: p.Next})
+		if err != nil || len(p.Items) != 1 || p.Items[0].ID != f.allGrant.ID || p.Next != "" {
+			t.Fatalf("member's second page %+v, next %q, %v", p.Items, p.Next, err)
+		}
+		// Frank of Fabrikam finds nothing, and no cursor.
+		p, err = f.d.Grants(f.ctx, UserActor(f.frank.ID), f.toolSP.ID, PageRequest{Size: 1})
+		if err != nil || len(p.Items) != 0 || p.Next != "" {
+			t.Fatalf("other tenant's page %+v, next %q, %v", p.Items, p.Next, err)
+		}
+	}
+}
+
 func TestAuditReads(t *testing.T) {
 	f := newVisFixture(t, tenant.GuestRoleGuest)
 	admin := UserActor(f.admin.ID)

@@ -48,9 +48,9 @@ type PageRequest struct {
 	Cursor string
 }
 
-// Page is one page of a listing. A page holds at most the size asked for
-// and may hold fewer, even none, while Next is set: items the actor may
-// not see are left out.
+// Page is one page of a listing: at most the size asked for, fewer only on
+// the last page. Items the actor may not see are left out as if they did
+// not exist.
 type Page[T any] struct {
 	Items []T
 	// Next is the cursor of the following page, "" after the last page.
@@ -258,20 +258,35 @@ func list[T any](ctx context.Context, d *core, actor Actor, k kindRule[T], index
 				return err
 			}
 		}
-		items, next, err := k.c.List(tx, index, key, store.Page{After: after, Limit: size})
-		if err != nil {
-			return err
-		}
-		out = Page[T]{Items: make([]T, 0, len(items))}
-		for _, v := range items {
-			if s := r.Sees(k.object(r, v)); s != tenant.Hidden {
-				out.Items = append(out.Items, k.show(r, v, s))
+		// Hidden records are skipped, and the page is filled from the
+		// records after them; Next is set only when a visible item follows
+		// the page, so that neither a short page nor a cursor tells of
+		// records the reader may not see.
+		out = Page[T]{Items: make([]T, 0, min(size, 16))}
+		// One record more than the page shows whether a visible one follows.
+		p, last := store.Page{After: after, Limit: size + 1}, ""
+		for {
+			items, next, err := k.c.List(tx, index, key, p)
+			if err != nil {
+				return err
 			}
+			for _, v := range items {
+				s := r.Sees(k.object(r, v))
+				if s == tenant.Hidden {
+					continue
+				}
+				if len(out.Items) == size {
+					out.Next = encodeCursor(listing, last)
+					return nil
+				}
+				out.Items = append(out.Items, k.show(r, v, s))
+				last = k.c.ID(v)
+			}
+			if next == "" {
+				return nil
+			}
+			p.After = next
 		}
-		if next != "" {
-			out.Next = encodeCursor(listing, next)
-		}
-		return nil
 	})
 	return out, err
 }
