@@ -1,6 +1,10 @@
 package tenant
 
-import "testing"
+import (
+	"testing"
+
+	"pgregory.net/rapid"
+)
 
 func TestNewReader(t *testing.T) {
 	const home, away = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
@@ -140,4 +144,49 @@ func TestReaderListsAndLogs(t *testing.T) {
 	check("application administrator reads another tenant's report", appAdmin.ReadsReport(away), false)
 	check("member reads the report", member.ReadsReport(home), false)
 	check("system reads every report", SystemReader().ReadsReport(""), true)
+}
+
+// The read rule's properties over random readers and objects: nothing of
+// another tenant is visible to a user, a reader that reads nothing sees
+// nothing, System sees everything whole, more access never sees less, and
+// what a reader may list she sees whole.
+func TestReaderSeesProperties(t *testing.T) {
+	tenants := []string{"t1", "t2"}
+	ids := []string{"u1", "u2", "x"}
+	rapid.Check(t, func(rt *rapid.T) {
+		r := Reader{
+			TenantID:   rapid.SampledFrom(tenants).Draw(rt, "readerTenant"),
+			UserID:     rapid.SampledFrom(ids[:2]).Draw(rt, "reader"),
+			Access:     ReadAccess(rapid.IntRange(int(ReadNothing), int(ReadDirectory)).Draw(rt, "access")),
+			OtherUsers: rapid.Bool().Draw(rt, "otherUsers"),
+		}
+		o := Object{
+			Kind:     ObjectKind(rapid.IntRange(int(ObjectTenant), int(ObjectAssignment)).Draw(rt, "kind")),
+			TenantID: rapid.SampledFrom(tenants).Draw(rt, "objectTenant"),
+			ID:       rapid.SampledFrom(ids).Draw(rt, "id"),
+			HolderID: rapid.SampledFrom(append(ids, "")).Draw(rt, "holder"),
+			Joined:   rapid.Bool().Draw(rt, "joined"),
+		}
+		s := r.Sees(o)
+		if o.TenantID != r.TenantID && s != Hidden {
+			rt.Fatalf("%+v sees %+v of another tenant: %d", r, o, s)
+		}
+		if r.Access == ReadNothing && s != Hidden {
+			rt.Fatalf("a reader of nothing sees %+v", o)
+		}
+		if SystemReader().Sees(o) != Full {
+			rt.Fatalf("System does not see %+v whole", o)
+		}
+		if r.Access < ReadDirectory {
+			more := r
+			more.Access++
+			if more.Sees(o) < s {
+				rt.Fatalf("access %d sees %+v as %d, access %d as %d", r.Access, o, s, more.Access, more.Sees(o))
+			}
+		}
+		// A listing shows whole every object it may list.
+		if r.Lists(o.Kind, o.TenantID) && s != Full {
+			rt.Fatalf("%+v lists kind %d in %s but sees %+v as %d", r, o.Kind, o.TenantID, o, s)
+		}
+	})
 }
