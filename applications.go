@@ -21,7 +21,9 @@ const MaxObjectsPerUser = 250
 
 // CreateApplication registers app in tenantID, its home tenant. It is
 // refused when the tenant forbids users to register applications and the
-// actor holds no role that overrides it. Empty id and appId are generated;
+// actor holds no role that overrides it. Empty id and appId are generated,
+// and so are the empty ids of app roles and delegated scopes (from
+// Config.NewID, so a deterministic source gives deterministic ids);
 // signInAudience defaults to AzureADMyOrg (Graph's default since 2024). The
 // actor becomes an owner unless it is an administrator. As the Entra admin
 // center does, the home-tenant service principal is created with it.
@@ -82,6 +84,7 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 				a.Owners = append(a.Owners, c.User.ID)
 			}
 		}
+		a.FillPermissionIDs(application.Application{}, d.newID)
 		if err := d.validateApp(o.tx, t, a); err != nil {
 			return err
 		}
@@ -182,6 +185,7 @@ func (d *core) changeApp(ctx context.Context, actor Actor, objectID, action stri
 		// Server-managed properties: publisher verification has its own
 		// operation, deletion too.
 		a.VerifiedPublisher, a.PublisherDomain, a.DeletedDateTime = before.VerifiedPublisher, before.PublisherDomain, before.DeletedDateTime
+		a.FillPermissionIDs(before, d.newID)
 		if err := application.ValidateChange(before, a); err != nil {
 			return err
 		}
@@ -231,7 +235,8 @@ func syncServicePrincipals(tx store.Tx, a application.Application) error {
 // it may modify. Immutable properties (id, appId, home tenant, creation
 // time) must not change, credentials change only through their own
 // operations, and a scope or role must be disabled before it is removed,
-// as in Entra. The service principals of the app in every tenant get the
+// as in Entra. A role or scope fn adds without an id gets one: the id of
+// the stored role or scope with the same value, else a new one. The service principals of the app in every tenant get the
 // new copies of roles and scopes. Requires an owner or an application
 // administrator.
 func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID string, fn func(a *application.Application) error) (application.Application, error) {
@@ -438,28 +443,4 @@ func deleteSPAndLinks(tx store.Tx, spID string) error {
 		}
 	}
 	return store.ServicePrincipals.Delete(tx, spID)
-}
-
-// Application returns the application with object id objectID (deleted
-// ones included; check IsDeleted).
-func (d *Directory) Application(ctx context.Context, objectID string) (application.Application, error) {
-	var out application.Application
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		a, err := byID(tx, store.Applications, objectID)
-		out = a
-		return err
-	})
-	return out, err
-}
-
-// ApplicationByAppID returns the application with the given appId (client
-// id).
-func (d *Directory) ApplicationByAppID(ctx context.Context, appID string) (application.Application, error) {
-	var out application.Application
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		a, err := store.Applications.One(tx, store.AppByAppID, appID)
-		out = a
-		return err
-	})
-	return out, err
 }

@@ -11,18 +11,6 @@ import (
 	"github.com/tenantry/tenantry/tenant"
 )
 
-// Assignments returns the app role assignments held by a principal (user,
-// group or service principal).
-func (d *Directory) Assignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
-	var out []serviceprincipal.AppRoleAssignment
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, principalID)
-		out = as
-		return err
-	})
-	return out, err
-}
-
 // AssignmentSpec describes an app role assignment.
 type AssignmentSpec struct {
 	// ResourceID is the resource service principal's object id.
@@ -33,14 +21,18 @@ type AssignmentSpec struct {
 	// AppRoleID is a role of the resource, or
 	// application.DefaultAccessRoleID for "default access".
 	AppRoleID string
+	// AppRoleValue names the role by its value instead (as tokens and
+	// manifests do); set AppRoleID or AppRoleValue, not both.
+	AppRoleValue string
 	// Start and End optionally bound the assignment (just-in-time access).
 	Start, End *time.Time
 }
 
-// AssignAppRole assigns an app role of a resource service principal to a
-// user, group or client service principal of the same tenant. The role must
-// exist, be enabled and allow the principal's member type (User for users
-// and groups, Application for service principals). Owners of the resource
+// AssignAppRole assigns an app role of a resource service principal, named
+// by id or by value, to a user, group or client service principal of the
+// same tenant. The role must exist, be enabled and allow the principal's
+// member type (User for users and groups, Application for service
+// principals). Owners of the resource
 // service principal and application administrators may assign roles to
 // users and groups; an assignment to a service principal is an application
 // permission and needs an administrator who may grant admin consent.
@@ -92,12 +84,24 @@ func newAssignment(d *core, o *op, res serviceprincipal.ServicePrincipal, spec A
 	if spec.Start != nil && spec.End != nil && !spec.End.After(*spec.Start) {
 		return a, &tenant.FieldError{Field: "endDateTime", Reason: "must be after startDateTime"}
 	}
-	if spec.AppRoleID == application.DefaultAccessRoleID {
+	var role application.AppRole
+	switch {
+	case spec.AppRoleValue != "" && spec.AppRoleID != "":
+		return a, &tenant.FieldError{Field: "appRoleId", Reason: "set the role's id or its value, not both"}
+	case spec.AppRoleValue != "":
+		r, ok := res.RoleByValue(spec.AppRoleValue)
+		if !ok {
+			return a, &tenant.FieldError{Field: "appRole", Reason: fmt.Sprintf("the resource has no role with value %.120q", spec.AppRoleValue)}
+		}
+		role, a.AppRoleID = r, r.ID
+	case spec.AppRoleID == application.DefaultAccessRoleID:
 		return a, nil
-	}
-	role, ok := res.RoleByID(spec.AppRoleID)
-	if !ok {
-		return a, &tenant.FieldError{Field: "appRoleId", Reason: "is not a role of the resource"}
+	default:
+		r, ok := res.RoleByID(spec.AppRoleID)
+		if !ok {
+			return a, &tenant.FieldError{Field: "appRoleId", Reason: "is not a role of the resource"}
+		}
+		role = r
 	}
 	if !role.IsEnabled {
 		return a, &tenant.FieldError{Field: "appRoleId", Reason: "the role is disabled"}

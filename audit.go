@@ -1,7 +1,6 @@
 package tenantry
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -12,18 +11,6 @@ import (
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
-
-// Audit returns audit events after sequence number after, oldest first, at
-// most limit (0 = all).
-func (d *Directory) Audit(ctx context.Context, after int64, limit int) ([]store.AuditEvent, error) {
-	var out []store.AuditEvent
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		ev, err := tx.Audit(after, limit)
-		out = ev
-		return err
-	})
-	return out, err
-}
 
 // auditEvent builds the event of one mutation. A created object is
 // recorded whole in After, a deleted one in Before; for an object changed in

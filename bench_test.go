@@ -156,7 +156,7 @@ func BenchmarkRedeemAndRefresh(b *testing.B) {
 func BenchmarkMutation(b *testing.B) {
 	env := newBenchEnv(b, jose.ES256)
 	ctx := context.Background()
-	sp, err := env.d.ServicePrincipalByAppID(ctx, env.api.AppID, env.tenantID)
+	sp, err := env.d.ServicePrincipalByAppID(ctx, System(), env.tenantID, env.api.AppID)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -314,15 +314,3 @@ func (d *Directory) RevokeGrant(ctx context.Context, actor Actor, grantID string
 		return o.audit(g.TenantID, "consent.revoke", store.Grants, g.ID, g, nil)
 	})
 }
-
-// Grants returns the delegated permission grants held by a client service
-// principal.
-func (d *Directory) Grants(ctx context.Context, clientSPID string) ([]consent.Grant, error) {
-	var out []consent.Grant
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		gs, err := store.Grants.Lookup(tx, store.GrantByClient, clientSPID)
-		out = gs
-		return err
-	})
-	return out, err
-}

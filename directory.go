@@ -123,10 +123,32 @@ func New(ctx context.Context, cfg Config) (*Directory, error) {
 // Issuer returns the Directory's token service.
 func (d *Directory) Issuer() *Issuer { return &Issuer{core: d.core} }
 
-// Store returns the underlying store, for reads the Directory does not
-// wrap. Write through the Directory, or the audit log and invariants are
-// not kept.
-func (d *Directory) Store() store.Store { return d.st }
+// StoreReader is the read side of a Store: consistent snapshots (records
+// and the audit log) and the sign-in log. It has no way to write.
+type StoreReader interface {
+	// View runs fn against a consistent snapshot (store.Store.View).
+	View(ctx context.Context, fn func(tx store.ReadTx) error) error
+	// SignIns returns a page of the sign-in log (store.Store.SignIns).
+	SignIns(ctx context.Context, f store.SignInFilter, p store.LogPage) ([]store.SignInEvent, int64, error)
+}
+
+// Store returns a read-only view of the underlying store, for the
+// operator's own reads (exports, tests). It bypasses the actor-scoped
+// reads, as the operator who holds the Directory may; it never writes, so
+// the audit log and the invariants hold. Write through the Directory.
+func (d *Directory) Store() StoreReader { return readOnlyStore{d.st} }
+
+// readOnlyStore hides the writing methods of a Store (a type assertion on
+// it finds none).
+type readOnlyStore struct{ st store.Store }
+
+func (s readOnlyStore) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
+	return s.st.View(ctx, fn)
+}
+
+func (s readOnlyStore) SignIns(ctx context.Context, f store.SignInFilter, p store.LogPage) ([]store.SignInEvent, int64, error) {
+	return s.st.SignIns(ctx, f, p)
+}
 
 // Close closes the store.
 func (d *Directory) Close() error { return d.st.Close() }

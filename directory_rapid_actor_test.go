@@ -108,7 +108,7 @@ func (m *dirMachine) NoActor(t *rapid.T) {
 	}
 	m.mutated(t, fmt.Sprintf("%s by no actor", name), err)
 	if app.ID != "" {
-		after, err := m.d.Application(m.ctx, app.ID)
+		after, err := m.d.Application(m.ctx, System(), app.ID)
 		if err != nil {
 			t.Fatalf("%s by no actor: the application is gone: %v", name, err)
 		}

@@ -161,7 +161,7 @@ func (m *dirMachine) UpdateServicePrincipal(t *rapid.T) {
 	})
 	m.mutated(t, "UpdateServicePrincipal", err)
 	if err == nil {
-		if got := must(m.d.ServicePrincipal(m.ctx, sp.ID)); got.AppRoleAssignmentRequired != required || got.AppID != sp.AppID || got.TenantID != sp.TenantID {
+		if got := must(m.d.ServicePrincipal(m.ctx, System(), sp.ID)); got.AppRoleAssignmentRequired != required || got.AppID != sp.AppID || got.TenantID != sp.TenantID {
 			t.Fatalf("service principal update not kept or spilled into its identity: %+v", got)
 		}
 	}
@@ -233,7 +233,7 @@ func (m *dirMachine) Owners(t *rapid.T) {
 		}
 		// A removed owner without a directory role manages nothing of the
 		// app any more: not its home service principal's role assignments.
-		sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID)
+		sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), a.TenantID, a.AppID)
 		if err != nil {
 			t.Fatalf("home service principal: %v", err)
 		}
@@ -303,7 +303,7 @@ func (m *dirMachine) ApplyManifest(t *rapid.T) {
 	}
 	m.users = append(m.users, modelUser{id: u.ID, tenantID: tid})
 	if newApp.AppID != "" {
-		a, err := m.d.ApplicationByAppID(m.ctx, newApp.AppID)
+		a, err := m.d.ApplicationByAppID(m.ctx, System(), newApp.AppID)
 		if err != nil {
 			t.Fatalf("manifest application: %v", err)
 		}

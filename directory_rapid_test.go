@@ -116,7 +116,7 @@ func newDirMachine(t *rapid.T, st store.Store) *dirMachine {
 }
 
 func (m *dirMachine) audit(t *rapid.T) []store.AuditEvent {
-	ev, err := m.d.Audit(m.ctx, 0, 0)
+	ev, err := m.d.auditLog(m.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func (m *dirMachine) pickApp(t *rapid.T) application.Application {
 		t.Skip("no application yet")
 	}
 	id := rapid.SampledFrom(m.apps).Draw(t, "app")
-	a, err := m.d.Application(m.ctx, id)
+	a, err := m.d.Application(m.ctx, System(), id)
 	if err != nil {
 		t.Fatalf("model app %s missing from the store: %v", id, err)
 	}
@@ -296,7 +296,7 @@ func genApp(t *rapid.T, resources []application.Application) application.Applica
 func (m *dirMachine) liveApps(t *rapid.T) []application.Application {
 	var out []application.Application
 	for _, id := range m.apps {
-		a, err := m.d.Application(m.ctx, id)
+		a, err := m.d.Application(m.ctx, System(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +342,7 @@ func (m *dirMachine) ToggleScopeOrRole(t *rapid.T) {
 	m.mutated(t, "UpdateApplication", err)
 	if err == nil {
 		// Every service principal of the app carries the new copies.
-		a2, _ := m.d.Application(m.ctx, a.ID)
+		a2, _ := m.d.Application(m.ctx, System(), a.ID)
 		for _, sp := range m.allSPs(t) {
 			if sp.AppID == a.AppID && !cmp.Equal(len(sp.AppRoles), len(a2.AppRoles)) {
 				t.Fatalf("service principal %s not synced with its app", sp.ID)
@@ -376,7 +376,7 @@ func (m *dirMachine) AddRemovePassword(t *rapid.T) {
 		return
 	}
 	m.secrets[a.AppID] = modelSecret{keyID: cred.KeyID, text: cred.SecretText}
-	stored, _ := m.d.Application(m.ctx, a.ID)
+	stored, _ := m.d.Application(m.ctx, System(), a.ID)
 	for _, p := range stored.PasswordCredentials {
 		if p.SecretText != "" {
 			t.Fatal("a secret's text was stored")
@@ -506,7 +506,7 @@ func (m *dirMachine) consent(t *rapid.T, client application.Application, tid str
 	for _, g := range m.allGrants(t) {
 		grantsBefore[g.ID] = g.Scopes()
 	}
-	tn, _ := m.d.ResolveTenant(m.ctx, tid)
+	tn, _ := m.d.ResolveTenant(m.ctx, System(), tid)
 	res, err := m.d.Consent(m.ctx, actor, tid, spec)
 	m.mutated(t, "Consent", err)
 	// Invariant 3, by the model: no consent for a client whose audience
@@ -542,7 +542,7 @@ func (m *dirMachine) consent(t *rapid.T, client application.Application, tid str
 	}
 	if spec.Default {
 		for _, rra := range client.RequiredResourceAccess {
-			r, err := m.d.ApplicationByAppID(m.ctx, rra.ResourceAppID)
+			r, err := m.d.ApplicationByAppID(m.ctx, System(), rra.ResourceAppID)
 			if err != nil {
 				continue
 			}
@@ -558,7 +558,7 @@ func (m *dirMachine) consent(t *rapid.T, client application.Application, tid str
 	// Invariant 4: granted scopes are published and enabled; user consent
 	// never grants Admin scopes; a grant gains only scopes asked for.
 	for _, g := range res.Grants {
-		resSP, err := m.d.ServicePrincipal(m.ctx, g.ResourceID)
+		resSP, err := m.d.ServicePrincipal(m.ctx, System(), g.ResourceID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -732,7 +732,7 @@ func (m *dirMachine) DeleteApplication(t *rapid.T) {
 		// part in assignments: a restore must bring them back.
 		var with []application.Application
 		for _, x := range m.liveApps(t) {
-			if sp, err := m.d.ServicePrincipalByAppID(m.ctx, x.AppID, x.TenantID); err == nil && len(m.assignmentsOf(t, sp.ID)) > 0 {
+			if sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), x.TenantID, x.AppID); err == nil && len(m.assignmentsOf(t, sp.ID)) > 0 {
 				with = append(with, x)
 			}
 		}
@@ -741,7 +741,7 @@ func (m *dirMachine) DeleteApplication(t *rapid.T) {
 		}
 	}
 	var kept map[string]serviceprincipal.AppRoleAssignment
-	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID); err == nil {
+	if sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), a.TenantID, a.AppID); err == nil {
 		kept = m.assignmentsOf(t, sp.ID)
 	}
 	err := m.d.DeleteApplication(m.ctx, m.pickActor(t, a.TenantID), a.ID)
@@ -749,11 +749,11 @@ func (m *dirMachine) DeleteApplication(t *rapid.T) {
 	if err == nil {
 		m.deleted[a.ID] = a
 		m.kept[a.ID] = kept
-		got, _ := m.d.Application(m.ctx, a.ID)
+		got, _ := m.d.Application(m.ctx, System(), a.ID)
 		if !got.IsDeleted() {
 			t.Fatal("deleted application is not marked deleted")
 		}
-		if sp, err := m.d.ServicePrincipalByAppID(m.ctx, a.AppID, a.TenantID); err == nil && sp.DeletedDateTime == nil {
+		if sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), a.TenantID, a.AppID); err == nil && sp.DeletedDateTime == nil {
 			t.Fatal("home service principal did not follow its application into deletion")
 		}
 	}
@@ -770,7 +770,7 @@ func (m *dirMachine) RestoreApplication(t *rapid.T) {
 	slices.Sort(ids)
 	id := rapid.SampledFrom(ids).Draw(t, "deletedApp")
 	orig := m.deleted[id]
-	deletedAt := *must(m.d.Application(m.ctx, id)).DeletedDateTime
+	deletedAt := *must(m.d.Application(m.ctx, System(), id)).DeletedDateTime
 	restored, err := m.d.RestoreApplication(m.ctx, System(), id)
 	m.mutated(t, "RestoreApplication", err)
 	expired := m.clock.Now().UTC().Sub(deletedAt) > RestoreWindow
@@ -785,7 +785,7 @@ func (m *dirMachine) RestoreApplication(t *rapid.T) {
 	if diff := cmp.Diff(orig, restored); diff != "" {
 		t.Fatalf("restored application differs (-before +after):\n%s", diff)
 	}
-	sp, err := m.d.ServicePrincipalByAppID(m.ctx, orig.AppID, orig.TenantID)
+	sp, err := m.d.ServicePrincipalByAppID(m.ctx, System(), orig.TenantID, orig.AppID)
 	if err != nil || sp.DeletedDateTime != nil {
 		t.Fatalf("home service principal not restored: %v", err)
 	}
@@ -817,7 +817,7 @@ func (m *dirMachine) PurgeApplication(t *rapid.T) {
 		if !errors.Is(err, ErrNotDeleted) {
 			t.Fatalf("purge of live application %s: err=%v, want ErrNotDeleted", a.AppID, err)
 		}
-		if diff := cmp.Diff(a, must(m.d.Application(m.ctx, a.ID))); diff != "" {
+		if diff := cmp.Diff(a, must(m.d.Application(m.ctx, System(), a.ID))); diff != "" {
 			t.Fatalf("a refused purge changed the application:\n%s", diff)
 		}
 		return
@@ -852,7 +852,7 @@ func (m *dirMachine) PurgeApplication(t *rapid.T) {
 		}
 	}
 	m.apps = slices.DeleteFunc(m.apps, func(x string) bool { return x == id })
-	if _, err := m.d.Application(m.ctx, id); !errors.Is(err, store.ErrNotFound) {
+	if _, err := m.d.Application(m.ctx, System(), id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("purged application still readable: %v", err)
 	}
 }
@@ -896,7 +896,7 @@ func (m *dirMachine) checkNewSPs(t *rapid.T, before map[string]bool) {
 		if before[sp.ID] {
 			continue
 		}
-		a, err := m.d.ApplicationByAppID(m.ctx, sp.AppID)
+		a, err := m.d.ApplicationByAppID(m.ctx, System(), sp.AppID)
 		if err != nil {
 			t.Fatalf("new service principal %s without application: %v", sp.ID, err)
 		}

@@ -131,13 +131,13 @@ func TestRegisterRefusesCallerBuiltCredentials(t *testing.T) {
 			a.FederatedIdentityCredentials = append(a.FederatedIdentityCredentials, fic)
 		}},
 	} {
-		stored, _ := f.d.Application(f.ctx, a.ID)
+		stored, _ := f.d.Application(f.ctx, System(), a.ID)
 		_, err := f.d.UpdateApplication(f.ctx, UserActor(member.ID), a.ID, func(a *application.Application) error { tc.fn(a); return nil })
 		var fe *tenant.FieldError
 		if !errors.As(err, &fe) || fe.Field != tc.field {
 			t.Fatalf("update of %s: err = %v, want a FieldError naming it", tc.field, err)
 		}
-		if now, _ := f.d.Application(f.ctx, a.ID); !cmp.Equal(stored, now) {
+		if now, _ := f.d.Application(f.ctx, System(), a.ID); !cmp.Equal(stored, now) {
 			t.Fatalf("refused update changed the application: %s", cmp.Diff(stored, now))
 		}
 	}
@@ -155,14 +155,14 @@ func TestHomeServicePrincipalOwnersFollowTheApplication(t *testing.T) {
 	}})
 	owners := func() []string {
 		t.Helper()
-		sp, err := f.d.ServicePrincipalByAppID(f.ctx, a.AppID, tn.ID)
+		sp, err := f.d.ServicePrincipalByAppID(f.ctx, System(), tn.ID, a.AppID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return sp.Owners
 	}
 	spID := func() string {
-		sp, _ := f.d.ServicePrincipalByAppID(f.ctx, a.AppID, tn.ID)
+		sp, _ := f.d.ServicePrincipalByAppID(f.ctx, System(), tn.ID, a.AppID)
 		return sp.ID
 	}()
 	if _, err := f.d.AddOwner(f.ctx, UserActor(bob.ID), a.ID, carol.ID); err != nil {
@@ -206,7 +206,7 @@ func TestHomeServicePrincipalOwnersFollowTheApplication(t *testing.T) {
 	if got := owners(); !sameSet(got, []string{bob.ID, mallory.ID}) {
 		t.Fatalf("home SP owners after UpdateApplication = %v", got)
 	}
-	if r, err := f.d.Report(f.ctx, tn.ID, 0); err != nil || len(r.DivergentOwners) != 0 {
+	if r, err := f.d.Report(f.ctx, System(), tn.ID, ReportOptions{}); err != nil || len(r.DivergentOwners) != 0 {
 		t.Fatalf("report: %v, divergent owners %v", err, r.DivergentOwners)
 	}
 	// A manifest-created application's home SP has its owners.
@@ -215,7 +215,7 @@ func TestHomeServicePrincipalOwnersFollowTheApplication(t *testing.T) {
 		Applications: []application.Application{{AppID: appID, DisplayName: "Declared", Owners: []string{bob.ID}}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if sp, err := f.d.ServicePrincipalByAppID(f.ctx, appID, tn.ID); err != nil || !sameSet(sp.Owners, []string{bob.ID}) {
+	if sp, err := f.d.ServicePrincipalByAppID(f.ctx, System(), tn.ID, appID); err != nil || !sameSet(sp.Owners, []string{bob.ID}) {
 		t.Fatalf("manifest home SP owners = %v (%v)", sp.Owners, err)
 	}
 }
@@ -226,7 +226,7 @@ func TestReportListsDivergentHomeOwners(t *testing.T) {
 	bob := f.user(tn.ID, "bob@contoso.onmicrosoft.com")
 	a := f.app(tn.ID, application.Application{DisplayName: "API", Owners: []string{bob.ID}})
 	// A record written around the Directory.
-	err := f.d.Store().Update(f.ctx, func(tx store.Tx) error {
+	err := f.st.Update(f.ctx, func(tx store.Tx) error {
 		sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(a.AppID, tn.ID))
 		if err != nil {
 			return err
@@ -238,7 +238,7 @@ func TestReportListsDivergentHomeOwners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.d.Report(f.ctx, tn.ID, 0)
+	r, err := f.d.Report(f.ctx, System(), tn.ID, ReportOptions{})
 	if err != nil || len(r.DivergentOwners) != 1 || r.DivergentOwners[0].AppID != a.AppID {
 		t.Fatalf("report: %v, divergent owners %v", err, r.DivergentOwners)
 	}

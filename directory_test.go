@@ -16,6 +16,7 @@ import (
 	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/store/memory"
 	"github.com/tenantry/tenantry/tenant"
 )
 
@@ -23,17 +24,19 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	d     *Directory
+	st    store.Store // the store d was built over
 	clock *testutil.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
-	d, err := New(context.Background(), Config{Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
+	st := memory.New()
+	d, err := New(context.Background(), Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, ctx: context.Background(), d: d, clock: clock}
+	return &fixture{t: t, ctx: context.Background(), d: d, st: st, clock: clock}
 }
 
 func (f *fixture) tenant(name string) tenant.Tenant {
@@ -70,7 +73,7 @@ func (f *fixture) app(tenantID string, a application.Application) application.Ap
 
 func (f *fixture) events() []store.AuditEvent {
 	f.t.Helper()
-	ev, err := f.d.Audit(f.ctx, 0, 0)
+	ev, err := f.d.auditLog(f.ctx)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -141,7 +144,7 @@ func TestRegisterApplicationPermissions(t *testing.T) {
 			if a.SignInAudience != application.AzureADMyOrg {
 				t.Errorf("default signInAudience = %q, want AzureADMyOrg", a.SignInAudience)
 			}
-			if _, err := f.d.ServicePrincipalByAppID(f.ctx, a.AppID, contoso.ID); err != nil {
+			if _, err := f.d.ServicePrincipalByAppID(f.ctx, System(), contoso.ID, a.AppID); err != nil {
 				t.Errorf("home service principal: %v", err)
 			}
 		})
@@ -303,12 +306,12 @@ func TestConsent(t *testing.T) {
 		}
 	})
 	t.Run("revoke narrows then deletes", func(t *testing.T) {
-		gs, err := f.d.Grants(f.ctx, mustSP(t, f, client.AppID, other.ID).ID)
+		gs, err := f.d.Grants(f.ctx, System(), mustSP(t, f, client.AppID, other.ID).ID, PageRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var mine consent.Grant
-		for _, g := range gs {
+		for _, g := range gs.Items {
 			if g.ConsentType == consent.Principal {
 				mine = g
 			}
@@ -332,7 +335,7 @@ func TestConsent(t *testing.T) {
 
 func mustSP(t *testing.T, f *fixture, appID, tenantID string) (sp struct{ ID string }) {
 	t.Helper()
-	s, err := f.d.ServicePrincipalByAppID(f.ctx, appID, tenantID)
+	s, err := f.d.ServicePrincipalByAppID(f.ctx, System(), tenantID, appID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,13 +347,13 @@ func TestAssignAppRole(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	api := f.app(tn.ID, apiApp())
-	sp, err := f.d.ServicePrincipalByAppID(f.ctx, api.AppID, tn.ID)
+	sp, err := f.d.ServicePrincipalByAppID(f.ctx, System(), tn.ID, api.AppID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := f.user(tn.ID, "u@contoso.onmicrosoft.com")
 	client := f.app(tn.ID, application.Application{DisplayName: "C"})
-	csp, _ := f.d.ServicePrincipalByAppID(f.ctx, client.AppID, tn.ID)
+	csp, _ := f.d.ServicePrincipalByAppID(f.ctx, System(), tn.ID, client.AppID)
 	for _, tc := range []struct {
 		name      string
 		principal string
@@ -401,7 +404,7 @@ func TestSoftDeleteRestorePurge(t *testing.T) {
 	if _, err := f.d.UpdateApplication(f.ctx, System(), a.ID, func(*application.Application) error { return nil }); !errors.Is(err, ErrDeleted) {
 		t.Errorf("update of a deleted app: %v, want ErrDeleted", err)
 	}
-	r, err := f.d.Report(f.ctx, "", 0)
+	r, err := f.d.Report(f.ctx, System(), "", ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,16 +429,16 @@ func TestSoftDeleteRestorePurge(t *testing.T) {
 	if err := f.d.PurgeApplication(f.ctx, System(), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.d.Application(f.ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.d.Application(f.ctx, System(), a.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("purged app: %v", err)
 	}
-	if _, err := f.d.ServicePrincipalByAppID(f.ctx, a.AppID, home.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.d.ServicePrincipalByAppID(f.ctx, System(), home.ID, a.AppID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("home service principal after purge: %v", err)
 	}
-	if _, err := f.d.ServicePrincipal(f.ctx, foreign.ID); err != nil {
+	if _, err := f.d.ServicePrincipal(f.ctx, System(), foreign.ID); err != nil {
 		t.Errorf("foreign service principal after purge: %v (it stays, orphaned)", err)
 	}
-	r, _ = f.d.Report(f.ctx, other.ID, 0)
+	r, _ = f.d.Report(f.ctx, System(), other.ID, ReportOptions{})
 	if len(r.OrphanedServicePrincipals) != 1 || r.OrphanedServicePrincipals[0].ID != foreign.ID {
 		t.Errorf("orphans in Other = %+v", r.OrphanedServicePrincipals)
 	}
@@ -463,7 +466,7 @@ func TestReport(t *testing.T) {
 		Scopes: []consent.ScopeRequest{{ResourceAppID: api.AppID, Scopes: []string{"Files.Read", "Files.ReadWrite.All"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.d.Report(f.ctx, tn.ID, 30*24*time.Hour)
+	r, err := f.d.Report(f.ctx, System(), tn.ID, ReportOptions{Within: 30 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,14 +509,14 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 			Assignments:       []ManifestAssignment{{ResourceAppID: apiID, Role: "Files.Admin", UserPrincipalName: "clerk@fabrikam.onmicrosoft.com"}},
 		},
 	}}
-	plan, err := f.d.Plan(f.ctx, m)
+	plan, err := f.d.Plan(f.ctx, System(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(plan) == 0 {
 		t.Fatal("empty plan for an empty directory")
 	}
-	if _, err := f.d.ResolveTenant(f.ctx, "11110000-0000-4000-8000-000000000001"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.d.ResolveTenant(f.ctx, System(), "11110000-0000-4000-8000-000000000001"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Plan wrote to the directory: %v", err)
 	}
 	before := len(f.events())
@@ -527,11 +530,11 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 	if n := len(f.events()) - before; n != 1 {
 		t.Errorf("Apply wrote %d audit events, want 1", n)
 	}
-	sp, err := f.d.ServicePrincipalByAppID(f.ctx, apiID, "11110000-0000-4000-8000-000000000002")
+	sp, err := f.d.ServicePrincipalByAppID(f.ctx, System(), "11110000-0000-4000-8000-000000000002", apiID)
 	if err != nil || !sp.AppRoleAssignmentRequired {
 		t.Fatalf("API service principal in Fabrikam: %+v, %v", sp, err)
 	}
-	again, err := f.d.Plan(f.ctx, m)
+	again, err := f.d.Plan(f.ctx, System(), m)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("plan after apply = %v, %v; want no change", again, err)
 	}
@@ -544,7 +547,7 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 	}
 	// A change shows as an update with a diff.
 	m.Tenants[0].Applications[1].DisplayName = "Client v2"
-	plan, err = f.d.Plan(f.ctx, m)
+	plan, err = f.d.Plan(f.ctx, System(), m)
 	if err != nil || len(plan) != 1 || plan[0].Action != "update" || plan[0].Diff == "" {
 		t.Fatalf("plan after a rename = %+v, %v", plan, err)
 	}

@@ -31,6 +31,15 @@
 // Actor is no one: every operation refuses it. Permission failures match
 // [ErrForbidden].
 //
+// # Reads
+//
+// Reads take the actor too and answer only what it may see, by one rule
+// ([github.com/tenantry/tenantry/tenant.Reader]): a user sees objects of
+// her own tenant as far as her user type, the tenant's guest role and her
+// directory roles allow; anything else answers as a missing object would
+// (store.ErrNotFound). Listings ([Directory.Users], [Directory.Audit], …)
+// return a [Page] and resume from its opaque cursor ([PageRequest]).
+//
 // # Tokens
 //
 // [Issuer.Token] runs the OAuth grants (client credentials with a

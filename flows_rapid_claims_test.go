@@ -111,7 +111,7 @@ func newFTClaimsMachine(t *rapid.T) *ftClaimsMachine {
 			m.assigns = append(m.assigns, ftModelAssign{id: a.ID, resource: a.ResourceID, principal: a.PrincipalID, roleID: a.AppRoleID})
 		}
 	}
-	if gs := ftOK(e.d.Grants(e.ctx, m.webSP))(t); len(gs) != 0 {
+	if gs := ftOK(e.d.allGrants(e.ctx, m.webSP))(t); len(gs) != 0 {
 		t.Fatalf("the fixture's web app already holds grants: %+v", gs)
 	}
 	return m
@@ -242,7 +242,7 @@ func (m *ftClaimsMachine) Consent(t *rapid.T) {
 // resource when resource is "") for key, as ids.
 func (m *ftClaimsMachine) grantsOf(t *rapid.T, key, resource string) []consent.Grant {
 	var out []consent.Grant
-	for _, g := range ftOK(m.e.d.Grants(m.e.ctx, m.webSP))(t) {
+	for _, g := range ftOK(m.e.d.allGrants(m.e.ctx, m.webSP))(t) {
 		mine := (key == ftAll && g.ConsentType == consent.AllPrincipals) || (g.ConsentType == consent.Principal && g.PrincipalID == key)
 		if mine && (resource == "" || g.ResourceID == resource) {
 			out = append(out, g)
@@ -448,7 +448,7 @@ func (m *ftClaimsMachine) Require(t *rapid.T) {
 func (m *ftClaimsMachine) SetPolicy(t *rapid.T) {
 	m.rarely(t)
 	c := rapid.SampledFrom([]tenant.UserConsent{tenant.UserConsentNone, tenant.UserConsentAll}).Draw(t, "userConsent")
-	p := ftOK(m.e.d.ResolveTenant(m.e.ctx, m.e.conID))(t).Policy
+	p := ftOK(m.e.d.ResolveTenant(m.e.ctx, System(), m.e.conID))(t).Policy
 	p.SetUserConsent(c)
 	if _, err := m.e.d.SetAuthorizationPolicy(m.e.ctx, System(), m.e.conID, p); err != nil {
 		t.Fatalf("set policy: %v", err)
@@ -732,7 +732,7 @@ func (m *ftClaimsMachine) Refresh(t *rapid.T) {
 func (m *ftClaimsMachine) Check(t *rapid.T) {
 	storeOrders := map[string]map[string]bool{}
 	storeSignIn := map[string]map[string]bool{}
-	for _, g := range ftOK(m.e.d.Grants(m.e.ctx, m.webSP))(t) {
+	for _, g := range ftOK(m.e.d.allGrants(m.e.ctx, m.webSP))(t) {
 		key := g.PrincipalID
 		if g.ConsentType == consent.AllPrincipals {
 			key = ftAll

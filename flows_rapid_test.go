@@ -96,7 +96,7 @@ var ftEvents = []ftEvent{
 		e.clock.Advance(3 * time.Hour)
 	}},
 	{"grant revoked", false, []int{65001}, func(t *rapid.T, e *ftEnv) {
-		for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+		for _, g := range ftOK(e.d.allGrants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
 			if err := e.d.RevokeGrant(e.ctx, UserActor(e.admin.ID), g.ID, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -310,7 +310,7 @@ func TestFlowPropertyAudience(t *testing.T) {
 		// The service principal of a single-tenant app is never created
 		// abroad by a sign-in.
 		if webAud == application.AzureADMyOrg && carolRT == "" {
-			if _, err := e.d.ServicePrincipalByAppID(e.ctx, ftWebApp, e.fabID); !errors.Is(err, store.ErrNotFound) {
+			if _, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.fabID, ftWebApp); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("invariant 3: single-tenant web app has a service principal in Fabrikam: %v", err)
 			}
 		}

@@ -35,7 +35,7 @@ func TestSecurityPKCEDowngradeRefused(t *testing.T) {
 // ftAuditCount returns the number of audit events.
 func ftAuditCount(t ftTB, e *ftEnv) int {
 	t.Helper()
-	return len(ftOK(e.d.Audit(e.ctx, 0, 0))(t))
+	return len(ftOK(e.d.auditLog(e.ctx))(t))
 }
 
 // ftCodes returns every stored code.
@@ -84,7 +84,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 		raw := "openid \t openid  " + ftURI(ftOrdersApp) + "/Orders.Read   " + ftURI(ftOrdersApp) + "/Orders.Read offline_access"
 		want := ftURI(ftOrdersApp) + "/Orders.Read openid offline_access"
 		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: raw}))(t)
-		ev := ftOK(e.d.Audit(e.ctx, 0, 0))(t)
+		ev := ftOK(e.d.auditLog(e.ctx))(t)
 		last := ev[len(ev)-1]
 		if last.Action != "deviceCode.issue" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
 			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
@@ -102,7 +102,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 			t.Fatalf("device code %s not stored with scope %q", da.UserCode, want)
 		}
 		ar := ftOK(e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, raw)))(t)
-		ev = ftOK(e.d.Audit(e.ctx, 0, 0))(t)
+		ev = ftOK(e.d.auditLog(e.ctx))(t)
 		if last := ev[len(ev)-1]; last.Action != "signIn.authorize" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
 			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
 		}
@@ -160,7 +160,7 @@ func TestSecurityGrantScopeLengthCapped(t *testing.T) {
 	if !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("consent to %d characters of scopes: %v", len(strings.Join(values, " ")), err)
 	}
-	for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+	for _, g := range ftOK(e.d.allGrants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
 		if len(g.Scope) > consent.MaxGrantScopeLength {
 			t.Fatalf("grant of %d characters stored", len(g.Scope))
 		}
@@ -324,7 +324,7 @@ func TestSecurityStrictRefreshRotation(t *testing.T) {
 		kek := make([]byte, 32)
 		kek[0] = 7
 		e2 := newFT(t, ftStrict, func(c *TokenConfig) { c.KeyEncryptionKey = kek })
-		other := ftOK(New(e2.ctx, Config{Store: e2.d.Store(), Now: e2.clock.Now, Tokens: e2.cfg}))(t)
+		other := ftOK(New(e2.ctx, Config{Store: e2.st, Now: e2.clock.Now, Tokens: e2.cfg}))(t)
 		defer other.Close()
 		rt0 := e2.publicSignIn(t, e2.alice.ID).RefreshToken
 		ftOK(e2.publicRefresh(e2.d, rt0))(t)
@@ -378,7 +378,7 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 	noSPs := func() {
 		t.Helper()
 		for _, id := range []string{api.AppID, web.AppID, cli.AppID} {
-			if _, err := e.d.ServicePrincipalByAppID(e.ctx, id, e.conID); !errors.Is(err, store.ErrNotFound) {
+			if _, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.conID, id); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("service principal of %s in Contoso: %v", id, err)
 			}
 		}
@@ -406,7 +406,7 @@ func TestSecurityPreAuthorizationKeepsTenantPolicy(t *testing.T) {
 	if ar.Code == "" {
 		t.Fatal("no code")
 	}
-	grants := ftOK(e.d.Grants(e.ctx, e.sp(t, web.AppID, e.fabID).ID))(t)
+	grants := ftOK(e.d.allGrants(e.ctx, e.sp(t, web.AppID, e.fabID).ID))(t)
 	if !slices.ContainsFunc(grants, func(g consent.Grant) bool {
 		return g.ConsentType == consent.Principal && g.PrincipalID == e.carol.ID && strings.Contains(g.Scope, "Data.Read")
 	}) {
@@ -422,7 +422,7 @@ func ftResourceGrants(t ftTB, e *ftEnv, clientSPID, userID, signIn string) []con
 	t.Helper()
 	var out []consent.Grant
 	found := false
-	for _, g := range ftOK(e.d.Grants(e.ctx, clientSPID))(t) {
+	for _, g := range ftOK(e.d.allGrants(e.ctx, clientSPID))(t) {
 		if g.ResourceID != clientSPID {
 			out = append(out, g)
 			continue
@@ -505,7 +505,7 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		ftResourceGrants(t, e, web2SP, e.alice.ID, "email offline_access openid profile")
 		// Alice revokes her grants.
 		for _, sp := range []string{webSP, web2SP} {
-			for _, g := range ftOK(e.d.Grants(e.ctx, sp))(t) {
+			for _, g := range ftOK(e.d.allGrants(e.ctx, sp))(t) {
 				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
 					t.Fatal(err)
 				}
@@ -525,7 +525,7 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		app := homeApp(t, e)
 		ftOK(e.d.Issuer().Authorize(e.ctx, authz(e, app, e.alice.ID, "openid profile")))(t)
 		graphSP := e.sp(t, application.MicrosoftGraphAppID, e.conID)
-		grants := ftOK(e.d.Grants(e.ctx, e.sp(t, app.AppID, e.conID).ID))(t)
+		grants := ftOK(e.d.allGrants(e.ctx, e.sp(t, app.AppID, e.conID).ID))(t)
 		if len(grants) != 1 || grants[0].ResourceID != graphSP.ID || grants[0].Scope != "email offline_access openid profile" || grants[0].PrincipalID != e.alice.ID {
 			t.Fatalf("grants = %+v, want alice's basic sign-in set on Microsoft Graph", grants)
 		}

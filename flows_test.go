@@ -31,6 +31,7 @@ import (
 	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/store/memory"
 	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
 )
@@ -88,6 +89,7 @@ type ftTB interface {
 type ftEnv struct {
 	ctx    context.Context
 	d      *Directory
+	st     store.Store // the store d was built over
 	clock  *testutil.Clock
 	cfg    TokenConfig
 	conID  string // Contoso
@@ -122,12 +124,16 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 		o(&cfg)
 	}
 	ctx := context.Background()
-	d, err := New(ctx, Config{Store: ftFixtureStore(), Now: clock.Now, NewID: testutil.IDs("flows"), Tokens: cfg})
+	st := ftFixtureStore()
+	if st == nil {
+		st = memory.New()
+	}
+	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs("flows"), Tokens: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Close() })
-	e := &ftEnv{ctx: ctx, d: d, clock: clock, cfg: cfg, apps: map[string]application.Application{}, secret: map[string]string{}, keyID: map[string]string{}}
+	e := &ftEnv{ctx: ctx, d: d, st: st, clock: clock, cfg: cfg, apps: map[string]application.Application{}, secret: map[string]string{}, keyID: map[string]string{}}
 	con := ftOK(d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Contoso", Domains: []string{"contoso.com"}}))(t)
 	fab := ftOK(d.CreateTenant(ctx, System(), TenantSpec{DisplayName: "Fabrikam", Domains: []string{"fabrikam.com"}}))(t)
 	e.conID, e.fabID = con.ID, fab.ID
@@ -252,12 +258,12 @@ func ftOK[T any](v T, err error) func(ftTB) T {
 
 func (e *ftEnv) app(t ftTB, appID string) application.Application {
 	t.Helper()
-	return ftOK(e.d.ApplicationByAppID(e.ctx, appID))(t)
+	return ftOK(e.d.ApplicationByAppID(e.ctx, System(), appID))(t)
 }
 
 func (e *ftEnv) sp(t ftTB, appID, tenantID string) serviceprincipal.ServicePrincipal {
 	t.Helper()
-	return ftOK(e.d.ServicePrincipalByAppID(e.ctx, appID, tenantID))(t)
+	return ftOK(e.d.ServicePrincipalByAppID(e.ctx, System(), tenantID, appID))(t)
 }
 
 // cc runs client credentials with a secret.
@@ -926,7 +932,7 @@ func TestFlowClientCredentialsRoles(t *testing.T) {
 	}
 	// Removing the assignment removes the role; a client without any role
 	// still gets a token (no appRoleAssignmentRequired), with no roles.
-	for _, a := range ftOK(e.d.Assignments(e.ctx, e.sp(t, ftDaemonApp, e.conID).ID))(t) {
+	for _, a := range ftOK(e.d.Assignments(e.ctx, System(), e.sp(t, ftDaemonApp, e.conID).ID, PageRequest{}))(t).Items {
 		if err := e.d.UnassignAppRole(e.ctx, UserActor(e.admin.ID), a.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -1223,7 +1229,7 @@ func TestFlowAuthorizationCodeWeb(t *testing.T) {
 	if len(grants) != 1 || grants[0].ConsentType != consent.Principal || grants[0].PrincipalID != e.alice.ID || grants[0].ResourceID != ordersSP.ID || grants[0].Scope != "Orders.Read" {
 		t.Fatalf("web app grants = %+v", grants)
 	}
-	combined := ftOK(e.d.Grants(e.ctx, ordersSP.ID))(t)
+	combined := ftOK(e.d.Grants(e.ctx, System(), ordersSP.ID, PageRequest{}))(t).Items
 	if len(combined) != 1 || combined[0].ConsentType != consent.Principal || combined[0].PrincipalID != e.alice.ID || combined[0].ResourceID != downSP.ID || combined[0].Scope != "Files.Read" {
 		t.Fatalf("combined consent grants = %+v", combined)
 	}
@@ -1298,7 +1304,7 @@ func TestFlowAuthorizationCodeWeb(t *testing.T) {
 		t.Fatalf("client_info (-want +got):\n%s", diff)
 	}
 	// The sign-in and the redemption are audited.
-	ev := ftOK(e.d.Audit(e.ctx, 0, 0))(t)
+	ev := ftOK(e.d.auditLog(e.ctx))(t)
 	if n := len(ev); n < 2 || ev[n-2].Action != "signIn.authorize" || ev[n-1].Action != "token.redeemCode" {
 		t.Fatalf("last audit events: %+v", ev[max(0, n-2):])
 	}
@@ -1513,7 +1519,7 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(t, e)
 			}
-			before := len(ftOK(e.d.Audit(e.ctx, 0, 0))(t))
+			before := len(ftOK(e.d.auditLog(e.ctx))(t))
 			ar, err := e.d.Issuer().Authorize(e.ctx, tc.req(e))
 			if ar != nil {
 				t.Fatalf("got a response with the error: %+v", ar)
@@ -1525,17 +1531,17 @@ func TestFlowAuthorizationCodeRefusals(t *testing.T) {
 			if te.SubError != tc.sub {
 				t.Fatalf("suberror %q, want %q", te.SubError, tc.sub)
 			}
-			if after := len(ftOK(e.d.Audit(e.ctx, 0, 0))(t)); after != before {
+			if after := len(ftOK(e.d.auditLog(e.ctx))(t)); after != before {
 				t.Fatalf("a refused authorization wrote %d audit events", after-before)
 			}
 			if tc.noSP != "" {
-				if _, err := e.d.ServicePrincipalByAppID(e.ctx, tc.noSP, e.fabID); !errors.Is(err, store.ErrNotFound) {
+				if _, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.fabID, tc.noSP); !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("service principal of %s in Fabrikam: %v", tc.noSP, err)
 				}
 			}
 			if tc.grants >= 0 {
-				if sp, err := e.d.ServicePrincipalByAppID(e.ctx, ftWebApp, e.conID); err == nil {
-					if n := len(ftOK(e.d.Grants(e.ctx, sp.ID))(t)); n != tc.grants {
+				if sp, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.conID, ftWebApp); err == nil {
+					if n := len(ftOK(e.d.Grants(e.ctx, System(), sp.ID, PageRequest{}))(t).Items); n != tc.grants {
 						t.Fatalf("web app holds %d grants, want %d", n, tc.grants)
 					}
 				}
@@ -1583,7 +1589,7 @@ func TestFlowAuthorizationCodeRedemptionRefusals(t *testing.T) {
 			ftOK(e.d.DisableUser(e.ctx, System(), e.alice.ID))(t)
 		}, 50057, OAuthInvalidGrant},
 		{"consent revoked after authorize", func(t *testing.T, e *ftEnv, r *TokenRequest) {
-			for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+			for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
 				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
 					t.Fatal(err)
 				}
@@ -1650,7 +1656,7 @@ func TestFlowAuthorizationCodeConsent(t *testing.T) {
 			}
 		}
 		// Only the admin's grant exists: nobody consented for self.
-		for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+		for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
 			if g.ConsentType != consent.AllPrincipals {
 				t.Fatalf("unexpected grant %+v", g)
 			}
@@ -1703,7 +1709,7 @@ func TestFlowAuthorizationCodeMultiTenant(t *testing.T) {
 		e := newFT(t)
 		s := seg(e)
 		t.Run(s, func(t *testing.T) {
-			if _, err := e.d.ServicePrincipalByAppID(e.ctx, ftWebApp, e.fabID); !errors.Is(err, store.ErrNotFound) {
+			if _, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.fabID, ftWebApp); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("web app already in Fabrikam: %v", err)
 			}
 			req := e.authz(ftWebApp, ftWebRedirect, e.carol.ID, ftURI(ftOrdersApp)+"/Orders.Read openid")
@@ -1821,7 +1827,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 			ftOK(e.d.RevokeSignInSessions(e.ctx, System(), e.alice.ID))(t)
 		}, 50173, OAuthInvalidGrant, "bad_token"},
 		{"grant revoked", func(t *testing.T, e *ftEnv) {
-			for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+			for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
 				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
 					t.Fatal(err)
 				}
@@ -1829,7 +1835,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 		}, 65001, OAuthInvalidGrant, OAuthConsentRequired},
 		{"scope revoked from the grant", func(t *testing.T, e *ftEnv) {
 			e.signIn(t, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Write"))
-			for _, g := range ftOK(e.d.Grants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
+			for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
 				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, []string{"Orders.Read"}); err != nil {
 					t.Fatal(err)
 				}
@@ -2258,7 +2264,7 @@ func TestFlowDeviceCodeRefusals(t *testing.T) {
 		_, err := e.poll(ftPublicApp, da.DeviceCode)
 		ftWantErr(t, err, 70020, OAuthAuthorizationDeclined)
 		// No consent was recorded by a declined request.
-		if gs := ftOK(e.d.Grants(e.ctx, e.sp(t, ftPublicApp, e.conID).ID))(t); len(gs) != 0 {
+		if gs := ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftPublicApp, e.conID).ID, PageRequest{}))(t).Items; len(gs) != 0 {
 			t.Fatalf("grants after decline: %+v", gs)
 		}
 	})
@@ -2366,7 +2372,7 @@ func TestFlowAuthorizationCodeSingleTenantApp(t *testing.T) {
 	r.Tenant, r.UserID = e.fabID, e.carol.ID
 	_, err := e.d.Issuer().Authorize(e.ctx, r)
 	ftWantErr(t, err, 700016, OAuthUnauthorizedClient)
-	if _, err := e.d.ServicePrincipalByAppID(e.ctx, intranet.AppID, e.fabID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.d.ServicePrincipalByAppID(e.ctx, System(), e.fabID, intranet.AppID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("single-tenant app got a service principal in Fabrikam: %v", err)
 	}
 }
@@ -2681,7 +2687,7 @@ func TestFlowKeyRotation(t *testing.T) {
 	}
 	// A rotation is audited.
 	found := false
-	for _, ev := range ftOK(e.d.Audit(e.ctx, 0, 0))(t) {
+	for _, ev := range ftOK(e.d.auditLog(e.ctx))(t) {
 		found = found || ev.Action == "signingKeys.rotate"
 	}
 	if !found {
@@ -2747,7 +2753,7 @@ func TestFlowWithdrawKey(t *testing.T) {
 		t.Fatalf("withdrawing an unknown key: err = %v", err)
 	}
 	var withdrawn []string
-	for _, ev := range ftOK(e.d.Audit(e.ctx, 0, 0))(t) {
+	for _, ev := range ftOK(e.d.auditLog(e.ctx))(t) {
 		if ev.Action == "signingKeys.withdraw" {
 			withdrawn = append(withdrawn, ev.TargetID)
 		}

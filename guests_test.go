@@ -53,7 +53,7 @@ func TestGuestLinkIsMadeOnlyByTheHomeUser(t *testing.T) {
 	if got.HomeUserID != e.carol.ID || got.ExternalUserState != tenant.Accepted {
 		t.Fatalf("redeemed guest: home %q state %q", got.HomeUserID, got.ExternalUserState)
 	}
-	ev, _ := e.d.Audit(e.ctx, 0, 0)
+	ev, _ := e.d.auditLog(e.ctx)
 	if last := ev[len(ev)-1]; last.Action != "user.redeemInvitation" || last.TenantID != e.conID || last.Actor != UserActor(e.carol.ID).String() {
 		t.Fatalf("last event %+v", last)
 	}

@@ -125,7 +125,7 @@ func TestManifestKeepsCredentials(t *testing.T) {
 	if _, err := f.d.Apply(f.ctx, System(), m); err != nil {
 		t.Fatal(err)
 	}
-	a, err := f.d.ApplicationByAppID(f.ctx, appID)
+	a, err := f.d.ApplicationByAppID(f.ctx, System(), appID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +135,11 @@ func TestManifestKeepsCredentials(t *testing.T) {
 	if _, err := f.d.AddFederatedCredential(f.ctx, System(), a.ID, application.FederatedIdentityCredential{Name: "github-main", Issuer: "https://token.actions.githubusercontent.com", Subject: "repo:o/r:ref:refs/heads/main"}); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := f.d.Plan(f.ctx, m)
+	plan, err := f.d.Plan(f.ctx, System(), m)
 	if err != nil || len(plan) != 0 {
 		t.Fatalf("plan = %v, %v; want no change", plan, err)
 	}
-	a, _ = f.d.ApplicationByAppID(f.ctx, appID)
+	a, _ = f.d.ApplicationByAppID(f.ctx, System(), appID)
 	if len(a.KeyCredentials) != 1 || len(a.FederatedIdentityCredentials) != 1 {
 		t.Fatalf("credentials lost: %d keys, %d federated", len(a.KeyCredentials), len(a.FederatedIdentityCredentials))
 	}

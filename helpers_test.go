@@ -3,7 +3,9 @@ package tenantry
 import (
 	"context"
 
+	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/serviceprincipal"
+	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
 
@@ -23,4 +25,52 @@ func (d *Directory) setServicePrincipalEnabled(ctx context.Context, actor Actor,
 		return d.EnableServicePrincipal(ctx, actor, spID)
 	}
 	return d.DisableServicePrincipal(ctx, actor, spID)
+}
+
+// auditLog reads the whole audit log, oldest first, as System, page by
+// page.
+func (d *Directory) auditLog(ctx context.Context) ([]store.AuditEvent, error) {
+	var out []store.AuditEvent
+	q := AuditQuery{Page: PageRequest{Size: MaxPageSize}}
+	for {
+		p, err := d.Audit(ctx, System(), "", q)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		q.Page.Cursor = p.Next
+	}
+}
+
+// allGrants lists every delegated grant of a client service principal, as
+// System.
+func (d *Directory) allGrants(ctx context.Context, clientSPID string) ([]consent.Grant, error) {
+	return allPages(func(pr PageRequest) (Page[consent.Grant], error) { return d.Grants(ctx, System(), clientSPID, pr) })
+}
+
+// allAssignments lists every app role assignment a principal holds, as
+// System.
+func (d *Directory) allAssignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
+	return allPages(func(pr PageRequest) (Page[serviceprincipal.AppRoleAssignment], error) {
+		return d.Assignments(ctx, System(), principalID, pr)
+	})
+}
+
+func allPages[T any](list func(PageRequest) (Page[T], error)) ([]T, error) {
+	var out []T
+	pr := PageRequest{Size: MaxPageSize}
+	for {
+		p, err := list(pr)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		pr.Cursor = p.Next
+	}
 }

@@ -62,7 +62,7 @@ func TestSmartLockout(t *testing.T) {
 	d, other := dirs[0], dirs[1]
 	ctx := context.Background()
 	events := func() int {
-		ev, err := d.Audit(ctx, 0, 0)
+		ev, err := d.auditLog(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -83,8 +83,15 @@ func (c Change) String() string { return c.Action + " " + c.Kind + " " + c.Key }
 
 var errNoChange = errors.New("no change")
 
-// Plan returns the changes Apply would make, without making them.
-func (d *Directory) Plan(ctx context.Context, m Manifest) ([]Change, error) {
+// Plan returns the changes Apply would make, without making them. Only
+// System plans, as only System applies: a manifest spans tenants.
+func (d *Directory) Plan(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
+	switch {
+	case actor.IsZero():
+		return nil, errNoActor
+	case !actor.IsSystem():
+		return nil, &tenant.ForbiddenError{Reason: "only the system plans manifests"}
+	}
 	var plan []Change
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o := &op{d: d.core, tx: tx, now: d.clock(), actor: System()}
@@ -275,6 +282,7 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 		if a.SignInAudience == "" {
 			a.SignInAudience = application.AzureADMyOrg
 		}
+		a.FillPermissionIDs(application.Application{}, d.newID)
 		if err := d.validateApp(o.tx, t, a); err != nil {
 			return err
 		}
@@ -315,6 +323,7 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 		a.FederatedIdentityCredentials = cur.FederatedIdentityCredentials
 	}
 	a.DeletedDateTime = cur.DeletedDateTime
+	a.FillPermissionIDs(cur, d.newID)
 	if cmp.Equal(cur, a) {
 		return nil
 	}

@@ -16,7 +16,7 @@ func TestWrongKindIDs(t *testing.T) {
 	f := newFixture(t)
 	tn := f.tenant("Contoso")
 	app := f.app(tn.ID, application.Application{DisplayName: "Orders", SignInAudience: application.AzureADMyOrg})
-	sp, err := f.d.ServicePrincipalByAppID(f.ctx, app.AppID, tn.ID)
+	sp, err := f.d.ServicePrincipalByAppID(f.ctx, System(), tn.ID, app.AppID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +28,11 @@ func TestWrongKindIDs(t *testing.T) {
 		call func() error
 		want []string // substrings of the message
 	}{
-		{"service principal by appId", func() error { _, err := f.d.ServicePrincipal(f.ctx, app.AppID); return err },
+		{"service principal by appId", func() error { _, err := f.d.ServicePrincipal(f.ctx, System(), app.AppID); return err },
 			[]string{`tenantry: service principal "` + app.AppID + `" not found: that is an application's appId`, "Directory.ServicePrincipalByAppID finds it"}},
 		{"service principal by application object id", func() error { _, err := f.d.DisableServicePrincipal(f.ctx, admin, app.ID); return err },
 			[]string{`service principal "` + app.ID + `" not found: that is an application's object id`, "pass the service principal's object id"}},
-		{"application by appId", func() error { _, err := f.d.Application(f.ctx, app.AppID); return err },
+		{"application by appId", func() error { _, err := f.d.Application(f.ctx, System(), app.AppID); return err },
 			[]string{`tenantry: application "` + app.AppID + `" not found: that is an application's appId`, "Directory.ApplicationByAppID finds it"}},
 		{"application by service principal id", func() error {
 			_, err := f.d.AddPassword(f.ctx, admin, sp.ID, PasswordSpec{DisplayName: "ci"})
@@ -75,7 +75,7 @@ func TestWrongKindIDs(t *testing.T) {
 	}
 
 	// An id of no kind at all keeps the store's answer.
-	_, err = f.d.ServicePrincipal(f.ctx, "00000000-0000-0000-0000-0000000000aa")
+	_, err = f.d.ServicePrincipal(f.ctx, System(), "00000000-0000-0000-0000-0000000000aa")
 	if !errors.Is(err, store.ErrNotFound) || strings.Contains(err.Error(), "that is") {
 		t.Errorf("unknown id: %v", err)
 	}

@@ -186,26 +186,3 @@ func (d *Directory) DeleteServicePrincipal(ctx context.Context, actor Actor, spI
 		return o.audit(sp.TenantID, "servicePrincipal.delete", store.ServicePrincipals, sp.ID, sp, nil)
 	})
 }
-
-// ServicePrincipal returns the service principal with object id spID.
-func (d *Directory) ServicePrincipal(ctx context.Context, spID string) (serviceprincipal.ServicePrincipal, error) {
-	var out serviceprincipal.ServicePrincipal
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		sp, err := byID(tx, store.ServicePrincipals, spID)
-		out = sp
-		return err
-	})
-	return out, err
-}
-
-// ServicePrincipalByAppID returns the service principal of appID in
-// tenantID.
-func (d *Directory) ServicePrincipalByAppID(ctx context.Context, appID, tenantID string) (serviceprincipal.ServicePrincipal, error) {
-	var out serviceprincipal.ServicePrincipal
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(appID, tenantID))
-		out = sp
-		return err
-	})
-	return out, err
-}

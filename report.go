@@ -10,6 +10,7 @@ import (
 	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
 )
 
 // Report is a governance report over the directory.
@@ -48,18 +49,36 @@ type AdminScopeGrant struct {
 	AdminScopes []string
 }
 
-// Report builds the governance report; tenantID limits it to one tenant
-// ("" = every tenant), and credentials ending before now+within are listed.
-func (d *Directory) Report(ctx context.Context, tenantID string, within time.Duration) (Report, error) {
+// ReportOptions tunes a governance report.
+type ReportOptions struct {
+	// Within is the horizon of ExpiringCredentials: credentials ending
+	// before now+Within are listed (0: those already expired).
+	Within time.Duration
+}
+
+// Report builds the governance report of tenantID ("" = every tenant,
+// System only). System and the tenant's Global, Application and Cloud
+// Application Administrators read it (tenant.Reader.ReadsReport); anyone
+// else is refused with ErrForbidden.
+func (d *Directory) Report(ctx context.Context, actor Actor, tenantID string, opts ReportOptions) (Report, error) {
 	var r Report
-	horizon := d.clock().Add(within)
+	err := d.readFor(ctx, actor, func(_ store.ReadTx, rd tenant.Reader) error {
+		if !rd.ReadsReport(tenantID) {
+			return &tenant.ForbiddenError{Reason: "the report requires Global, Application or Cloud Application Administrator of the tenant"}
+		}
+		return nil
+	})
+	if err != nil {
+		return r, err
+	}
+	horizon := d.clock().Add(opts.Within)
 	index, key := "", ""
 	if tenantID != "" {
 		index, key = store.ByTenant, tenantID
 	}
 	// A page per View: a report over a large directory must not hold the
 	// store's read side for long.
-	err := eachPage(ctx, d.st, store.Applications, index, key, func(_ store.ReadTx, apps []application.Application) error {
+	err = eachPage(ctx, d.st, store.Applications, index, key, func(_ store.ReadTx, apps []application.Application) error {
 		for _, a := range apps {
 			if a.IsDeleted() {
 				continue

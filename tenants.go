@@ -96,18 +96,6 @@ func (d *Directory) SetAuthorizationPolicy(ctx context.Context, actor Actor, ten
 	return out, err
 }
 
-// ResolveTenant finds a tenant by id or by verified domain
-// (case-insensitive); "consumers" names the personal-account tenant.
-func (d *Directory) ResolveTenant(ctx context.Context, idOrDomain string) (tenant.Tenant, error) {
-	var out tenant.Tenant
-	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		t, err := resolveTenant(tx, idOrDomain)
-		out = t
-		return err
-	})
-	return out, err
-}
-
 // canonicalGUID returns s as a lower-case, hyphenated GUID if it is a GUID
 // in any of the forms uuid.Parse accepts; the common canonical case costs
 // no allocation.

@@ -133,6 +133,17 @@ func (sp ServicePrincipal) RoleByID(id string) (application.AppRole, bool) {
 	return application.AppRole{}, false
 }
 
+// RoleByValue finds an app role of sp by its value, as tokens carry it in
+// the roles claim (case-sensitive).
+func (sp ServicePrincipal) RoleByValue(v string) (application.AppRole, bool) {
+	for _, r := range sp.AppRoles {
+		if r.Value == v {
+			return r, true
+		}
+	}
+	return application.AppRole{}, false
+}
+
 // ScopeByValue finds a published scope of sp by value.
 func (sp ServicePrincipal) ScopeByValue(v string) (application.PermissionScope, bool) {
 	for _, s := range sp.OAuth2PermissionScopes {

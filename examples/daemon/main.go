@@ -148,7 +148,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 
 	// The customer withdraws the permission: revocation is immediate for
 	// new tokens.
-	daemonSP, _ := dir.ServicePrincipalByAppID(ctx, daemon.AppID, customer.ID)
+	daemonSP, _ := dir.ServicePrincipalByAppID(ctx, tenantry.System(), customer.ID, daemon.AppID)
 	if _, err := dir.DisableServicePrincipal(ctx, tenantry.UserActor(admin.ID), daemonSP.ID); err != nil {
 		return err
 	}

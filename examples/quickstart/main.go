@@ -122,7 +122,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err != nil {
 		return err
 	}
-	apiSP, err := dir.ServicePrincipalByAppID(ctx, api.AppID, fabrikam.ID)
+	apiSP, err := dir.ServicePrincipalByAppID(ctx, tenantry.System(), fabrikam.ID, api.AppID)
 	if err != nil {
 		return err
 	}
@@ -144,11 +144,11 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		role, _ := apiSP.RoleByID(a.AppRoleID)
 		fmt.Fprintf(w, "  appRoleAssignment %s -> %s role=%s\n", a.PrincipalDisplayName, a.ResourceDisplayName, role.Value)
 	}
-	held, err := dir.Assignments(ctx, clerk.ID)
+	held, err := dir.Assignments(ctx, tenantry.System(), clerk.ID, tenantry.PageRequest{})
 	if err != nil {
 		return err
 	}
-	for _, a := range held {
+	for _, a := range held.Items {
 		role, _ := apiSP.RoleByID(a.AppRoleID)
 		fmt.Fprintf(w, "user %s holds %s on %s\n", clerk.UserPrincipalName, role.Value, a.ResourceDisplayName)
 	}
@@ -168,12 +168,12 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	fmt.Fprintf(w, "client credentials token: ver=%s tid=%s clientMatches=%t roles=%s expires_in=%d\n",
 		p.Version, tenantName(p.TenantID, contoso, fabrikam), p.AppID == client.AppID, strings.Join(p.Roles, ","), tok.ExpiresIn)
 
-	events, err := dir.Audit(ctx, 0, 0)
+	events, err := dir.Audit(ctx, tenantry.System(), "", tenantry.AuditQuery{Page: tenantry.PageRequest{Size: tenantry.MaxPageSize}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "audit trail (%d events):\n", len(events))
-	for _, e := range events {
+	fmt.Fprintf(w, "audit trail (%d events):\n", len(events.Items))
+	for _, e := range events.Items {
 		fmt.Fprintf(w, "  #%d %s %-28s %s %s\n", e.Seq, e.Time.Format(time.RFC3339), e.Action, e.Actor, e.TargetKind)
 	}
 	return nil

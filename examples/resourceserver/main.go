@@ -131,8 +131,8 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	if err := call("app token, no role", tok); err != nil {
 		return err
 	}
-	apiSP, _ := dir.ServicePrincipalByAppID(ctx, api.AppID, tn.ID)
-	daemonSP, _ := dir.ServicePrincipalByAppID(ctx, daemon.AppID, tn.ID)
+	apiSP, _ := dir.ServicePrincipalByAppID(ctx, tenantry.System(), tn.ID, api.AppID)
+	daemonSP, _ := dir.ServicePrincipalByAppID(ctx, tenantry.System(), tn.ID, daemon.AppID)
 	if _, err := dir.AssignAppRole(ctx, tenantry.System(), tenantry.AssignmentSpec{ResourceID: apiSP.ID, PrincipalID: daemonSP.ID, AppRoleID: roleRead}); err != nil {
 		return err
 	}
