@@ -76,7 +76,7 @@ func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan
 		}
 		cur := make([]*token.Key, 0, len(stored))
 		for _, sk := range stored {
-			k, err := token.OpenKey(sk.Sealed, s.kek)
+			k, err := token.OpenKey(sk.Sealed, s.keySeal)
 			if err != nil {
 				return fmt.Errorf("tenantry: signing key %s: %w", sk.ID, err)
 			}
@@ -93,7 +93,7 @@ func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan
 		keep := map[string]bool{}
 		var summary []string
 		for _, k := range next {
-			sealed, err := token.SealKey(k, s.kek)
+			sealed, err := token.SealKey(k, s.keySeal)
 			if err != nil {
 				return err
 			}
@@ -162,7 +162,7 @@ func (s *tokenService) keyring(ctx context.Context) (*token.Keyring, error) {
 			keys = append(keys, k)
 			continue
 		}
-		k, err := token.OpenKey(sk.Sealed, s.kek)
+		k, err := token.OpenKey(sk.Sealed, s.keySeal)
 		if err != nil {
 			return nil, fmt.Errorf("tenantry: signing key %s: %w", sk.ID, err)
 		}
