@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/internal/deep"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
@@ -244,11 +243,11 @@ func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID
 		}
 		const reason = "credentials change only through AddPassword, AddKey, AddFederatedCredential and their Remove operations"
 		switch {
-		case !cmp.Equal(orig.PasswordCredentials, a.PasswordCredentials):
+		case !deep.Equal(orig.PasswordCredentials, a.PasswordCredentials):
 			return &tenant.FieldError{Field: "passwordCredentials", Reason: reason}
-		case !cmp.Equal(orig.KeyCredentials, a.KeyCredentials):
+		case !deep.Equal(orig.KeyCredentials, a.KeyCredentials):
 			return &tenant.FieldError{Field: "keyCredentials", Reason: reason}
-		case !cmp.Equal(orig.FederatedIdentityCredentials, a.FederatedIdentityCredentials):
+		case !deep.Equal(orig.FederatedIdentityCredentials, a.FederatedIdentityCredentials):
 			return &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: reason}
 		}
 		return nil

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
@@ -75,7 +73,9 @@ type Change struct {
 	Action string `json:"action"` // create or update
 	Kind   string `json:"kind"`
 	Key    string `json:"key"`
-	Diff   string `json:"diff,omitempty"`
+	// Modified lists an update's modified properties, by Graph name with
+	// old and new JSON values (secrets removed).
+	Modified []ModifiedProperty `json:"modifiedProperties,omitempty"`
 }
 
 // String returns "action kind key".
@@ -131,8 +131,10 @@ func (d *core) applyIn(o *op, m Manifest) ([]Change, error) {
 	var plan []Change
 	add := func(action, kind, key string, before, after any) {
 		c := Change{Action: action, Kind: kind, Key: key}
-		if before != nil || after != nil {
-			c.Diff = cmp.Diff(before, after)
+		if mods, ok := modifiedProperties(before, after); ok {
+			c.Modified = mods
+		} else if before != nil || after != nil {
+			c.Modified = []ModifiedProperty{{Name: kind, OldValue: redactJSON(before), NewValue: redactJSON(after)}}
 		}
 		plan = append(plan, c)
 	}
@@ -191,7 +193,7 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 				nt.VerifiedDomains = append(nt.VerifiedDomains, tenant.VerifiedDomain{Name: strings.ToLower(dom), Type: "Managed"})
 			}
 		}
-		if !cmp.Equal(t, nt) {
+		if !t.Equal(nt) {
 			if err := nt.Validate(); err != nil {
 				return err
 			}
@@ -315,7 +317,7 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 		a.FederatedIdentityCredentials = cur.FederatedIdentityCredentials
 	}
 	a.DeletedDateTime = cur.DeletedDateTime
-	if cmp.Equal(cur, a) {
+	if cur.Equal(a) {
 		return nil
 	}
 	if err := application.ValidateChange(cur, a); err != nil {
@@ -330,7 +332,7 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	if err := syncServicePrincipals(o.tx, a); err != nil {
 		return err
 	}
-	add("update", "application", a.AppID, redactApp(cur), redactApp(a))
+	add("update", "application", a.AppID, cur, a)
 	return nil
 }
 
@@ -370,7 +372,7 @@ func (d *core) applyLinks(o *op, mt ManifestTenant, add addFunc) error {
 		if err != nil {
 			return err
 		}
-		if !cmp.Equal(before, after) {
+		if !slices.Equal(before, after) {
 			action := "update"
 			if len(before) == 0 {
 				action = "create"

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tenantry/tenantry/internal/deep"
 )
 
 // ConsumersID is the tenant id of personal Microsoft accounts (MSA). Its
@@ -69,6 +71,12 @@ func (t Tenant) HasDomain(name string) bool {
 	}
 	return false
 }
+
+// Equal reports whether t and o have the same properties: times are
+// compared as instants (time.Time.Equal) and an empty collection equals a
+// missing (nil) one, as Graph has no null collections; everything else as
+// reflect.DeepEqual compares it.
+func (t Tenant) Equal(o Tenant) bool { return deep.Equal(t, o) }
 
 // Clone returns a deep copy of t.
 func (t Tenant) Clone() Tenant {
