@@ -47,8 +47,11 @@ type Config struct {
 	// NewID returns a new object id (a UUID string); nil means random
 	// UUIDs. Tests inject a deterministic source.
 	NewID func() string
-	// Logger receives operational logs (never secrets or tokens); nil
-	// discards them.
+	// Logger receives operational logs: signing key rotations and
+	// withdrawals (Warn), key reloads that found another set or failed,
+	// federated issuers whose keys could not be obtained (Warn) and smart
+	// lockouts (Warn). Records name ids, issuers and key ids, never a
+	// secret, code, token, password or key material. Nil discards them.
 	Logger *slog.Logger
 	// Tokens configures the token service.
 	Tokens TokenConfig

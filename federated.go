@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -60,6 +61,7 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 	req.federated = res
 	keys, err := d.tokens.federatedKeys(ctx, ua.Issuer)
 	if err != nil {
+		d.log.LogAttrs(ctx, slog.LevelWarn, "tenantry: federated issuer keys unavailable", slog.String("issuer", ua.Issuer), slog.String("clientId", req.ClientID), slog.Any("error", err))
 		res.err = tokenErr(OAuthInvalidClient, 70021, "The keys of the federated issuer could not be obtained.").with(err)
 		return
 	}
