@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tenantry/tenantry/internal/guid"
 	"github.com/tenantry/tenantry/tenant"
 )
 
@@ -118,7 +119,7 @@ func (v *validator) add(field, format string, args ...any) {
 }
 
 func (v *validator) guid(field, s string) bool {
-	if !isGUID(s) {
+	if !guid.Valid(s) {
 		v.add(field, "must be a GUID, not %q", truncate(s))
 		return false
 	}
@@ -262,7 +263,7 @@ func identifierURIProblem(u string, personal bool, appID, tenantID string, domai
 			return forms
 		case strings.ContainsAny(host, "@:"):
 			return "must not carry user info or a port"
-		case isGUID(host):
+		case guid.Valid(host):
 			switch {
 			case strings.EqualFold(host, appID):
 				if path == "" || strings.EqualFold(path, appID) {
@@ -279,7 +280,7 @@ func identifierURIProblem(u string, personal bool, appID, tenantID string, domai
 			}
 		case !validHostname(host):
 			return "has an invalid host"
-		case isGUID(path) && strings.EqualFold(path, appID):
+		case guid.Valid(path) && strings.EqualFold(path, appID):
 			return "" // api://{string}/{appId}
 		case !domainMatch(host, domains, true):
 			return "the host after api:// must be a verified domain of the tenant (or the path must be the appId)"
@@ -876,28 +877,6 @@ func ValidateChange(old, updated Application) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// isGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form
-// (either case), the only form Graph uses.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // truncate shortens s for an error message.
