@@ -1,6 +1,7 @@
 package tenantry
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -76,8 +77,8 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 
 // ownIssuer reports whether iss is an issuer of this token service.
 func (s *tokenService) ownIssuer(iss string) bool {
-	return iss != "" && (strings.HasPrefix(iss, cmpOr(s.cfg.Authority.V2Base, "https://login.microsoftonline.com")) ||
-		strings.HasPrefix(iss, cmpOr(s.cfg.Authority.V1Base, "https://sts.windows.net")))
+	return iss != "" && (strings.HasPrefix(iss, cmp.Or(s.cfg.Authority.V2Base, "https://login.microsoftonline.com")) ||
+		strings.HasPrefix(iss, cmp.Or(s.cfg.Authority.V1Base, "https://sts.windows.net")))
 }
 
 // authenticateFederated authenticates a client with an external identity
@@ -125,13 +126,6 @@ func (s *tokenService) authenticateFederated(app application.Application, ua *to
 
 func isTimeErr(err error) bool {
 	return errors.Is(err, token.ErrAssertionTime) || errors.Is(err, token.ErrExpired) || errors.Is(err, token.ErrNotYetValid)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // federatedKeys returns (and caches) the key source of an external issuer.
