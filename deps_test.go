@@ -84,3 +84,15 @@ func TestModifiedProperties(t *testing.T) {
 		t.Error("modified properties of two slices")
 	}
 }
+
+// Only the Directory hashes passwords: the domain packages, the store
+// contract and the token package link no argon2.
+func TestPasswordHashingOnlyInTheShell(t *testing.T) {
+	for _, pkg := range []string{"tenant", "application", "serviceprincipal", "consent", "store", "store/memory", "token"} {
+		for _, dep := range goList(t, "-deps", "github.com/tenantry/tenantry/"+pkg) {
+			if strings.HasPrefix(dep, "golang.org/x/crypto/") {
+				t.Errorf("%s links %s", pkg, dep)
+			}
+		}
+	}
+}
