@@ -96,3 +96,14 @@ func TestPasswordHashingOnlyInTheShell(t *testing.T) {
 		}
 	}
 }
+
+// The domain packages are siblings: application imports no other domain
+// package (its FieldError is tenant's through a shared internal type).
+func TestApplicationImportsNoDomainPackage(t *testing.T) {
+	for _, dep := range goList(t, "-deps", "github.com/tenantry/tenantry/application") {
+		switch strings.TrimPrefix(dep, "github.com/tenantry/tenantry/") {
+		case "tenant", "serviceprincipal", "consent", "store", "token":
+			t.Errorf("application links %s", dep)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tenantry/tenantry/internal/guid"
-	"github.com/tenantry/tenantry/tenant"
 )
 
 // Limits Entra enforces on an application object
@@ -61,10 +60,10 @@ type ValidationContext struct {
 }
 
 // Validate checks a against Entra's rules for application objects and
-// returns every violation, joined with errors.Join, as *tenant.FieldError
+// returns every violation, joined with errors.Join, as *FieldError
 // values whose Field is the Graph property path ("web.redirectUris[2]",
 // "api.oauth2PermissionScopes[1].value", "appRoles[0].id"). The result
-// matches tenant.ErrInvalid with errors.Is; it is nil when a is valid.
+// matches ErrInvalid with errors.Is; it is nil when a is valid.
 //
 // The rules are those of the Microsoft identity platform for the
 // application's signInAudience: GUID ids; lengths of names and values;
@@ -115,7 +114,7 @@ type validator struct {
 }
 
 func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, &tenant.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) guid(field, s string) bool {
@@ -826,12 +825,12 @@ func (v *validator) dates(now time.Time) {
 // immutable for its id), and the rule that a scope or app role must be
 // disabled (isEnabled=false) in one update before another update removes it
 // (https://learn.microsoft.com/graph/api/resources/approle). Violations are
-// *tenant.FieldError values joined with errors.Join; updated itself is
+// *FieldError values joined with errors.Join; updated itself is
 // checked by Validate.
 func ValidateChange(old, updated Application) error {
 	var errs []error
 	add := func(field, format string, args ...any) {
-		errs = append(errs, &tenant.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if old.ID != updated.ID {
 		add("id", "is read-only")
