@@ -31,18 +31,15 @@ type federatedResult struct {
 // is not the client) and the client has a federated identity credential
 // for that issuer, the issuer's keys are fetched and the external token's
 // signature and lifetime checked. Issuers no credential names are never
-// contacted.
-func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
-	if req.prepared {
-		return
-	}
-	req.prepared = true
+// contacted. The result (nil when there is nothing to verify) is passed to
+// client authentication.
+func (d *core) prepareFederated(ctx context.Context, req TokenRequest) *federatedResult {
 	if req.ClientAssertion == "" || req.ClientAssertionType != token.ClientAssertionType {
-		return
+		return nil
 	}
 	ua, err := token.ParseClientAssertion(req.ClientAssertion)
 	if err != nil || ua.Issuer == req.ClientID || d.tokens.ownIssuer(ua.Issuer) {
-		return
+		return nil
 	}
 	trusted := false
 	_ = d.st.View(ctx, func(tx store.ReadTx) error {
@@ -56,15 +53,14 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 		return nil
 	})
 	if !trusted {
-		return
+		return nil
 	}
 	res := &federatedResult{issuer: ua.Issuer}
-	req.federated = res
 	keys, err := d.tokens.federatedKeys(ctx, ua.Issuer)
 	if err != nil {
 		d.log.LogAttrs(ctx, slog.LevelWarn, "tenantry: federated issuer keys unavailable", slog.String("issuer", ua.Issuer), slog.String("clientId", req.ClientID), slog.Any("error", err))
 		res.err = tokenErr(OAuthInvalidClient, 70021, "The keys of the federated issuer could not be obtained.").with(err)
-		return
+		return res
 	}
 	res.ext, err = token.VerifyExternalToken(ctx, req.ClientAssertion, keys, token.ExternalTokenRules{Now: d.clock()})
 	switch {
@@ -73,6 +69,7 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 	case err != nil:
 		res.err = tokenErr(OAuthInvalidClient, 70021, "The federated assertion could not be verified.").with(err)
 	}
+	return res
 }
 
 // ownIssuer reports whether iss is an issuer of this token service.

@@ -318,7 +318,7 @@ func (uc *userContext) missingOrAll() []string {
 }
 
 // redeemCode redeems an authorization code (single use).
-func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) redeemCode(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	if req.Code == "" {
 		return nil, tokenErr(OAuthInvalidRequest, 900144, "The request body must contain the following parameter: 'code'.")
 	}
@@ -371,7 +371,7 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse
 			// downgrade (RFC 9700 §2.1.1).
 			return tokenErr(OAuthInvalidGrant, 50148, "The code_verifier was supplied but the authorization request had no code_challenge for PKCE.")
 		}
-		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
+		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, fed, o.now)
 		if err != nil {
 			return err
 		}
