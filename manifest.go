@@ -266,24 +266,8 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	}
 	cur, err := store.Applications.One(o.tx, store.AppByAppID, app.AppID)
 	if errors.Is(err, store.ErrNotFound) {
-		if err := appIDFree(o.tx, app.AppID); err != nil {
-			return err
-		}
-		a := app.Clone()
-		if a.ID == "" {
-			a.ID = d.newID()
-		}
-		a.TenantID, a.PublisherDomain, a.CreatedDateTime, a.DeletedDateTime = tenantID, t.DefaultDomain(), o.now, nil
-		if a.SignInAudience == "" {
-			a.SignInAudience = application.AzureADMyOrg
-		}
-		if err := d.validateApp(o.tx, t, a); err != nil {
-			return err
-		}
-		if err := store.Applications.Create(o.tx, a); err != nil {
-			return err
-		}
-		if _, _, err := d.ensureSP(o, a, tenantID); err != nil {
+		a, err := d.createApp(o, t, app.Clone())
+		if err != nil {
 			return err
 		}
 		add("create", "application", a.AppID, nil, nil)
@@ -298,9 +282,11 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	if cur.IsDeleted() {
 		return fmt.Errorf("%w: application %s", ErrDeleted, app.AppID)
 	}
-	// Server-managed properties come from the stored object.
+	// The manifest names the application by appId: its id, home tenant and
+	// creation time come from the stored object, and what it leaves out
+	// (null) of owners and credentials stays as it is.
 	a := app.Clone()
-	a.ID, a.TenantID, a.PublisherDomain, a.CreatedDateTime = cur.ID, cur.TenantID, cur.PublisherDomain, cur.CreatedDateTime
+	a.ID, a.TenantID, a.CreatedDateTime = cur.ID, cur.TenantID, cur.CreatedDateTime
 	if a.SignInAudience == "" {
 		a.SignInAudience = application.AzureADMyOrg
 	}
@@ -316,20 +302,8 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	if a.FederatedIdentityCredentials == nil {
 		a.FederatedIdentityCredentials = cur.FederatedIdentityCredentials
 	}
-	a.DeletedDateTime = cur.DeletedDateTime
-	if cur.Equal(a) {
-		return nil
-	}
-	if err := application.ValidateChange(cur, a); err != nil {
-		return err
-	}
-	if err := d.validateApp(o.tx, t, a); err != nil {
-		return err
-	}
-	if err := store.Applications.Put(o.tx, a); err != nil {
-		return err
-	}
-	if err := syncServicePrincipals(o.tx, a); err != nil {
+	changed, err := d.updateApp(o, cur, &a)
+	if err != nil || !changed {
 		return err
 	}
 	add("update", "application", a.AppID, cur, a)
