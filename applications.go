@@ -67,7 +67,7 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 				a.Owners = append(a.Owners, c.User.ID)
 			}
 		}
-		if a, err = d.createApp(o, t, a); err != nil {
+		if a, _, err = d.createApp(o, t, a); err != nil {
 			return err
 		}
 		out = a
@@ -101,16 +101,16 @@ func noCallerCredentials(a application.Application) error {
 // invariant 1 (an appId no application, nor a service principal orphaned by
 // a purge, holds: the store's unique appId index and appIDFree), validates
 // the object in its home tenant and creates it with its home-tenant service
-// principal (invariant 2), as the Entra admin center does. Who may create
-// what, and the audit event, are the caller's.
-func (d *core) createApp(o *op, t tenant.Tenant, a application.Application) (application.Application, error) {
+// principal (invariant 2), as the Entra admin center does, and returns both.
+// Who may create what, and the audit event, are the caller's.
+func (d *core) createApp(o *op, t tenant.Tenant, a application.Application) (application.Application, serviceprincipal.ServicePrincipal, error) {
 	if a.ID == "" {
 		a.ID = d.newID()
 	}
 	if a.AppID == "" {
 		a.AppID = d.newID()
 	} else if err := appIDFree(o.tx, a.AppID); err != nil {
-		return a, err
+		return a, serviceprincipal.ServicePrincipal{}, err
 	}
 	a.TenantID = t.ID
 	if a.SignInAudience == "" {
@@ -120,17 +120,17 @@ func (d *core) createApp(o *op, t tenant.Tenant, a application.Application) (app
 	a.CreatedDateTime = o.now
 	a.DeletedDateTime = nil
 	if err := d.validateApp(o.tx, t, a); err != nil {
-		return a, err
+		return a, serviceprincipal.ServicePrincipal{}, err
 	}
 	if err := store.Applications.Create(o.tx, a); err != nil {
-		return a, err
+		return a, serviceprincipal.ServicePrincipal{}, err
 	}
 	sp := serviceprincipal.New(d.newID(), a, t.ID, o.now)
 	sp.Owners = slices.Clone(a.Owners)
 	if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
-		return a, err
+		return a, sp, err
 	}
-	return a, nil
+	return a, sp, nil
 }
 
 // updateApp is the one way an application object changes (every

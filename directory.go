@@ -62,7 +62,8 @@ type Config struct {
 // Directory is the management side of tenantry's imperative shell: it runs
 // the pure rules of the domain packages inside store transactions. Every
 // mutating operation loads what it needs, decides, and writes in one
-// transaction together with exactly one audit event. Its token service is
+// transaction together with exactly one audit event (Apply, which changes
+// many objects at once, one per object). Its token service is
 // [Directory.Issuer]. A Directory is safe for concurrent use.
 type Directory struct{ *core }
 
@@ -146,8 +147,20 @@ type op struct {
 }
 
 // mutate runs fn in one transaction; fn must record exactly one audit
-// event through op.audit.
+// event through op.audit (invariant 9).
 func (d *core) mutate(ctx context.Context, actor Actor, fn func(o *op) error) error {
+	return d.run(ctx, actor, false, fn)
+}
+
+// mutatePerObject runs fn, which changes several objects at once, in one
+// transaction; fn must record one audit event per object it creates or
+// changes, at least one, through op.audit. Only applying a manifest does:
+// every other operation uses mutate.
+func (d *core) mutatePerObject(ctx context.Context, actor Actor, fn func(o *op) error) error {
+	return d.run(ctx, actor, true, fn)
+}
+
+func (d *core) run(ctx context.Context, actor Actor, perObject bool, fn func(o *op) error) error {
 	if actor.IsZero() {
 		return errNoActor
 	}
@@ -156,7 +169,7 @@ func (d *core) mutate(ctx context.Context, actor Actor, fn func(o *op) error) er
 		if err := fn(o); err != nil {
 			return err
 		}
-		if o.events != 1 {
+		if o.events != 1 && !(perObject && o.events > 1) {
 			return fmt.Errorf("tenantry: internal error: operation wrote %d audit events", o.events)
 		}
 		return nil
