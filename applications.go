@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/internal/deep"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
@@ -47,15 +46,8 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 			return err
 		}
 		a := app.Clone()
-		if a.ID == "" {
-			a.ID = d.newID()
-		}
-		if a.AppID == "" {
-			a.AppID = d.newID()
-		} else if o.actor != System() {
+		if a.AppID != "" && o.actor != System() {
 			return &tenant.FieldError{Field: "appId", Reason: "is assigned by the directory"}
-		} else if err := appIDFree(o.tx, a.AppID); err != nil {
-			return err
 		}
 		if o.actor != System() {
 			a.VerifiedPublisher = nil
@@ -63,13 +55,6 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 				return err
 			}
 		}
-		a.TenantID = tenantID
-		if a.SignInAudience == "" {
-			a.SignInAudience = application.AzureADMyOrg
-		}
-		a.PublisherDomain = t.DefaultDomain()
-		a.CreatedDateTime = o.now
-		a.DeletedDateTime = nil
 		if tenant.OwnerOnRegister(c) {
 			// Non-administrators may create at most MaxObjectsPerUser
 			// applications; soft-deleted ones count until purged.
@@ -85,15 +70,7 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 			}
 		}
 		a.FillPermissionIDs(application.Application{}, d.newID)
-		if err := d.validateApp(o.tx, t, a); err != nil {
-			return err
-		}
-		if err := store.Applications.Create(o.tx, a); err != nil {
-			return err
-		}
-		sp := serviceprincipal.New(d.newID(), a, tenantID, o.now)
-		sp.Owners = slices.Clone(a.Owners)
-		if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
+		if a, _, err = d.createApp(o, t, a); err != nil {
 			return err
 		}
 		out = a
@@ -118,6 +95,74 @@ func noCallerCredentials(a application.Application) error {
 		errs = append(errs, &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: "federated credentials are added with AddFederatedCredential"})
 	}
 	return errors.Join(errs...)
+}
+
+// createApp is the one way an application object comes to exist
+// (CreateApplication, manifests). It fills the server-managed properties —
+// the id when empty, an appId when empty, the home tenant t, the publisher
+// domain, the creation time and the default sign-in audience —, keeps
+// invariant 1 (an appId no application, nor a service principal orphaned by
+// a purge, holds: the store's unique appId index and appIDFree), validates
+// the object in its home tenant and creates it with its home-tenant service
+// principal (invariant 2), as the Entra admin center does, and returns both.
+// Who may create what, and the audit event, are the caller's.
+func (d *core) createApp(o *op, t tenant.Tenant, a application.Application) (application.Application, serviceprincipal.ServicePrincipal, error) {
+	if a.ID == "" {
+		a.ID = d.newID()
+	}
+	if a.AppID == "" {
+		a.AppID = d.newID()
+	} else if err := appIDFree(o.tx, a.AppID); err != nil {
+		return a, serviceprincipal.ServicePrincipal{}, err
+	}
+	a.TenantID = t.ID
+	if a.SignInAudience == "" {
+		a.SignInAudience = application.AzureADMyOrg
+	}
+	a.PublisherDomain = t.DefaultDomain()
+	a.CreatedDateTime = o.now
+	a.DeletedDateTime = nil
+	if err := d.validateApp(o.tx, t, a); err != nil {
+		return a, serviceprincipal.ServicePrincipal{}, err
+	}
+	if err := store.Applications.Create(o.tx, a); err != nil {
+		return a, serviceprincipal.ServicePrincipal{}, err
+	}
+	sp := serviceprincipal.New(d.newID(), a, t.ID, o.now)
+	sp.Owners = slices.Clone(a.Owners)
+	if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
+		return a, sp, err
+	}
+	return a, sp, nil
+}
+
+// updateApp is the one way an application object changes (every
+// application operation, manifests): it keeps before's server-managed
+// properties (publisher verification and domain, which have their own
+// operation, and deletion), refuses changes of immutable ones (id, appId,
+// home tenant, creation time: application.ValidateChange, which keeps
+// invariants 1 and 2), validates a in its home tenant, stores it and
+// refreshes the copies its service principals keep. It writes nothing and
+// reports false when a equals before. The audit event is the caller's.
+func (d *core) updateApp(o *op, before application.Application, a *application.Application) (bool, error) {
+	a.VerifiedPublisher, a.PublisherDomain, a.DeletedDateTime = before.VerifiedPublisher, before.PublisherDomain, before.DeletedDateTime
+	if a.Equal(before) {
+		return false, nil
+	}
+	if err := application.ValidateChange(before, *a); err != nil {
+		return false, err
+	}
+	t, err := store.Tenants.Get(o.tx, a.TenantID)
+	if err != nil {
+		return false, err
+	}
+	if err := d.validateApp(o.tx, t, *a); err != nil {
+		return false, err
+	}
+	if err := store.Applications.Put(o.tx, *a); err != nil {
+		return false, err
+	}
+	return true, syncServicePrincipals(o.tx, *a)
 }
 
 func (d *core) validateApp(tx store.ReadTx, t tenant.Tenant, a application.Application) error {
@@ -182,24 +227,8 @@ func (d *core) changeApp(ctx context.Context, actor Actor, objectID, action stri
 		if err := fn(o, &a); err != nil {
 			return err
 		}
-		// Server-managed properties: publisher verification has its own
-		// operation, deletion too.
-		a.VerifiedPublisher, a.PublisherDomain, a.DeletedDateTime = before.VerifiedPublisher, before.PublisherDomain, before.DeletedDateTime
 		a.FillPermissionIDs(before, d.newID)
-		if err := application.ValidateChange(before, a); err != nil {
-			return err
-		}
-		t, err := store.Tenants.Get(o.tx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		if err := d.validateApp(o.tx, t, a); err != nil {
-			return err
-		}
-		if err := store.Applications.Put(o.tx, a); err != nil {
-			return err
-		}
-		if err := syncServicePrincipals(o.tx, a); err != nil {
+		if _, err := d.updateApp(o, before, &a); err != nil {
 			return err
 		}
 		out = a
@@ -249,11 +278,11 @@ func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID
 		}
 		const reason = "credentials change only through AddPassword, AddKey, AddFederatedCredential and their Remove operations"
 		switch {
-		case !cmp.Equal(orig.PasswordCredentials, a.PasswordCredentials):
+		case !deep.Equal(orig.PasswordCredentials, a.PasswordCredentials):
 			return &tenant.FieldError{Field: "passwordCredentials", Reason: reason}
-		case !cmp.Equal(orig.KeyCredentials, a.KeyCredentials):
+		case !deep.Equal(orig.KeyCredentials, a.KeyCredentials):
 			return &tenant.FieldError{Field: "keyCredentials", Reason: reason}
-		case !cmp.Equal(orig.FederatedIdentityCredentials, a.FederatedIdentityCredentials):
+		case !deep.Equal(orig.FederatedIdentityCredentials, a.FederatedIdentityCredentials):
 			return &tenant.FieldError{Field: "federatedIdentityCredentials", Reason: reason}
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/internal/deep"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
@@ -21,24 +22,37 @@ func auditEvent(now time.Time, actor Actor, tenantID, action string, k store.Kin
 		Time: now, TenantID: tenantID, Actor: actor.String(), Action: action,
 		TargetKind: k.Name(), TargetID: id,
 	}
-	if b, a, ok := modifiedProperties(redact(before), redact(after)); ok {
-		e.Before, e.After = b, a
+	if mods, ok := modifiedProperties(before, after); ok {
+		e.Before, e.After = modifiedJSON(mods)
 		return e
 	}
 	e.Before, e.After = redactJSON(before), redactJSON(after)
 	return e
 }
 
-// modifiedProperties encodes the fields (by JSON name) in which two values
-// of the same struct type differ; ok is false for anything else.
-func modifiedProperties(before, after any) (b, a json.RawMessage, ok bool) {
+// ModifiedProperty is one property an update changes, named as in
+// Microsoft Graph, with its old and new values in JSON (secrets removed),
+// as Entra's audit logs list modifiedProperties.
+type ModifiedProperty struct {
+	Name     string          `json:"displayName"`
+	OldValue json.RawMessage `json:"oldValue"`
+	NewValue json.RawMessage `json:"newValue"`
+}
+
+// modifiedProperties lists, in field order, the properties (by JSON name)
+// in which two values of the same struct type differ, compared as the
+// objects' Equal methods compare them (times as instants, an empty
+// collection as a missing one); secrets are redacted first. ok is false
+// when before and after are not two structs of one type.
+func modifiedProperties(before, after any) (mods []ModifiedProperty, ok bool) {
+	before, after = redact(before), redact(after)
 	bv, av := reflect.ValueOf(before), reflect.ValueOf(after)
 	if bv.Kind() != reflect.Struct || !av.IsValid() || bv.Type() != av.Type() {
-		return nil, nil, false
+		return nil, false
 	}
 	t := bv.Type()
-	old, new := map[string]any{}, map[string]any{}
-	for i := 0; i < t.NumField(); i++ {
+	mods = []ModifiedProperty{}
+	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "-" {
@@ -47,17 +61,30 @@ func modifiedProperties(before, after any) (b, a json.RawMessage, ok bool) {
 		if name == "" {
 			name = f.Name
 		}
-		x, y := bv.Field(i).Interface(), av.Field(i).Interface()
-		if !reflect.DeepEqual(x, y) {
-			old[name], new[name] = x, y
+		x, y := bv.Field(i), av.Field(i)
+		if deep.Values(x, y) {
+			continue
 		}
+		old, errB := json.Marshal(x.Interface())
+		new, errA := json.Marshal(y.Interface())
+		if errB != nil || errA != nil {
+			return nil, false
+		}
+		mods = append(mods, ModifiedProperty{Name: name, OldValue: old, NewValue: new})
 	}
-	b, errB := json.Marshal(old)
-	a, errA := json.Marshal(new)
-	if errB != nil || errA != nil {
-		return nil, nil, false
+	return mods, true
+}
+
+// modifiedJSON encodes modified properties as the audit log records them:
+// an object of old values and one of new values, by property name.
+func modifiedJSON(mods []ModifiedProperty) (before, after json.RawMessage) {
+	old, new := make(map[string]json.RawMessage, len(mods)), make(map[string]json.RawMessage, len(mods))
+	for _, m := range mods {
+		old[m.Name], new[m.Name] = m.OldValue, m.NewValue
 	}
-	return b, a, true
+	b, _ := json.Marshal(old) // raw JSON values from json.Marshal: cannot fail
+	a, _ := json.Marshal(new)
+	return b, a
 }
 
 // redact removes secret material from objects of the model.

@@ -11,9 +11,10 @@ import (
 	"github.com/tenantry/tenantry/token"
 )
 
-// authenticate checks the client's credentials. public says whether the
-// flow admits a public client (no credential).
-func (s *tokenService) authenticate(ctx context.Context, app application.Application, t tenant.Tenant, req TokenRequest, now time.Time, public bool) (token.ClientAuth, error) {
+// authenticate checks the client's credentials; fed is the federated
+// assertion prepareFederated verified for the request (or nil). public says
+// whether the flow admits a public client (no credential).
+func (s *tokenService) authenticate(ctx context.Context, app application.Application, t tenant.Tenant, req TokenRequest, fed *federatedResult, now time.Time, public bool) (token.ClientAuth, error) {
 	hasSecret, hasAssertion := req.ClientSecret != "", req.ClientAssertion != "" || req.ClientAssertionType != ""
 	if public {
 		if hasSecret || hasAssertion {
@@ -26,7 +27,7 @@ func (s *tokenService) authenticate(ctx context.Context, app application.Applica
 		if req.ClientAssertionType != token.ClientAssertionType {
 			return 0, errAssertionTypeMissing.new(token.ClientAssertionType)
 		}
-		return s.authenticateAssertion(ctx, app, t, req, now)
+		return s.authenticateAssertion(ctx, app, t, req, fed, now)
 	case hasSecret:
 		for _, p := range app.PasswordCredentials {
 			if p.Matches(req.ClientSecret) {
@@ -57,7 +58,7 @@ func (s *tokenService) tokenEndpoints(t tenant.Tenant) []string {
 	return out
 }
 
-func (s *tokenService) authenticateAssertion(ctx context.Context, app application.Application, t tenant.Tenant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
+func (s *tokenService) authenticateAssertion(ctx context.Context, app application.Application, t tenant.Tenant, req TokenRequest, fed *federatedResult, now time.Time) (token.ClientAuth, error) {
 	ua, err := token.ParseClientAssertion(req.ClientAssertion)
 	if err != nil {
 		return 0, errAssertionMalformed.new().with(err)
@@ -100,5 +101,5 @@ func (s *tokenService) authenticateAssertion(ctx context.Context, app applicatio
 		}
 		return token.ClientAuthCertificate, nil
 	}
-	return s.authenticateFederated(app, ua, req.federated)
+	return s.authenticateFederated(app, ua, fed)
 }

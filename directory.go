@@ -47,8 +47,11 @@ type Config struct {
 	// NewID returns a new object id (a UUID string); nil means random
 	// UUIDs. Tests inject a deterministic source.
 	NewID func() string
-	// Logger receives operational logs (never secrets or tokens); nil
-	// discards them.
+	// Logger receives operational logs: signing key rotations and
+	// withdrawals (Warn), key reloads that found another set or failed,
+	// federated issuers whose keys could not be obtained (Warn) and smart
+	// lockouts (Warn). Records name ids, issuers and key ids, never a
+	// secret, code, token, password or key material. Nil discards them.
 	Logger *slog.Logger
 	// Tokens configures the token service.
 	Tokens TokenConfig
@@ -59,7 +62,8 @@ type Config struct {
 // Directory is the management side of tenantry's imperative shell: it runs
 // the pure rules of the domain packages inside store transactions. Every
 // mutating operation loads what it needs, decides, and writes in one
-// transaction together with exactly one audit event. Its token service is
+// transaction together with exactly one audit event (Apply, which changes
+// many objects at once, one per object). Its token service is
 // [Directory.Issuer]. A Directory is safe for concurrent use.
 type Directory struct{ *core }
 
@@ -165,8 +169,20 @@ type op struct {
 }
 
 // mutate runs fn in one transaction; fn must record exactly one audit
-// event through op.audit.
+// event through op.audit (invariant 9).
 func (d *core) mutate(ctx context.Context, actor Actor, fn func(o *op) error) error {
+	return d.run(ctx, actor, false, fn)
+}
+
+// mutatePerObject runs fn, which changes several objects at once, in one
+// transaction; fn must record one audit event per object it creates or
+// changes, at least one, through op.audit. Only applying a manifest does:
+// every other operation uses mutate.
+func (d *core) mutatePerObject(ctx context.Context, actor Actor, fn func(o *op) error) error {
+	return d.run(ctx, actor, true, fn)
+}
+
+func (d *core) run(ctx context.Context, actor Actor, perObject bool, fn func(o *op) error) error {
 	if actor.IsZero() {
 		return errNoActor
 	}
@@ -175,7 +191,7 @@ func (d *core) mutate(ctx context.Context, actor Actor, fn func(o *op) error) er
 		if err := fn(o); err != nil {
 			return err
 		}
-		if o.events != 1 {
+		if o.events != 1 && !(perObject && o.events > 1) {
 			return fmt.Errorf("tenantry: internal error: operation wrote %d audit events", o.events)
 		}
 		return nil

@@ -527,8 +527,8 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 	if diff := cmp.Diff(plan, applied); diff != "" {
 		t.Errorf("applied changes differ from the plan:\n%s", diff)
 	}
-	if n := len(f.events()) - before; n != 1 {
-		t.Errorf("Apply wrote %d audit events, want 1", n)
+	if n := len(f.events()) - before; n != len(applied) {
+		t.Errorf("Apply wrote %d audit events for %d changes, want one per change", n, len(applied))
 	}
 	sp, err := f.d.ServicePrincipalByAppID(f.ctx, System(), "11110000-0000-4000-8000-000000000002", apiID)
 	if err != nil || !sp.AppRoleAssignmentRequired {
@@ -545,11 +545,15 @@ func TestManifestPlanApplyIdempotent(t *testing.T) {
 	if n := len(f.events()) - before; n != 0 {
 		t.Errorf("a no-op apply wrote %d audit events", n)
 	}
-	// A change shows as an update with a diff.
+	// A change shows as an update with its modified properties.
 	m.Tenants[0].Applications[1].DisplayName = "Client v2"
 	plan, err = f.d.Plan(f.ctx, System(), m)
-	if err != nil || len(plan) != 1 || plan[0].Action != "update" || plan[0].Diff == "" {
+	if err != nil || len(plan) != 1 || plan[0].Action != "update" {
 		t.Fatalf("plan after a rename = %+v, %v", plan, err)
+	}
+	wantMods := []ModifiedProperty{{Name: "displayName", OldValue: json.RawMessage(`"Client"`), NewValue: json.RawMessage(`"Client v2"`)}}
+	if diff := cmp.Diff(wantMods, plan[0].Modified); diff != "" {
+		t.Errorf("modified properties of a rename (-want +got):\n%s", diff)
 	}
 	if _, err := f.d.Apply(f.ctx, UserActor("someone"), m); !errors.Is(err, ErrForbidden) {
 		t.Errorf("Apply by a user: %v, want ErrForbidden", err)

@@ -22,7 +22,8 @@
 // applications, service principals, consent, assignments), and its
 // [Issuer] ([Directory.Issuer]) is the token service. Every mutating
 // operation loads what it needs, decides with the pure rules, and writes in
-// one transaction together with exactly one audit event.
+// one transaction together with exactly one audit event (applying a
+// manifest, which changes many objects at once, writes one per object).
 //
 // # Actors
 //

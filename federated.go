@@ -1,12 +1,14 @@
 package tenantry
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -29,18 +31,15 @@ type federatedResult struct {
 // is not the client) and the client has a federated identity credential
 // for that issuer, the issuer's keys are fetched and the external token's
 // signature and lifetime checked. Issuers no credential names are never
-// contacted.
-func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
-	if req.prepared {
-		return
-	}
-	req.prepared = true
+// contacted. The result (nil when there is nothing to verify) is passed to
+// client authentication.
+func (d *core) prepareFederated(ctx context.Context, req TokenRequest) *federatedResult {
 	if req.ClientAssertion == "" || req.ClientAssertionType != token.ClientAssertionType {
-		return
+		return nil
 	}
 	ua, err := token.ParseClientAssertion(req.ClientAssertion)
 	if err != nil || ua.Issuer == req.ClientID || d.tokens.ownIssuer(ua.Issuer) {
-		return
+		return nil
 	}
 	trusted := false
 	_ = d.st.View(ctx, func(tx store.ReadTx) error {
@@ -54,14 +53,14 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 		return nil
 	})
 	if !trusted {
-		return
+		return nil
 	}
 	res := &federatedResult{issuer: ua.Issuer}
-	req.federated = res
 	keys, err := d.tokens.federatedKeys(ctx, ua.Issuer)
 	if err != nil {
+		d.log.LogAttrs(ctx, slog.LevelWarn, "tenantry: federated issuer keys unavailable", slog.String("issuer", ua.Issuer), slog.String("clientId", req.ClientID), slog.Any("error", err))
 		res.err = errFederatedKeys.new().with(err)
-		return
+		return res
 	}
 	res.ext, err = token.VerifyExternalToken(ctx, req.ClientAssertion, keys, token.ExternalTokenRules{Now: d.clock()})
 	switch {
@@ -70,12 +69,13 @@ func (d *core) prepareFederated(ctx context.Context, req *TokenRequest) {
 	case err != nil:
 		res.err = errFederatedUnverified.new().with(err)
 	}
+	return res
 }
 
 // ownIssuer reports whether iss is an issuer of this token service.
 func (s *tokenService) ownIssuer(iss string) bool {
-	return iss != "" && (strings.HasPrefix(iss, cmpOr(s.cfg.Authority.V2Base, "https://login.microsoftonline.com")) ||
-		strings.HasPrefix(iss, cmpOr(s.cfg.Authority.V1Base, "https://sts.windows.net")))
+	return iss != "" && (strings.HasPrefix(iss, cmp.Or(s.cfg.Authority.V2Base, "https://login.microsoftonline.com")) ||
+		strings.HasPrefix(iss, cmp.Or(s.cfg.Authority.V1Base, "https://sts.windows.net")))
 }
 
 // authenticateFederated authenticates a client with an external identity
@@ -123,13 +123,6 @@ func (s *tokenService) authenticateFederated(app application.Application, ua *to
 
 func isTimeErr(err error) bool {
 	return errors.Is(err, token.ErrAssertionTime) || errors.Is(err, token.ErrExpired) || errors.Is(err, token.ErrNotYetValid)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // federatedKeys returns (and caches) the key source of an external issuer.

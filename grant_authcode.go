@@ -321,7 +321,7 @@ func (uc *userContext) missingOrAll() []string {
 }
 
 // redeemCode redeems an authorization code (single use).
-func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) redeemCode(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	if req.Code == "" {
 		return nil, errMissingParameter.new("code")
 	}
@@ -374,7 +374,7 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest) (*TokenResponse
 			// downgrade (RFC 9700 §2.1.1).
 			return errVerifierWithoutChallenge.new()
 		}
-		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
+		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, fed, o.now)
 		if err != nil {
 			return err
 		}

@@ -18,12 +18,11 @@ import (
 // carries the application permissions (roles) assigned to its service
 // principal on the resource's. The path does one store read transaction
 // and one signature.
-func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) clientCredentials(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	resourceID, err := defaultScopeResource(req.Scope)
 	if err != nil {
 		return nil, err
 	}
-	d.prepareFederated(ctx, &req)
 	var claims token.AccessClaims
 	var v1 bool
 	now := d.clock()
@@ -36,7 +35,7 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenR
 		if err != nil {
 			return err
 		}
-		auth, err := d.tokens.authenticate(ctx, client, t, req, now, false)
+		auth, err := d.tokens.authenticate(ctx, client, t, req, fed, now, false)
 		if err != nil {
 			return err
 		}

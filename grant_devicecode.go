@@ -205,7 +205,7 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 
 // pollDeviceCode answers a device code poll: pending, declined, expired,
 // or tokens (once).
-func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	var pt *pendingTokens
 	err := d.mutate(ctx, System(), func(o *op) error {
 		c, cd, err := loadCode(o.tx, codeKindDevice, req.DeviceCode, errDeviceCodeInvalid.new())
@@ -232,7 +232,7 @@ func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest) (*TokenResp
 		case "declined":
 			return errAuthorizationDeclined.new()
 		}
-		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, o.now)
+		auth, err := d.clientAuthFor(ctx, o.tx, cd.Grant, req, fed, o.now)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 // onBehalfOf exchanges a user's access token for the middle tier (the
 // client) for a token to a downstream API, limited to what the middle tier
 // was granted for that user.
-func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) onBehalfOf(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	if req.RequestedTokenUse != "on_behalf_of" {
 		return nil, errMissingTokenUse.new()
 	}
@@ -55,7 +55,7 @@ func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse
 		if _, err := clientApp(tx, mid.AppID, t, req.Tenant); err != nil {
 			return err
 		}
-		auth, err := d.tokens.authenticate(ctx, mid, t, req, now, false)
+		auth, err := d.tokens.authenticate(ctx, mid, t, req, fed, now, false)
 		if err != nil {
 			return err
 		}

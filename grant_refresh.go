@@ -68,20 +68,20 @@ func (s *tokenService) openRefresh(raw string) (*refreshState, error) {
 // refresh redeems a refresh token (rotation: a new refresh token is
 // returned; the old one stays valid until it expires, as in Entra, unless
 // TokenConfig.RefreshTokenRotation is strict and the client is public).
-func (d *core) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (d *core) refresh(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	rs, err := d.tokens.openRefresh(req.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
 	if rs.Chain != "" && d.tokens.strictRotation() {
-		return d.refreshStrict(ctx, req, rs)
+		return d.refreshStrict(ctx, req, fed, rs)
 	}
 	now := d.clock()
 	var pt *pendingTokens
 	err = d.st.View(ctx, func(tx store.ReadTx) error {
 		var auth token.ClientAuth
 		var err error
-		if pt, auth, err = d.refreshIn(ctx, tx, req, rs, now); err != nil {
+		if pt, auth, err = d.refreshIn(ctx, tx, req, fed, rs, now); err != nil {
 			return err
 		}
 		return d.tokens.startChain(pt, auth)
@@ -94,7 +94,7 @@ func (d *core) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, e
 
 // refreshIn checks refresh state rs against the directory and decides the
 // tokens of the response.
-func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
+func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest, fed *federatedResult, rs *refreshState, now time.Time) (*pendingTokens, token.ClientAuth, error) {
 	if req.ClientID != rs.Grant.ClientAppID {
 		return nil, 0, errRefreshOtherClient.new()
 	}
@@ -115,7 +115,7 @@ func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest,
 		return nil, 0, errGrantRevoked.new(
 			rs.Grant.AuthTime.Format(time.RFC3339), u.SignInSessionsValidFromDateTime.Format(time.RFC3339))
 	}
-	auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, now)
+	auth, err := d.clientAuthFor(ctx, tx, rs.Grant, req, fed, now)
 	if err != nil {
 		return nil, 0, err
 	}

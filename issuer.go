@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
@@ -22,9 +22,11 @@ import (
 // TokenConfig configures the token service of a Directory. The zero value
 // is usable for tests and single-process use.
 type TokenConfig struct {
-	// KeyEncryptionKey (32 bytes) seals signing keys before they reach the
-	// store and derives the keys that seal refresh tokens and compute
-	// pairwise subjects. Processes sharing a durable store must share it.
+	// KeyEncryptionKey (32 bytes) is the root of the token service's
+	// secrets: HKDF-SHA-256 (RFC 5869) derives from it one subkey per use —
+	// sealing signing keys before they reach the store, sealing refresh
+	// tokens, computing pairwise subjects — and the key itself keys no
+	// primitive. Processes sharing a durable store must share it.
 	// Empty means a random key for this Directory only: keys it stores
 	// cannot be opened by any other process, and opening keys sealed under
 	// another key fails with token.ErrKeyDecryption rather than silently
@@ -101,9 +103,9 @@ const (
 type tokenService struct {
 	d        *core
 	cfg      TokenConfig
-	kek      []byte
-	rtAEAD   cipher.AEAD
-	pairwise []byte
+	keySeal  []byte      // seals signing keys (token.SealKey)
+	rtAEAD   cipher.AEAD // seals refresh tokens
+	pairwise []byte      // keys pairwise subjects (token.PairwiseSubject)
 
 	ring     atomic.Pointer[ringState]
 	reloadMu sync.Mutex
@@ -155,23 +157,63 @@ func newTokenService(ctx context.Context, d *core, cfg TokenConfig) (*tokenServi
 	if len(kek) != 32 {
 		return nil, fmt.Errorf("tenantry: %w: the key-encryption key must have 32 bytes", token.ErrInvalidKEK)
 	}
-	s := &tokenService{d: d, cfg: cfg, kek: kek, fedKeys: map[string]token.KeySource{}}
-	block, err := aes.NewCipher(derive(kek, "tenantry refresh token sealing"))
+	sub, err := deriveSubkeys(kek)
+	if err != nil {
+		return nil, err
+	}
+	s := &tokenService{d: d, cfg: cfg, keySeal: sub.keySeal, pairwise: sub.pairwise, fedKeys: map[string]token.KeySource{}}
+	block, err := aes.NewCipher(sub.refreshSeal)
 	if err != nil {
 		return nil, err
 	}
 	if s.rtAEAD, err = cipher.NewGCM(block); err != nil {
 		return nil, err
 	}
-	s.pairwise = derive(kek, "tenantry pairwise subject")
 	if _, err := s.rotate(ctx, false); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func derive(kek []byte, label string) []byte {
-	m := hmac.New(sha256.New, kek)
-	m.Write([]byte(label))
-	return m.Sum(nil)
+// subkeys are the keys derived from the key-encryption key, one per
+// primitive, so that no key serves two algorithms.
+type subkeys struct {
+	keySeal     []byte // AES-256-GCM: signing keys at rest
+	refreshSeal []byte // AES-256-GCM: refresh tokens
+	pairwise    []byte // HMAC-SHA-256: pairwise subjects
+}
+
+// HKDF info strings of the subkeys. Changing one changes every value
+// derived from it.
+const (
+	infoKeySeal     = "tenantry signing key sealing v1"
+	infoRefreshSeal = "tenantry refresh token sealing v1"
+	infoPairwise    = "tenantry pairwise subject v1"
+)
+
+// deriveSubkeys derives the subkeys of kek with HKDF-SHA-256 (no salt: kek
+// is uniformly random).
+//
+// Signing keys stored by earlier versions were sealed with the
+// key-encryption key itself. Under the derived sealing key they no longer
+// authenticate: opening them fails with token.ErrKeyDecryption, and New
+// returns that error rather than replacing the stored key set with a new
+// one (which would invalidate every token in circulation). Such a store is
+// migrated by opening its keys with token.OpenKey under the raw key and
+// sealing them again under the derived one, or by deleting its signing keys
+// on purpose. Refresh tokens sealed under the old scheme fail to open and
+// are refused as invalid grants; pairwise subjects change with the key.
+func deriveSubkeys(kek []byte) (subkeys, error) {
+	var s subkeys
+	for _, d := range []struct {
+		dst  *[]byte
+		info string
+	}{{&s.keySeal, infoKeySeal}, {&s.refreshSeal, infoRefreshSeal}, {&s.pairwise, infoPairwise}} {
+		k, err := hkdf.Key(sha256.New, kek, nil, d.info, 32)
+		if err != nil {
+			return subkeys{}, fmt.Errorf("tenantry: derive %s: %w", d.info, err)
+		}
+		*d.dst = k
+	}
+	return s, nil
 }

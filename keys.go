@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan
 		}
 		cur := make([]*token.Key, 0, len(stored))
 		for _, sk := range stored {
-			k, err := token.OpenKey(sk.Sealed, s.kek)
+			k, err := token.OpenKey(sk.Sealed, s.keySeal)
 			if err != nil {
 				return fmt.Errorf("tenantry: signing key %s: %w", sk.ID, err)
 			}
@@ -93,7 +94,7 @@ func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan
 		keep := map[string]bool{}
 		var summary []string
 		for _, k := range next {
-			sealed, err := token.SealKey(k, s.kek)
+			sealed, err := token.SealKey(k, s.keySeal)
 			if err != nil {
 				return err
 			}
@@ -118,7 +119,24 @@ func (s *tokenService) replaceKeys(ctx context.Context, action, kid string, plan
 	if err != nil {
 		return false, err
 	}
+	if changed {
+		level := slog.LevelInfo
+		if kid != "" {
+			level = slog.LevelWarn // a withdrawal: tokens the key signed stop validating
+		}
+		s.d.log.LogAttrs(ctx, level, "tenantry: signing keys changed", slog.String("action", action), slog.String("kid", kid), keySetAttr(keys))
+	}
 	return changed, s.install(keys)
+}
+
+// keySetAttr describes a key set for the log: each key's id, algorithm and
+// state, never key material.
+func keySetAttr(keys []*token.Key) slog.Attr {
+	desc := make([]string, len(keys))
+	for i, k := range keys {
+		desc[i] = k.ID + " " + string(k.Algorithm) + " " + string(k.State)
+	}
+	return slog.Any("keys", desc)
 }
 
 func (s *tokenService) install(keys []*token.Key) error {
@@ -157,19 +175,25 @@ func (s *tokenService) keyring(ctx context.Context) (*token.Keyring, error) {
 		return nil, err
 	}
 	keys := make([]*token.Key, 0, len(stored))
+	changed := len(stored) != len(st.opened)
 	for _, sk := range stored {
 		if k, ok := st.opened[sk.ID]; ok && string(k.State) == sk.State {
 			keys = append(keys, k)
 			continue
 		}
-		k, err := token.OpenKey(sk.Sealed, s.kek)
+		changed = true
+		k, err := token.OpenKey(sk.Sealed, s.keySeal)
 		if err != nil {
+			s.d.log.LogAttrs(ctx, slog.LevelError, "tenantry: signing key reload failed", slog.String("kid", sk.ID), slog.Any("error", err))
 			return nil, fmt.Errorf("tenantry: signing key %s: %w", sk.ID, err)
 		}
 		keys = append(keys, k)
 	}
 	if err := s.install(keys); err != nil {
 		return nil, err
+	}
+	if changed {
+		s.d.log.LogAttrs(ctx, slog.LevelInfo, "tenantry: signing keys reloaded", keySetAttr(keys))
 	}
 	return s.ring.Load().ring, nil
 }

@@ -3,6 +3,7 @@ package tenantry
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/tenantry/tenantry/store"
@@ -86,7 +87,9 @@ func (d *core) recordFailure(ctx context.Context, u tenant.User) error {
 		return nil
 	}
 	now := d.clock()
-	return d.st.Update(ctx, func(tx store.Tx) error {
+	var locked store.SignInLockout
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		locked = store.SignInLockout{}
 		l, err := loadLockout(tx, u.ID)
 		if err != nil {
 			return err
@@ -95,9 +98,16 @@ func (d *core) recordFailure(ctx context.Context, u tenant.User) error {
 		l.Failures++
 		if lock := d.locks.lockFor(l.Failures); lock > 0 {
 			l.LockedUntil = now.Add(lock)
+			locked = l
 		}
 		return store.Lockouts.Put(tx, l)
 	})
+	if err == nil && !locked.LockedUntil.IsZero() {
+		d.log.LogAttrs(ctx, slog.LevelWarn, "tenantry: account locked after failed sign-ins",
+			slog.String("tenantId", locked.TenantID), slog.String("userId", locked.ID),
+			slog.Int("failures", locked.Failures), slog.Time("lockedUntil", locked.LockedUntil))
+	}
+	return err
 }
 
 // clearFailures forgets u's failed sign-ins after a successful one.

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/tenantry/tenantry/application"
+	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/internal/deep"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
@@ -70,12 +70,17 @@ type ManifestAssignment struct {
 	PrincipalAppID    string `json:"principalAppId,omitempty"`
 }
 
-// Change is one difference between a manifest and the directory.
+// Change is one difference between a manifest and the directory: one
+// object Apply creates or changes, and records with one audit event.
 type Change struct {
 	Action string `json:"action"` // create or update
 	Kind   string `json:"kind"`
 	Key    string `json:"key"`
-	Diff   string `json:"diff,omitempty"`
+	// TenantID is the tenant of the object.
+	TenantID string `json:"tenantId"`
+	// Modified lists an update's modified properties, by Graph name with
+	// old and new JSON values (secrets removed).
+	Modified []ModifiedProperty `json:"modifiedProperties,omitempty"`
 }
 
 // String returns "action kind key".
@@ -108,16 +113,22 @@ func (d *Directory) Plan(ctx context.Context, actor Actor, m Manifest) ([]Change
 	return plan, err
 }
 
-// Apply makes the directory match the manifest in one transaction, with one
-// audit event listing the changes, and returns them. Applying the same
-// manifest again changes nothing and writes no event. Objects not named in
-// the manifest are left alone. Only System may apply manifests.
+// Apply makes the directory match the manifest in one transaction and
+// returns the changes. It is the one operation that changes several objects
+// at once, and it writes one audit event per object it creates or changes,
+// in its tenant: a created object whole, a changed one by its modified
+// properties, as the operation that makes that change alone would record
+// it (tenant.create, user.update, directoryRole.assign, application.create,
+// servicePrincipal.create, oauth2PermissionGrant.create,
+// appRoleAssignment.create, …). Applying the same manifest again changes
+// nothing and writes no event. Objects not named in the manifest are left
+// alone. Only System may apply manifests.
 func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
 	if actor != System() {
 		return nil, &tenant.ForbiddenError{Reason: "only the system applies manifests"}
 	}
 	var plan []Change
-	err := d.mutate(ctx, actor, func(o *op) error {
+	err := d.mutatePerObject(ctx, actor, func(o *op) error {
 		p, err := d.applyIn(o, m)
 		plan = p
 		if err != nil {
@@ -126,7 +137,7 @@ func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Chang
 		if len(p) == 0 {
 			return errNoChange
 		}
-		return o.audit("", "manifest.apply", store.Tenants, "", nil, p)
+		return nil
 	})
 	if errors.Is(err, errNoChange) {
 		err = nil
@@ -134,40 +145,62 @@ func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Chang
 	return plan, err
 }
 
+// manifestRun records what applying a manifest changes: each object as a
+// Change and as that object's audit event.
+type manifestRun struct {
+	o    *op
+	plan []Change
+}
+
+// object names one object of a manifest run.
+type object struct {
+	tenantID string
+	kind     string     // Change.Kind, and the audit action's prefix
+	key      string     // natural key, Change.Key
+	k        store.Kind // the audit event's target kind
+	id       string     // the object id, the audit event's target
+}
+
+// created records a created object, whole; action is its audit action.
+func (r *manifestRun) created(obj object, action string, v any) error {
+	r.plan = append(r.plan, Change{Action: "create", Kind: obj.kind, Key: obj.key, TenantID: obj.tenantID})
+	return r.o.audit(obj.tenantID, action, obj.k, obj.id, nil, v)
+}
+
+// updated records a changed object by its modified properties.
+func (r *manifestRun) updated(obj object, before, after any) error {
+	mods, _ := modifiedProperties(before, after)
+	r.plan = append(r.plan, Change{Action: "update", Kind: obj.kind, Key: obj.key, TenantID: obj.tenantID, Modified: mods})
+	return r.o.audit(obj.tenantID, obj.kind+".update", obj.k, obj.id, before, after)
+}
+
 func (d *core) applyIn(o *op, m Manifest) ([]Change, error) {
-	var plan []Change
-	add := func(action, kind, key string, before, after any) {
-		c := Change{Action: action, Kind: kind, Key: key}
-		if before != nil || after != nil {
-			c.Diff = cmp.Diff(before, after)
-		}
-		plan = append(plan, c)
-	}
+	r := &manifestRun{o: o}
 	// Tenants, users and applications first: later sections refer to them.
 	for _, mt := range m.Tenants {
-		if err := d.applyTenant(o, mt, add); err != nil {
-			return plan, fmt.Errorf("tenant %s: %w", mt.ID, err)
+		if err := d.applyTenant(r, mt); err != nil {
+			return r.plan, fmt.Errorf("tenant %s: %w", mt.ID, err)
 		}
 	}
 	for _, mt := range m.Tenants {
 		for _, app := range mt.Applications {
-			if err := d.applyApp(o, mt.ID, app, add); err != nil {
-				return plan, fmt.Errorf("application %s: %w", app.AppID, err)
+			if err := d.applyApp(r, mt.ID, app); err != nil {
+				return r.plan, fmt.Errorf("application %s: %w", app.AppID, err)
 			}
 		}
 	}
 	for _, mt := range m.Tenants {
-		if err := d.applyLinks(o, mt, add); err != nil {
-			return plan, fmt.Errorf("tenant %s: %w", mt.ID, err)
+		if err := d.applyLinks(r, mt); err != nil {
+			return r.plan, fmt.Errorf("tenant %s: %w", mt.ID, err)
 		}
 	}
-	return plan, nil
+	return r.plan, nil
 }
 
-type addFunc func(action, kind, key string, before, after any)
-
-func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
+func (d *core) applyTenant(r *manifestRun, mt ManifestTenant) error {
+	o := r.o
 	t, err := store.Tenants.Get(o.tx, mt.ID)
+	tobj := object{tenantID: mt.ID, kind: "tenant", key: mt.ID, k: store.Tenants, id: mt.ID}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		t = tenant.Tenant{ID: mt.ID, DisplayName: mt.DisplayName, TenantType: tenant.TypeAAD, Policy: tenant.DefaultPolicy(), CreatedDateTime: o.now}
@@ -184,7 +217,9 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 		if err := store.Tenants.Create(o.tx, t); err != nil {
 			return err
 		}
-		add("create", "tenant", t.ID, nil, nil)
+		if err := r.created(tobj, "tenant.create", t); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
 	default:
@@ -198,14 +233,16 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 				nt.VerifiedDomains = append(nt.VerifiedDomains, tenant.VerifiedDomain{Name: strings.ToLower(dom), Type: "Managed"})
 			}
 		}
-		if !cmp.Equal(t, nt) {
+		if !t.Equal(nt) {
 			if err := nt.Validate(); err != nil {
 				return err
 			}
 			if err := store.Tenants.Put(o.tx, nt); err != nil {
 				return err
 			}
-			add("update", "tenant", t.ID, t, nt)
+			if err := r.updated(tobj, t, nt); err != nil {
+				return err
+			}
 		}
 	}
 	cur, err := store.Tenants.Get(o.tx, mt.ID)
@@ -214,6 +251,7 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 	}
 	for _, mu := range mt.Users {
 		u, err := store.Users.One(o.tx, store.UserByUPN, strings.ToLower(mu.UserPrincipalName))
+		uobj := object{tenantID: mt.ID, kind: "user", key: mu.UserPrincipalName, k: store.Users, id: u.ID}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			u = tenant.User{ID: d.newID(), TenantID: mt.ID, UserPrincipalName: mu.UserPrincipalName, DisplayName: mu.DisplayName,
@@ -227,7 +265,10 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 			if err := store.Users.Create(o.tx, u); err != nil {
 				return err
 			}
-			add("create", "user", mu.UserPrincipalName, nil, nil)
+			uobj.id = u.ID
+			if err := r.created(uobj, "user.create", u); err != nil {
+				return err
+			}
 		case err != nil:
 			return err
 		case u.TenantID != mt.ID:
@@ -238,7 +279,9 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 			if err := store.Users.Put(o.tx, nu); err != nil {
 				return err
 			}
-			add("update", "user", mu.UserPrincipalName, u, nu)
+			if err := r.updated(uobj, u, nu); err != nil {
+				return err
+			}
 		}
 		held, err := store.DirectoryRoles.Lookup(o.tx, store.RoleByPrincipal, u.ID)
 		if err != nil {
@@ -255,13 +298,17 @@ func (d *core) applyTenant(o *op, mt ManifestTenant, add addFunc) error {
 			if err := store.DirectoryRoles.Create(o.tx, ra); err != nil {
 				return err
 			}
-			add("create", "directoryRole", mu.UserPrincipalName+"/"+tenant.RoleName(role), nil, nil)
+			robj := object{tenantID: mt.ID, kind: "directoryRole", key: mu.UserPrincipalName + "/" + tenant.RoleName(role), k: store.DirectoryRoles, id: ra.ID}
+			if err := r.created(robj, "directoryRole.assign", ra); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func (d *core) applyApp(o *op, tenantID string, app application.Application, add addFunc) error {
+func (d *core) applyApp(r *manifestRun, tenantID string, app application.Application) error {
+	o := r.o
 	if app.AppID == "" {
 		return invalid("a manifest application needs its appId")
 	}
@@ -271,29 +318,16 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	}
 	cur, err := store.Applications.One(o.tx, store.AppByAppID, app.AppID)
 	if errors.Is(err, store.ErrNotFound) {
-		if err := appIDFree(o.tx, app.AppID); err != nil {
+		na := app.Clone()
+		na.FillPermissionIDs(application.Application{}, d.newID)
+		a, sp, err := d.createApp(o, t, na)
+		if err != nil {
 			return err
 		}
-		a := app.Clone()
-		if a.ID == "" {
-			a.ID = d.newID()
-		}
-		a.TenantID, a.PublisherDomain, a.CreatedDateTime, a.DeletedDateTime = tenantID, t.DefaultDomain(), o.now, nil
-		if a.SignInAudience == "" {
-			a.SignInAudience = application.AzureADMyOrg
-		}
-		a.FillPermissionIDs(application.Application{}, d.newID)
-		if err := d.validateApp(o.tx, t, a); err != nil {
+		if err := r.created(object{tenantID: tenantID, kind: "application", key: a.AppID, k: store.Applications, id: a.ID}, "application.create", a); err != nil {
 			return err
 		}
-		if err := store.Applications.Create(o.tx, a); err != nil {
-			return err
-		}
-		if _, _, err := d.ensureSP(o, a, tenantID); err != nil {
-			return err
-		}
-		add("create", "application", a.AppID, nil, nil)
-		return nil
+		return r.created(object{tenantID: tenantID, kind: "servicePrincipal", key: a.AppID, k: store.ServicePrincipals, id: sp.ID}, "servicePrincipal.create", sp)
 	}
 	if err != nil {
 		return err
@@ -304,9 +338,11 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	if cur.IsDeleted() {
 		return fmt.Errorf("%w: application %s", ErrDeleted, app.AppID)
 	}
-	// Server-managed properties come from the stored object.
+	// The manifest names the application by appId: its id, home tenant and
+	// creation time come from the stored object, and what it leaves out
+	// (null) of owners and credentials stays as it is.
 	a := app.Clone()
-	a.ID, a.TenantID, a.PublisherDomain, a.CreatedDateTime = cur.ID, cur.TenantID, cur.PublisherDomain, cur.CreatedDateTime
+	a.ID, a.TenantID, a.CreatedDateTime = cur.ID, cur.TenantID, cur.CreatedDateTime
 	if a.SignInAudience == "" {
 		a.SignInAudience = application.AzureADMyOrg
 	}
@@ -322,28 +358,18 @@ func (d *core) applyApp(o *op, tenantID string, app application.Application, add
 	if a.FederatedIdentityCredentials == nil {
 		a.FederatedIdentityCredentials = cur.FederatedIdentityCredentials
 	}
-	a.DeletedDateTime = cur.DeletedDateTime
 	a.FillPermissionIDs(cur, d.newID)
-	if cmp.Equal(cur, a) {
-		return nil
-	}
-	if err := application.ValidateChange(cur, a); err != nil {
+	changed, err := d.updateApp(o, cur, &a)
+	if err != nil || !changed {
 		return err
 	}
-	if err := d.validateApp(o.tx, t, a); err != nil {
-		return err
-	}
-	if err := store.Applications.Put(o.tx, a); err != nil {
-		return err
-	}
-	if err := syncServicePrincipals(o.tx, a); err != nil {
-		return err
-	}
-	add("update", "application", a.AppID, redactApp(cur), redactApp(a))
-	return nil
+	// The copies of roles and scopes its service principals keep follow
+	// the application; its event covers them, as UpdateApplication's does.
+	return r.updated(object{tenantID: tenantID, kind: "application", key: a.AppID, k: store.Applications, id: a.ID}, cur, a)
 }
 
-func (d *core) applyLinks(o *op, mt ManifestTenant, add addFunc) error {
+func (d *core) applyLinks(r *manifestRun, mt ManifestTenant) error {
+	o := r.o
 	for _, ms := range mt.ServicePrincipals {
 		app, err := store.Applications.One(o.tx, store.AppByAppID, ms.AppID)
 		if err != nil {
@@ -353,96 +379,112 @@ func (d *core) applyLinks(o *op, mt ManifestTenant, add addFunc) error {
 		if err != nil {
 			return err
 		}
-		if created {
-			add("create", "servicePrincipal", ms.AppID, nil, nil)
-		}
+		nsp := sp
 		if sp.AppRoleAssignmentRequired != ms.AppRoleAssignmentRequired {
-			nsp := sp.Clone()
+			nsp = sp.Clone()
 			nsp.AppRoleAssignmentRequired = ms.AppRoleAssignmentRequired
 			if err := store.ServicePrincipals.Put(o.tx, nsp); err != nil {
 				return err
 			}
-			if !created {
-				add("update", "servicePrincipal", ms.AppID, sp, nsp)
-			}
+		}
+		spobj := object{tenantID: mt.ID, kind: "servicePrincipal", key: ms.AppID, k: store.ServicePrincipals, id: sp.ID}
+		switch {
+		case created:
+			err = r.created(spobj, "servicePrincipal.create", nsp)
+		case !nsp.Equal(sp):
+			err = r.updated(spobj, sp, nsp)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	for _, mc := range mt.Consents {
-		before, err := consentSnapshot(o.tx, mt.ID, mc.ClientAppID)
-		if err != nil {
-			return err
-		}
-		if _, err := d.consentIn(o, mt.ID, ConsentSpec{ClientAppID: mc.ClientAppID, Default: true, TenantWide: true}); err != nil {
+		if err := d.applyConsent(r, mt.ID, mc); err != nil {
 			return fmt.Errorf("consent %s: %w", mc.ClientAppID, err)
-		}
-		after, err := consentSnapshot(o.tx, mt.ID, mc.ClientAppID)
-		if err != nil {
-			return err
-		}
-		if !cmp.Equal(before, after) {
-			action := "update"
-			if len(before) == 0 {
-				action = "create"
-			}
-			add(action, "consent", mc.ClientAppID, before, after)
 		}
 	}
 	for _, ma := range mt.Assignments {
-		changed, err := d.applyAssignment(o, mt.ID, ma)
+		a, err := d.applyAssignment(o, mt.ID, ma)
 		if err != nil {
 			return fmt.Errorf("assignment of %s on %s: %w", ma.Role, ma.ResourceAppID, err)
 		}
-		if changed {
-			add("create", "appRoleAssignment", ma.ResourceAppID+"/"+ma.Role+"/"+ma.UserPrincipalName+ma.PrincipalAppID, nil, nil)
+		if a == nil {
+			continue
+		}
+		key := ma.ResourceAppID + "/" + ma.Role + "/" + ma.UserPrincipalName + ma.PrincipalAppID
+		if err := r.created(object{tenantID: mt.ID, kind: "appRoleAssignment", key: key, k: store.Assignments, id: a.ID}, "appRoleAssignment.create", *a); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// consentSnapshot lists the grants and assignments held by a client's
-// service principal in a tenant, for change detection.
-func consentSnapshot(tx store.ReadTx, tenantID, clientAppID string) ([]string, error) {
-	sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(clientAppID, tenantID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
+// applyConsent grants a tenant-wide admin consent and records each object
+// it creates or changes: service principals provisioned, delegated
+// permission grants created or widened, app role assignments created.
+func (d *core) applyConsent(r *manifestRun, tenantID string, mc ManifestConsent) error {
+	o := r.o
+	before := map[string]consent.Grant{}
+	if sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(mc.ClientAppID, tenantID)); err == nil {
+		gs, err := store.Grants.Lookup(o.tx, store.GrantByClient, sp.ID)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			before[g.ID] = g
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
-	var out []string
-	gs, err := store.Grants.Lookup(tx, store.GrantByClient, sp.ID)
+	res, err := d.consentIn(o, tenantID, ConsentSpec{ClientAppID: mc.ClientAppID, Default: true, TenantWide: true})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	appOf := func(spID string) string {
-		if res, err := store.ServicePrincipals.Get(tx, spID); err == nil {
-			return res.AppID
+		if sp, err := store.ServicePrincipals.Get(o.tx, spID); err == nil {
+			return sp.AppID
 		}
 		return spID
 	}
-	for _, g := range gs {
-		out = append(out, "grant "+g.ConsentType+" "+appOf(g.ResourceID)+" "+g.Scope)
+	for _, sp := range res.Created {
+		if err := r.created(object{tenantID: tenantID, kind: "servicePrincipal", key: sp.AppID, k: store.ServicePrincipals, id: sp.ID}, "servicePrincipal.create", sp); err != nil {
+			return err
+		}
 	}
-	as, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, sp.ID)
-	if err != nil {
-		return nil, err
+	for _, g := range res.Grants {
+		gobj := object{tenantID: tenantID, kind: "oauth2PermissionGrant", key: mc.ClientAppID + "/" + appOf(g.ResourceID), k: store.Grants, id: g.ID}
+		old, existed := before[g.ID]
+		switch {
+		case !existed:
+			err = r.created(gobj, "oauth2PermissionGrant.create", g)
+		case !deep.Equal(old, g):
+			err = r.updated(gobj, old, g)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	for _, a := range as {
-		out = append(out, "role "+appOf(a.ResourceID)+" "+a.AppRoleID)
+	for _, a := range res.Assignments {
+		key := appOf(a.ResourceID) + "/" + a.AppRoleID + "/" + mc.ClientAppID
+		if err := r.created(object{tenantID: tenantID, kind: "appRoleAssignment", key: key, k: store.Assignments, id: a.ID}, "appRoleAssignment.create", a); err != nil {
+			return err
+		}
 	}
-	slices.Sort(out)
-	return out, nil
+	return nil
 }
 
-func (d *core) applyAssignment(o *op, tenantID string, ma ManifestAssignment) (bool, error) {
+// applyAssignment creates the assignment ma names unless it exists; it
+// returns the one it created, or nil.
+func (d *core) applyAssignment(o *op, tenantID string, ma ManifestAssignment) (*serviceprincipal.AppRoleAssignment, error) {
 	res, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(ma.ResourceAppID, tenantID))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	roleID := application.DefaultAccessRoleID
 	if ma.Role != "" {
 		i := slices.IndexFunc(res.AppRoles, func(r application.AppRole) bool { return r.Value == ma.Role })
 		if i < 0 {
-			return false, &tenant.FieldError{Field: "role", Reason: "the resource has no role " + ma.Role}
+			return nil, &tenant.FieldError{Field: "role", Reason: "the resource has no role " + ma.Role}
 		}
 		roleID = res.AppRoles[i].ID
 	}
@@ -451,34 +493,37 @@ func (d *core) applyAssignment(o *op, tenantID string, ma ManifestAssignment) (b
 	case ma.UserPrincipalName != "":
 		u, err := store.Users.One(o.tx, store.UserByUPN, strings.ToLower(ma.UserPrincipalName))
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		principalID = u.ID
 	case ma.PrincipalAppID != "":
 		sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(ma.PrincipalAppID, tenantID))
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		principalID = sp.ID
 	default:
-		return false, invalid("an assignment needs userPrincipalName or principalAppId")
+		return nil, invalid("an assignment needs userPrincipalName or principalAppId")
 	}
 	existing, err := store.Assignments.Lookup(o.tx, store.AssignmentByPrincipal, principalID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if slices.ContainsFunc(existing, func(a serviceprincipal.AppRoleAssignment) bool {
 		return a.ResourceID == res.ID && a.AppRoleID == roleID
 	}) {
-		return false, nil
+		return nil, nil
 	}
 	ptype, pname, err := principalOf(o.tx, tenantID, principalID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	a, err := newAssignment(d, o, res, AssignmentSpec{ResourceID: res.ID, PrincipalID: principalID, AppRoleID: roleID}, ptype, pname)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return true, store.Assignments.Create(o.tx, a)
+	if err := store.Assignments.Create(o.tx, a); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }

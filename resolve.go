@@ -8,6 +8,7 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/internal/guid"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
@@ -78,7 +79,7 @@ func audienceGate(app application.Application, t tenant.Tenant, segment string) 
 func resourceApp(tx store.ReadTx, resource string, t tenant.Tenant) (application.Application, error) {
 	var app application.Application
 	var err error
-	if id, ok := canonicalGUID(resource); ok {
+	if id, ok := guid.Canonical(resource); ok {
 		app, err = store.Applications.One(tx, store.AppByAppID, id)
 	} else if strings.EqualFold(resource, consent.GraphResource) {
 		app, err = store.Applications.One(tx, store.AppByAppID, application.MicrosoftGraphAppID)

@@ -52,7 +52,7 @@ func (s *tokenService) startChain(pt *pendingTokens, auth token.ClientAuth) erro
 var errChainUnchanged = errors.New("refresh chain unchanged")
 
 // refreshStrict redeems a refresh token of a strictly rotated chain.
-func (d *core) refreshStrict(ctx context.Context, req TokenRequest, rs *refreshState) (*TokenResponse, error) {
+func (d *core) refreshStrict(ctx context.Context, req TokenRequest, fed *federatedResult, rs *refreshState) (*TokenResponse, error) {
 	reused := errRefreshReused.new()
 	var pt *pendingTokens
 	revoked := false
@@ -61,7 +61,7 @@ func (d *core) refreshStrict(ctx context.Context, req TokenRequest, rs *refreshS
 		if req.ClientID != rs.Grant.ClientAppID || !o.now.Before(rs.Expiry) {
 			// Another client's or an expired token proves nothing about
 			// the chain: refuse it as any refresh would, revoking nothing.
-			_, _, err := d.refreshIn(ctx, o.tx, req, rs, o.now)
+			_, _, err := d.refreshIn(ctx, o.tx, req, fed, rs, o.now)
 			return err
 		}
 		id := hashCode(codeKindChain, rs.Chain)
@@ -97,7 +97,7 @@ func (d *core) refreshStrict(ctx context.Context, req TokenRequest, rs *refreshS
 			revoked = true
 			return o.audit(rs.Grant.TenantID, "token.refreshReuse", store.Codes, id, codeSummary(before), codeSummary(rec))
 		}
-		if pt, _, err = d.refreshIn(ctx, o.tx, req, rs, o.now); err != nil {
+		if pt, _, err = d.refreshIn(ctx, o.tx, req, fed, rs, o.now); err != nil {
 			return err
 		}
 		if pt.refresh == nil {

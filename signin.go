@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	pw "github.com/tenantry/tenantry/internal/password"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
@@ -53,7 +54,7 @@ func (d *Issuer) SignIn(ctx context.Context, req SignInRequest) (tenant.User, er
 	if err == nil && u.PasswordHash != nil {
 		hash = *u.PasswordHash
 	}
-	if !hash.Verify(password) || err != nil || u.PasswordHash == nil {
+	if !pw.Verify(hash, password) || err != nil || u.PasswordHash == nil {
 		if err == nil {
 			if err := d.recordFailure(ctx, u); err != nil {
 				return tenant.User{}, err
@@ -86,7 +87,7 @@ var (
 
 func dummyPasswordHash() tenant.PasswordHash {
 	dummyOnce.Do(func() {
-		dummyHash, _ = tenant.HashPassword("tenantry-dummy-password", tenant.DefaultPasswordParams)
+		dummyHash, _ = pw.Hash("tenantry-dummy-password", pw.DefaultParams)
 	})
 	return dummyHash
 }

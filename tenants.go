@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
-
+	"github.com/tenantry/tenantry/internal/guid"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
@@ -96,38 +95,11 @@ func (d *Directory) SetAuthorizationPolicy(ctx context.Context, actor Actor, ten
 	return out, err
 }
 
-// canonicalGUID returns s as a lower-case, hyphenated GUID if it is a GUID
-// in any of the forms uuid.Parse accepts; the common canonical case costs
-// no allocation.
-func canonicalGUID(s string) (string, bool) {
-	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
-		canonical := true
-		for i := 0; i < 36; i++ {
-			c := s[i]
-			if i == 8 || i == 13 || i == 18 || i == 23 {
-				continue
-			}
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-				canonical = false
-				break
-			}
-		}
-		if canonical {
-			return s, true
-		}
-	}
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return "", false
-	}
-	return id.String(), true
-}
-
 func resolveTenant(tx store.ReadTx, idOrDomain string) (tenant.Tenant, error) {
 	if strings.EqualFold(idOrDomain, "consumers") {
 		idOrDomain = tenant.ConsumersID
 	}
-	if id, ok := canonicalGUID(idOrDomain); ok {
+	if id, ok := guid.Canonical(idOrDomain); ok {
 		return store.Tenants.Get(tx, id)
 	}
 	return store.Tenants.One(tx, store.TenantByDomain, strings.ToLower(idOrDomain))

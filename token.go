@@ -47,9 +47,6 @@ type TokenRequest struct {
 	DeviceCode string
 	// ClientInfo asks for the client_info field (client_info=1).
 	ClientInfo bool
-
-	federated *federatedResult // set by prepareFederated
-	prepared  bool             // prepareFederated has run
 }
 
 // TokenResponse is a successful token response.
@@ -66,18 +63,20 @@ type TokenResponse struct {
 
 // Token runs the grant named by req.GrantType.
 func (d *Issuer) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
-	d.prepareFederated(ctx, &req)
+	// A federated assertion is verified before any store transaction; the
+	// result goes to the grant with the request.
+	fed := d.prepareFederated(ctx, req)
 	switch req.GrantType {
 	case GrantClientCredentials:
-		return d.clientCredentials(ctx, req)
+		return d.clientCredentials(ctx, req, fed)
 	case GrantAuthorizationCode:
-		return d.redeemCode(ctx, req)
+		return d.redeemCode(ctx, req, fed)
 	case GrantRefreshToken:
-		return d.refresh(ctx, req)
+		return d.refresh(ctx, req, fed)
 	case GrantJWTBearer:
-		return d.onBehalfOf(ctx, req)
+		return d.onBehalfOf(ctx, req, fed)
 	case GrantDeviceCode:
-		return d.pollDeviceCode(ctx, req)
+		return d.pollDeviceCode(ctx, req, fed)
 	case "":
 		return nil, errMissingParameter.new("grant_type")
 	}

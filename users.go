@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tenantry/tenantry/internal/password"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
@@ -41,7 +42,7 @@ type UserSpec struct {
 func (d *Directory) CreateUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {
-		h, err := tenant.HashPassword(spec.Password, tenant.DefaultPasswordParams)
+		h, err := password.Hash(spec.Password, password.DefaultParams)
 		if err != nil {
 			return tenant.User{}, err
 		}

@@ -518,7 +518,7 @@ func (d *core) finish(ctx context.Context, pt *pendingTokens, clientInfo bool) (
 // clientAuthFor authenticates the client of a user flow: public platforms
 // (spa, publicClient, or an app marked isFallbackPublicClient without a
 // redirect URI) present no credential; web clients must.
-func (d *core) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, req TokenRequest, now time.Time) (token.ClientAuth, error) {
+func (d *core) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, req TokenRequest, fed *federatedResult, now time.Time) (token.ClientAuth, error) {
 	app, err := store.Applications.One(tx, store.AppByAppID, g.ClientAppID)
 	if err != nil {
 		return 0, errAppNotFound.new(g.ClientAppID)
@@ -529,7 +529,7 @@ func (d *core) clientAuthFor(ctx context.Context, tx store.ReadTx, g userGrant, 
 	}
 	public := !g.Confidential && (g.Platform == application.PlatformSPA || g.Platform == application.PlatformPublic ||
 		(g.Platform == "" && app.IsFallbackPublicClient && req.ClientSecret == "" && req.ClientAssertion == ""))
-	return d.tokens.authenticate(ctx, app, t, req, now, public)
+	return d.tokens.authenticate(ctx, app, t, req, fed, now, public)
 }
 
 func hashCode(kind, code string) string {

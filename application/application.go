@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/tenantry/tenantry/internal/deep"
 )
 
 // Sign-in audiences (signInAudience).
@@ -294,6 +296,12 @@ func (a Application) RedirectURIsOf(p RedirectURIPlatform) []string {
 	}
 	return nil
 }
+
+// Equal reports whether a and o have the same properties: times are
+// compared as instants (time.Time.Equal) and an empty collection equals a
+// missing (nil) one, as Graph has no null collections; everything else as
+// reflect.DeepEqual compares it.
+func (a Application) Equal(o Application) bool { return deep.Equal(a, o) }
 
 // Clone returns a deep copy of a.
 func (a Application) Clone() Application {

@@ -1,6 +1,8 @@
 package application
 
-import "github.com/tenantry/tenantry/tenant"
+// consumersTenantID is the tenant of personal Microsoft accounts
+// (tenant.ConsumersID, which this package does not import).
+const consumersTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 // AdmitsTenant reports whether the app's sign-in audience admits service
 // principals and tokens in tenantID (consumers: whether that tenant is the
@@ -9,7 +11,7 @@ import "github.com/tenantry/tenantry/tenant"
 // every organization and personal accounts; PersonalMicrosoftAccount the
 // home tenant (where the registration lives) and personal accounts.
 func (a Application) AdmitsTenant(tenantID string) bool {
-	consumers := tenantID == tenant.ConsumersID
+	consumers := tenantID == consumersTenantID
 	switch a.SignInAudience {
 	case AzureADMyOrg:
 		return tenantID == a.TenantID

@@ -3,6 +3,9 @@
 // URIs, credentials, published scopes and app roles, API dependencies), with
 // Microsoft Graph's JSON property names and Entra's validation rules.
 //
-// Validation failures are *tenant.FieldError values naming the Graph
-// property; they match tenant.ErrInvalid with errors.Is.
+// Validation failures are *FieldError values naming the Graph property;
+// they match ErrInvalid with errors.Is. FieldError and ErrInvalid are
+// tenant's too (one type, one value), so callers match the validation
+// errors of every domain package alike, and this package imports no other
+// domain package.
 package application

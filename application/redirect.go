@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/tenantry/tenantry/tenant"
 )
 
 // Redirect URI limits ([reply-url]).
@@ -81,7 +79,7 @@ func (a Application) MatchRedirectURI(requested string) (platform RedirectURIPla
 
 // ValidateRedirectURI checks one redirect URI for platform (web, spa or
 // publicClient) of an application whose signInAudience is audience. The
-// error is a *tenant.FieldError for "{platform}.redirectUris"; Validate
+// error is a *FieldError for "{platform}.redirectUris"; Validate
 // reports the same failures with the index of the URI.
 //
 // Rules ([reply-url], [authcode]): at most 256 characters; none of
@@ -98,10 +96,10 @@ func ValidateRedirectURI(platform RedirectURIPlatform, uri, audience string) err
 	switch platform {
 	case PlatformWeb, PlatformSPA, PlatformPublic:
 	default:
-		return &tenant.FieldError{Field: "redirectUris", Reason: fmt.Sprintf("unknown platform %q", platform)}
+		return &FieldError{Field: "redirectUris", Reason: fmt.Sprintf("unknown platform %q", platform)}
 	}
 	if reason := redirectURIProblem(platform, uri, audience); reason != "" {
-		return &tenant.FieldError{Field: field, Reason: reason}
+		return &FieldError{Field: field, Reason: reason}
 	}
 	return nil
 }

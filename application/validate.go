@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/internal/guid"
 )
 
 // Limits Entra enforces on an application object
@@ -60,10 +60,10 @@ type ValidationContext struct {
 }
 
 // Validate checks a against Entra's rules for application objects and
-// returns every violation, joined with errors.Join, as *tenant.FieldError
+// returns every violation, joined with errors.Join, as *FieldError
 // values whose Field is the Graph property path ("web.redirectUris[2]",
 // "api.oauth2PermissionScopes[1].value", "appRoles[0].id"). The result
-// matches tenant.ErrInvalid with errors.Is; it is nil when a is valid.
+// matches ErrInvalid with errors.Is; it is nil when a is valid.
 //
 // The rules are those of the Microsoft identity platform for the
 // application's signInAudience: GUID ids; lengths of names and values;
@@ -114,11 +114,11 @@ type validator struct {
 }
 
 func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, &tenant.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	v.errs = append(v.errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) guid(field, s string) bool {
-	if !isGUID(s) {
+	if !guid.Valid(s) {
 		v.add(field, "must be a GUID, not %q", truncate(s))
 		return false
 	}
@@ -262,7 +262,7 @@ func identifierURIProblem(u string, personal bool, appID, tenantID string, domai
 			return forms
 		case strings.ContainsAny(host, "@:"):
 			return "must not carry user info or a port"
-		case isGUID(host):
+		case guid.Valid(host):
 			switch {
 			case strings.EqualFold(host, appID):
 				if path == "" || strings.EqualFold(path, appID) {
@@ -279,7 +279,7 @@ func identifierURIProblem(u string, personal bool, appID, tenantID string, domai
 			}
 		case !validHostname(host):
 			return "has an invalid host"
-		case isGUID(path) && strings.EqualFold(path, appID):
+		case guid.Valid(path) && strings.EqualFold(path, appID):
 			return "" // api://{string}/{appId}
 		case !domainMatch(host, domains, true):
 			return "the host after api:// must be a verified domain of the tenant (or the path must be the appId)"
@@ -825,12 +825,12 @@ func (v *validator) dates(now time.Time) {
 // immutable for its id), and the rule that a scope or app role must be
 // disabled (isEnabled=false) in one update before another update removes it
 // (https://learn.microsoft.com/graph/api/resources/approle). Violations are
-// *tenant.FieldError values joined with errors.Join; updated itself is
+// *FieldError values joined with errors.Join; updated itself is
 // checked by Validate.
 func ValidateChange(old, updated Application) error {
 	var errs []error
 	add := func(field, format string, args ...any) {
-		errs = append(errs, &tenant.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if old.ID != updated.ID {
 		add("id", "is read-only")
@@ -876,28 +876,6 @@ func ValidateChange(old, updated Application) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// isGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form
-// (either case), the only form Graph uses.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // truncate shortens s for an error message.

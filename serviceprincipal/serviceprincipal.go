@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry/application"
+
+	"github.com/tenantry/tenantry/internal/deep"
 )
 
 // Service principal types.
@@ -163,6 +165,12 @@ func (sp ServicePrincipal) Classification(v string) string {
 	}
 	return ""
 }
+
+// Equal reports whether sp and o have the same properties: times are
+// compared as instants (time.Time.Equal) and an empty collection equals a
+// missing (nil) one, as Graph has no null collections; everything else as
+// reflect.DeepEqual compares it.
+func (sp ServicePrincipal) Equal(o ServicePrincipal) bool { return deep.Equal(sp, o) }
 
 // Clone returns a deep copy of sp.
 func (sp ServicePrincipal) Clone() ServicePrincipal {

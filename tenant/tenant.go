@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tenantry/tenantry/internal/invalid"
+
+	"github.com/tenantry/tenantry/internal/deep"
 )
 
 // ConsumersID is the tenant id of personal Microsoft accounts (MSA). Its
@@ -69,6 +73,12 @@ func (t Tenant) HasDomain(name string) bool {
 	}
 	return false
 }
+
+// Equal reports whether t and o have the same properties: times are
+// compared as instants (time.Time.Equal) and an empty collection equals a
+// missing (nil) one, as Graph has no null collections; everything else as
+// reflect.DeepEqual compares it.
+func (t Tenant) Equal(o Tenant) bool { return deep.Equal(t, o) }
 
 // Clone returns a deep copy of t.
 func (t Tenant) Clone() Tenant {
@@ -155,20 +165,14 @@ func validDomain(s string) bool {
 	return true
 }
 
-// FieldError names the field of a directory object that failed validation.
-// Every package of the domain model reports validation failures with it, so
-// callers can match them with errors.As.
-type FieldError struct {
-	Field  string // Graph property path, e.g. "web.redirectUris[2]"
-	Reason string
-}
-
-// Error implements error: "invalid {field}: {reason}".
-func (e *FieldError) Error() string { return "invalid " + e.Field + ": " + e.Reason }
-
-// Is makes every FieldError match ErrInvalid.
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+// FieldError names the field of a directory object that failed validation:
+// Field is the Graph property path (e.g. "web.redirectUris[2]"), Reason
+// what is wrong with it; its message is "invalid {field}: {reason}". Every
+// package of the domain model reports validation failures with it —
+// application.FieldError is the same type —, so callers can match them with
+// errors.As, and every FieldError matches ErrInvalid.
+type FieldError = invalid.FieldError
 
 // ErrInvalid is matched (errors.Is) by every validation error of the domain
-// model.
-var ErrInvalid = errors.New("invalid object")
+// model; application.ErrInvalid is the same value.
+var ErrInvalid = invalid.ErrInvalid

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tenantry/tenantry/internal/deep"
 )
 
 // User types.
@@ -57,6 +59,12 @@ type User struct {
 
 // IsGuest reports whether u is a guest in its tenant.
 func (u User) IsGuest() bool { return u.UserType == Guest }
+
+// Equal reports whether u and o have the same properties: times are
+// compared as instants (time.Time.Equal) and an empty collection equals a
+// missing (nil) one, as Graph has no null collections; everything else as
+// reflect.DeepEqual compares it.
+func (u User) Equal(o User) bool { return deep.Equal(u, o) }
 
 // Clone returns a deep copy of u.
 func (u User) Clone() User {

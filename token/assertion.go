@@ -71,16 +71,24 @@ func (h AssertionHeader) Certificates() ([]*x509.Certificate, error) {
 // caller wanting one must keep its own jti store, at the cost of breaking
 // those clients.
 type ClientAssertion struct {
-	Issuer   string   // iss: the client's appId
-	Subject  string   // sub: the client's appId
-	Audience []string // aud: the token endpoint
-	JTI      string   // jti: unique id (not enforced single-use)
+	// RegisteredClaims: iss and sub are the client's appId, aud the token
+	// endpoint, jti a unique id (not enforced single-use).
+	RegisteredClaims
+	Header AssertionHeader // the JOSE header, as sent
+}
+
+// RegisteredClaims are the registered claims (RFC 7519 §4.1) of a client
+// assertion or of an external token, as sent.
+type RegisteredClaims struct {
+	Issuer   string   // iss
+	Subject  string   // sub
+	Audience []string // aud
+	JTI      string   // jti, when present
 	// NotBefore, Expiry and IssuedAt are nbf, exp and iat; zero when the
 	// claim is absent.
 	NotBefore time.Time
-	Expiry    time.Time       // exp
-	IssuedAt  time.Time       // iat
-	Header    AssertionHeader // the JOSE header, as sent
+	Expiry    time.Time // exp
+	IssuedAt  time.Time // iat
 }
 
 // UnverifiedAssertion is a parsed client assertion whose signature and claims
@@ -149,13 +157,7 @@ func ParseClientAssertion(raw string) (*UnverifiedAssertion, error) {
 	}
 	u := &UnverifiedAssertion{jws: p}
 	u.parsed = ClientAssertion{
-		Issuer:    c.Issuer,
-		Subject:   c.Subject,
-		Audience:  c.Audience,
-		JTI:       c.JTI,
-		NotBefore: c.NotBefore.time(),
-		Expiry:    c.Expiry.time(),
-		IssuedAt:  c.IssuedAt.time(),
+		RegisteredClaims: c.registered(),
 		Header: AssertionHeader{
 			Alg:     p.header.alg,
 			Kid:     p.header.kid,
@@ -228,7 +230,7 @@ func (u *UnverifiedAssertion) Verify(key crypto.PublicKey, rules AssertionRules)
 	if !anyAudienceIn(a.Audience, rules.Audiences) {
 		return nil, fmt.Errorf("%w: aud %.128q", ErrAudience, a.Audience)
 	}
-	if err := checkAssertionTimes(a.NotBefore, a.Expiry, a.IssuedAt, now, rules.Skew, rules.MaxLifetime); err != nil {
+	if err := checkAssertionTimes(a.RegisteredClaims, now, rules.Skew, rules.MaxLifetime); err != nil {
 		return nil, err
 	}
 	ca := a.clone()
@@ -244,7 +246,8 @@ func (a ClientAssertion) clone() ClientAssertion {
 
 // checkAssertionTimes applies the lifetime rules shared by client assertions
 // and external tokens.
-func checkAssertionTimes(nbf, exp, iat, now time.Time, skew, maxLife time.Duration) error {
+func checkAssertionTimes(c RegisteredClaims, now time.Time, skew, maxLife time.Duration) error {
+	nbf, exp, iat := c.NotBefore, c.Expiry, c.IssuedAt
 	switch {
 	case skew == 0:
 		skew = DefaultClockSkew
@@ -403,15 +406,10 @@ type ExternalTokenRules struct {
 // ExternalClaims are the claims of an external identity provider's token used
 // as a federated client assertion (workload identity federation).
 type ExternalClaims struct {
-	Issuer   string   // iss: compare with the credential's issuer
-	Subject  string   // sub: compare with the credential's subject (exact, case-sensitive)
-	Audience []string // aud: one must be in the credential's audiences
-	JTI      string   // jti, when present
-	// NotBefore, Expiry and IssuedAt are nbf, exp and iat; zero when the
-	// claim is absent.
-	NotBefore time.Time
-	Expiry    time.Time // exp
-	IssuedAt  time.Time // iat
+	// RegisteredClaims: iss and sub compare with the credential's issuer
+	// and subject (exactly, case-sensitively), and one aud must be among
+	// the credential's audiences.
+	RegisteredClaims
 	// Claims holds every claim of the payload, for flexible federated
 	// credential expressions; numbers are json.Number.
 	Claims map[string]any
@@ -445,15 +443,7 @@ func VerifyExternalToken(ctx context.Context, raw string, keys KeySource, rules 
 	if err != nil {
 		return nil, err
 	}
-	ext := &ExternalClaims{
-		Issuer:    c.Issuer,
-		Subject:   c.Subject,
-		Audience:  c.Audience,
-		JTI:       c.JTI,
-		NotBefore: c.NotBefore.time(),
-		Expiry:    c.Expiry.time(),
-		IssuedAt:  c.IssuedAt.time(),
-	}
+	ext := &ExternalClaims{RegisteredClaims: c.registered()}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&ext.Claims); err != nil {
@@ -463,7 +453,7 @@ func VerifyExternalToken(ctx context.Context, raw string, keys KeySource, rules 
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if err := checkAssertionTimes(ext.NotBefore, ext.Expiry, ext.IssuedAt, now, rules.Skew, 0); err != nil {
+	if err := checkAssertionTimes(ext.RegisteredClaims, now, rules.Skew, 0); err != nil {
 		return nil, err
 	}
 	return ext, nil
@@ -479,6 +469,20 @@ type assertionClaims struct {
 	NotBefore assertionDate     `json:"nbf"`
 	Expiry    assertionDate     `json:"exp"`
 	IssuedAt  assertionDate     `json:"iat"`
+}
+
+// registered maps the decoded claims to RegisteredClaims: the one mapping
+// behind client assertions and external tokens.
+func (c *assertionClaims) registered() RegisteredClaims {
+	return RegisteredClaims{
+		Issuer:    c.Issuer,
+		Subject:   c.Subject,
+		Audience:  c.Audience,
+		JTI:       c.JTI,
+		NotBefore: c.NotBefore.time(),
+		Expiry:    c.Expiry.time(),
+		IssuedAt:  c.IssuedAt.time(),
+	}
 }
 
 func decodeAssertionClaims(payload []byte) (*assertionClaims, error) {

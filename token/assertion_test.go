@@ -97,8 +97,8 @@ func TestClientAssertionMSALStyle(t *testing.T) {
 			t.Fatalf("Verify #%d: %v", i+1, err)
 		}
 		want := &ClientAssertion{
-			Issuer: vtClientID, Subject: vtClientID, Audience: []string{vtTokenEndpointV2}, JTI: claims["jti"].(string),
-			NotBefore: vtNow, IssuedAt: vtNow, Expiry: vtNow.Add(10 * time.Minute),
+			RegisteredClaims: RegisteredClaims{Issuer: vtClientID, Subject: vtClientID, Audience: []string{vtTokenEndpointV2}, JTI: claims["jti"].(string),
+				NotBefore: vtNow, IssuedAt: vtNow, Expiry: vtNow.Add(10 * time.Minute)},
 			Header: AssertionHeader{Alg: "PS256", X5tS256: u.Header.X5tS256},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -365,6 +365,18 @@ func TestVerifyExternalToken(t *testing.T) {
 	}
 	if n, ok := got.Claims["exp"].(json.Number); !ok || n.String() != fmt.Sprint(vtNow.Add(5*time.Minute).Unix()) {
 		t.Errorf("exp in Claims = %#v", got.Claims["exp"])
+	}
+	// Read as a client assertion (before its issuer is known to be
+	// external), the token has the same registered claims.
+	wantReg := RegisteredClaims{Issuer: gh["iss"].(string), Subject: gh["sub"].(string), Audience: []string{"api://AzureADTokenExchange"}, JTI: "d3d1c1c0",
+		NotBefore: vtNow.Add(-time.Minute).Truncate(time.Second), IssuedAt: vtNow.Add(-time.Minute).Truncate(time.Second), Expiry: vtNow.Add(5 * time.Minute).Truncate(time.Second)}
+	if diff := cmp.Diff(wantReg, got.RegisteredClaims); diff != "" {
+		t.Errorf("external token's registered claims (-want +got):\n%s", diff)
+	}
+	if ua, err := ParseClientAssertion(raw); err != nil {
+		t.Errorf("ParseClientAssertion: %v", err)
+	} else if diff := cmp.Diff(got.RegisteredClaims, ua.RegisteredClaims); diff != "" {
+		t.Errorf("registered claims as an assertion and as an external token differ (-external +assertion):\n%s", diff)
 	}
 	// Reused until it expires.
 	if _, err := VerifyExternalToken(ctx, raw, keys, rules); err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/tenantry/tenantry/internal/guid"
 )
 
 // KeySource finds the public key that verifies a token, by the token's kid
@@ -310,7 +312,7 @@ func (v *Validator) keyAdmits(keyIssuer string, c *AccessClaims) bool {
 	if want == c.Issuer {
 		return true
 	}
-	if v.skipIss || c.Version != Version1.String() || !isTenantGUID(c.TenantID) {
+	if v.skipIss || c.Version != Version1.String() || !guid.Valid(c.TenantID) {
 		return false
 	}
 	return issuerPathIs(c.Issuer, "/"+c.TenantID+"/") && issuerPathIs(want, "/"+c.TenantID+"/v2.0")
@@ -371,7 +373,7 @@ func (v *Validator) checkIssuer(iss, tid string) error {
 			tenantProblem = "tid claim missing"
 		case seg != tid:
 			tenantProblem = "tid is not the issuer's tenant"
-		case !isTenantGUID(tid):
+		case !guid.Valid(tid):
 			tenantProblem = "tid is not a GUID"
 		default:
 			return v.checkTenant(tid)
@@ -429,7 +431,6 @@ func trimOneSlash(s string) string {
 	return s
 }
 
-// isTenantGUID reports whether s has the 8-4-4-4-12 hex form of an Entra tenant id.
 // issuerTenant returns the GUID path segment of an issuer URL
 // ("https://login.microsoftonline.com/{tid}/v2.0",
 // "https://sts.windows.net/{tid}/"), or "" when it has none.
@@ -439,29 +440,9 @@ func issuerTenant(iss string) string {
 		rest = rest[i+3:]
 	}
 	for _, seg := range strings.Split(rest, "/")[1:] {
-		if isTenantGUID(seg) {
+		if guid.Valid(seg) {
 			return seg
 		}
 	}
 	return ""
-}
-
-func isTenantGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -3,6 +3,8 @@ package token
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tenantry/tenantry/internal/guid"
 )
 
 // Configuration checks and refusal messages for the issuer rule. Tokens name
@@ -50,7 +52,7 @@ func issuerShape(iss string) (host, seg string, v2, ok bool) {
 // always carry the tenant id). Issuers of other shapes are left alone.
 func checkIssuerTenant(iss string) error {
 	host, seg, v2, ok := issuerShape(iss)
-	if !ok || seg == TenantIDPlaceholder || isTenantGUID(seg) {
+	if !ok || seg == TenantIDPlaceholder || guid.Valid(seg) {
 		return nil
 	}
 	template := strings.Replace(iss, "/"+seg+"/", "/"+TenantIDPlaceholder+"/", 1)
@@ -71,7 +73,7 @@ func checkIssuerTenant(iss string) error {
 
 // checkAllowedTenant refuses an AllowedTenants entry that is not a GUID.
 func checkAllowedTenant(t string) error {
-	if isTenantGUID(t) {
+	if guid.Valid(t) {
 		return nil
 	}
 	return fmt.Errorf("token: AllowedTenants entry %.64q is not a tenant id: the tid claim is always the tenant's GUID, never a domain or common/organizations; "+
@@ -84,7 +86,7 @@ func checkAllowedTenant(t string) error {
 func (v *Validator) issuerRefusal(iss string) error {
 	hint := ""
 	_, seg, v2, ok := issuerShape(iss)
-	if ok && isTenantGUID(seg) {
+	if ok && guid.Valid(seg) {
 		switch {
 		case !v2 && v.acceptsPath("/"+seg+"/v2.0"):
 			hint = fmt.Sprintf("; this is a v1 token (iss of the form https://sts.windows.net/{tid}/) and only the v2 issuer of its tenant is accepted: "+

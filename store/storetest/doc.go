@@ -10,7 +10,9 @@
 // with the domain packages (nested slices, maps, pointers, byte strings and
 // UTC times with microsecond precision, which a SQL timestamp keeps).
 // Stored values are compared with go-cmp, strictly: no slice or map in the
-// suite's values is empty but non-nil.
+// suite's values is empty but non-nil. Tenants, users, applications and
+// service principals are compared by their Equal methods, which go-cmp
+// uses: times as instants, an empty collection as a missing one.
 //
 // It checks, each in a subtest named after it: round trips of every kind
 // and copying of written values; refusal of invalid values; ErrNotFound and
