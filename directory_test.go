@@ -14,7 +14,6 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 )
@@ -23,13 +22,13 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	d     *Directory
-	clock *testutil.Clock
+	clock *ManualClock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
-	d, err := New(context.Background(), Config{Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
+	clock := NewManualClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	d, err := New(context.Background(), Config{Now: clock.Now, NewID: SequentialIDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
 	if err != nil {
 		t.Fatal(err)
 	}

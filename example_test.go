@@ -9,7 +9,6 @@ import (
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/tenant"
 )
 
@@ -17,7 +16,7 @@ import (
 // another tenant and issue an app-only token there.
 func Example() {
 	ctx := context.Background()
-	clock := testutil.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	clock := tenantry.NewManualClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, Tokens: tenantry.TokenConfig{Algorithm: jose.ES256}})
 	if err != nil {
 		panic(err)

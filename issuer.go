@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/tenantry/tenantry/token"
 )
 
@@ -30,9 +28,9 @@ type TokenConfig struct {
 	// another key fails with token.ErrKeyDecryption rather than silently
 	// creating new ones.
 	KeyEncryptionKey []byte
-	// Algorithm signs tokens: jose.RS256 (default, as Entra), jose.ES256 or
-	// jose.EdDSA.
-	Algorithm jose.SignatureAlgorithm
+	// Algorithm signs tokens: token.RS256 (the default, as Entra),
+	// token.ES256 or token.EdDSA.
+	Algorithm token.Algorithm
 	// Rotation is the key rotation policy; Algorithm is taken from above.
 	Rotation token.RotationPolicy
 	// Authority gives the issuer bases (defaults: Entra's public cloud).
@@ -117,7 +115,7 @@ func newTokenService(ctx context.Context, d *core, cfg TokenConfig) (*tokenServi
 		cfg.Random = rand.Reader
 	}
 	if cfg.Algorithm == "" {
-		cfg.Algorithm = jose.RS256
+		cfg.Algorithm = token.RS256
 	}
 	cfg.Rotation.Algorithm = cfg.Algorithm
 	def := func(v *time.Duration, x time.Duration) {

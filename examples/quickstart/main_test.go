@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantry/tenantry"
-	"github.com/tenantry/tenantry/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden file")
@@ -22,9 +21,9 @@ const golden = "testdata/quickstart.golden"
 // TestQuickstartOutput runs the quickstart with a deterministic clock and
 // id source and compares its output with the reviewed golden file.
 func TestQuickstartOutput(t *testing.T) {
-	clock := testutil.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	clock := tenantry.NewManualClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	var out bytes.Buffer
-	err := run(context.Background(), &out, tenantry.Config{Now: clock.Now, NewID: testutil.IDs("quickstart")})
+	err := run(context.Background(), &out, tenantry.Config{Now: clock.Now, NewID: tenantry.SequentialIDs("quickstart")})
 	if err != nil {
 		t.Fatal(err)
 	}
