@@ -20,9 +20,11 @@ type ringState struct {
 	loaded time.Time
 }
 
-// RotateKeys runs the signing key lifecycle now: it promotes the next key
-// when the active one has served its signing period, pre-publishes a new
-// next key and drops retired keys past their overlap. The new key set is
+// RotateKeys runs the signing key lifecycle now: it publishes the active
+// key's successor as next once less than the lead (TokenConfig.Rotation.Lead,
+// 7 days by default) remains of the active key's signing period, promotes
+// it when the period has passed and it has been published for the lead, and
+// drops retired keys past their overlap. The new key set is
 // stored (sealed) with one audit event when it changed. It reports whether
 // anything changed.
 func (d *Issuer) RotateKeys(ctx context.Context) (bool, error) {

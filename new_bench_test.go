@@ -3,6 +3,7 @@ package tenantry_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/token"
@@ -23,4 +24,20 @@ func BenchmarkNew(b *testing.B) {
 			}
 		})
 	}
+	// The default algorithm with a key generated once, as a test suite
+	// creating many directories would pass it.
+	b.Run("RS256-InitialKey", func(b *testing.B) {
+		ctx := context.Background()
+		key, err := token.GenerateKey(token.RS256, time.Now(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			dir, err := tenantry.New(ctx, tenantry.Config{Tokens: tenantry.TokenConfig{InitialKey: key}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			dir.Close()
+		}
+	})
 }
