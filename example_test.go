@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
 )
 
 // Register an API in its home tenant, admin-consent a client to it in
@@ -17,7 +16,7 @@ import (
 func Example() {
 	ctx := context.Background()
 	clock := tenantry.NewManualClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, Tokens: tenantry.TokenConfig{Algorithm: jose.ES256}})
+	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, Tokens: tenantry.TokenConfig{Algorithm: token.ES256}})
 	if err != nil {
 		panic(err)
 	}

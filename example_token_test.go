@@ -37,7 +37,7 @@ var exStart = time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 // client secrets and the id of user Alice.
 func exSetup(ctx context.Context) (dir *tenantry.Directory, daemonSecret, webSecret, alice string) {
 	clock := tenantry.NewManualClock(exStart)
-	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, NewID: tenantry.SequentialIDs("example"), Tokens: tenantry.TokenConfig{Algorithm: jose.ES256}})
+	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, NewID: tenantry.SequentialIDs("example"), Tokens: tenantry.TokenConfig{Algorithm: token.ES256}})
 	if err != nil {
 		log.Fatal(err)
 	}
