@@ -3,20 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
 	"regexp"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/tenantry/tenantry"
+	"github.com/tenantry/tenantry/examples/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden file")
-
-const golden = "testdata/quickstart.golden"
 
 // TestQuickstartOutput runs the quickstart with a deterministic clock and
 // id source and compares its output with the reviewed golden file.
@@ -29,16 +22,5 @@ func TestQuickstartOutput(t *testing.T) {
 	}
 	// The secret is random by design; everything else is deterministic.
 	got := regexp.MustCompile(`hint=\S{3}…`).ReplaceAllString(out.String(), "hint=XXX…")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("quickstart output (-want +got):\n%s", diff)
-	}
+	golden.Check(t, "testdata/quickstart.golden", got)
 }
