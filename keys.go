@@ -45,7 +45,8 @@ func (d *Issuer) ForceRotateKeys(ctx context.Context) error {
 // leaves the JWKS and this Directory's validation immediately, so tokens it
 // signed stop validating; other processes sharing the store drop it at their
 // next key reload (TokenConfig.KeyRefreshInterval). When kid was the active
-// key, the next key takes over signing and a new next key is published. The
+// key, the next key takes over signing (a new key, when none was published
+// yet), and its successor is published when the lead calls for it. The
 // change is stored with one audit event. An unknown kid is an error wrapping
 // token.ErrUnknownKey.
 func (d *Issuer) WithdrawKey(ctx context.Context, kid string) error {
