@@ -139,15 +139,15 @@ func CertificateThumbprint(cert *x509.Certificate) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// GenerateKey creates a signing key for alg (jose.RS256 with RSA-2048,
-// jose.ES256 with P-256, or jose.EdDSA with Ed25519) and a self-signed X.509
+// GenerateKey creates a signing key for alg ([RS256] with RSA-2048, [ES256]
+// with P-256, or [EdDSA] with Ed25519) and a self-signed X.509
 // certificate valid from now-5min for [CertificateValidity]. The key is in
 // state [KeyNext] with CreatedAt = now; [Rotate] promotes it.
 //
 // random is used for the Ed25519 seed and the certificate; nil means
 // crypto/rand.Reader. Since Go 1.26 the standard library ignores it for RSA and
 // ECDSA key generation and always uses a secure source.
-func GenerateKey(alg jose.SignatureAlgorithm, now time.Time, random io.Reader) (*Key, error) {
+func GenerateKey(alg Algorithm, now time.Time, random io.Reader) (*Key, error) {
 	if random == nil {
 		random = rand.Reader
 	}
@@ -275,7 +275,7 @@ type RotationPolicy struct {
 	Overlap time.Duration
 	// Algorithm is the algorithm whose keys Rotate manages; "" means
 	// [DefaultAlgorithm] (RS256).
-	Algorithm jose.SignatureAlgorithm
+	Algorithm Algorithm
 	// Lead is how long a key is published as next before it signs: the
 	// successor of the active key is generated Lead before the active key's
 	// SigningPeriod ends, and the active key keeps signing past its period
