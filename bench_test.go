@@ -16,7 +16,6 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
 )
@@ -26,7 +25,7 @@ import (
 // grant, and returns what the benchmarks need.
 type benchEnv struct {
 	d        *Directory
-	clock    *testutil.Clock
+	clock    *ManualClock
 	tenantID string
 	api      application.Application
 	client   application.Application
@@ -37,7 +36,7 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B, alg jose.SignatureAlgorithm) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	clock := testutil.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	clock := NewManualClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	d, err := New(ctx, Config{Now: clock.Now, Tokens: TokenConfig{Algorithm: alg, KeyRefreshInterval: time.Hour}})
 	if err != nil {
 		b.Fatal(err)

@@ -25,17 +25,20 @@ func goList(t *testing.T, args ...string) []string {
 }
 
 // go-cmp is a test library (its authors say it may panic and its Diff
-// output is unstable): no package links it but the conformance suite
-// store/storetest, which is itself a testing package that only tests
-// import.
+// output is unstable): no package links it but the testing packages that
+// only tests import (the conformance suite store/storetest and the
+// examples' golden-file checker).
 func TestNoTestLibraryInProduction(t *testing.T) {
-	const storetest = "github.com/tenantry/tenantry/store/storetest"
+	testOnly := map[string]bool{
+		"github.com/tenantry/tenantry/store/storetest":          true,
+		"github.com/tenantry/tenantry/examples/internal/golden": true,
+	}
 	for _, pkg := range goList(t, "github.com/tenantry/tenantry/...") {
-		if pkg == storetest {
+		if testOnly[pkg] {
 			continue
 		}
 		for _, dep := range goList(t, "-deps", pkg) {
-			if strings.HasPrefix(dep, "github.com/google/go-cmp/") || dep == storetest {
+			if strings.HasPrefix(dep, "github.com/google/go-cmp/") || testOnly[dep] {
 				t.Errorf("%s links %s", pkg, dep)
 			}
 		}

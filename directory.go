@@ -42,10 +42,12 @@ const RestoreWindow = 30 * 24 * time.Hour
 type Config struct {
 	// Store persists the directory; nil means a new store/memory store.
 	Store store.Store
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. Tests and examples pass the Now
+	// method of a [ManualClock].
 	Now func() time.Time
 	// NewID returns a new object id (a UUID string); nil means random
-	// UUIDs. Tests inject a deterministic source.
+	// UUIDs. Tests and examples inject a deterministic source, such as
+	// [SequentialIDs].
 	NewID func() string
 	// Logger receives operational logs: signing key rotations and
 	// withdrawals (Warn), key reloads that found another set or failed,

@@ -15,7 +15,6 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memory"
@@ -30,7 +29,7 @@ import (
 type dirMachine struct {
 	ctx   context.Context
 	d     *Directory
-	clock *testutil.Clock
+	clock *ManualClock
 
 	// The model.
 	tenants   []string
@@ -103,8 +102,8 @@ func scopeValue(i int) string { return fmt.Sprintf("Scope%d", i) }
 func roleValue(i int) string  { return fmt.Sprintf("Role%d", i) }
 
 func newDirMachine(t *rapid.T, st store.Store) *dirMachine {
-	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	d, err := New(context.Background(), Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
+	clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	d, err := New(context.Background(), Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
 	if err != nil {
 		t.Fatal(err)
 	}

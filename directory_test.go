@@ -14,7 +14,6 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memory"
 	"github.com/tenantry/tenantry/tenant"
@@ -25,14 +24,14 @@ type fixture struct {
 	ctx   context.Context
 	d     *Directory
 	st    store.Store // the store d was built over
-	clock *testutil.Clock
+	clock *ManualClock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := NewManualClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	st := memory.New()
-	d, err := New(context.Background(), Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
+	d, err := New(context.Background(), Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256}})
 	if err != nil {
 		t.Fatal(err)
 	}

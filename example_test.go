@@ -5,20 +5,18 @@ import (
 	"fmt"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/token"
 )
 
 // Register an API in its home tenant, admin-consent a client to it in
 // another tenant and issue an app-only token there.
 func Example() {
 	ctx := context.Background()
-	clock := testutil.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, Tokens: tenantry.TokenConfig{Algorithm: jose.ES256}})
+	clock := tenantry.NewManualClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, Tokens: tenantry.TokenConfig{Algorithm: token.ES256}})
 	if err != nil {
 		panic(err)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/token"
 )
 
@@ -37,8 +36,8 @@ var exStart = time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 // holding the scope for every user. It returns the directory, the two
 // client secrets and the id of user Alice.
 func exSetup(ctx context.Context) (dir *tenantry.Directory, daemonSecret, webSecret, alice string) {
-	clock := testutil.NewClock(exStart)
-	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, NewID: testutil.IDs("example"), Tokens: tenantry.TokenConfig{Algorithm: jose.ES256}})
+	clock := tenantry.NewManualClock(exStart)
+	dir, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, NewID: tenantry.SequentialIDs("example"), Tokens: tenantry.TokenConfig{Algorithm: token.ES256}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -253,7 +252,7 @@ func ExampleIssuer_JWKS() {
 	fmt.Println("published keys:", len(set.Keys), "signing key found:", len(keys) == 1)
 	fmt.Println("verified:", err == nil, "same payload:", strings.Contains(tr.AccessToken, base64.RawURLEncoding.EncodeToString(payload)))
 	// Output:
-	// published keys: 2 signing key found: true
+	// published keys: 1 signing key found: true
 	// verified: true same payload: true
 }
 

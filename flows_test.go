@@ -28,7 +28,6 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/serviceprincipal"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memory"
@@ -90,7 +89,7 @@ type ftEnv struct {
 	ctx    context.Context
 	d      *Directory
 	st     store.Store // the store d was built over
-	clock  *testutil.Clock
+	clock  *ManualClock
 	cfg    TokenConfig
 	conID  string // Contoso
 	fabID  string // Fabrikam
@@ -110,7 +109,7 @@ type ftOpt func(*TokenConfig)
 
 func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 	t.Helper()
-	clock := testutil.NewClock(ftStart)
+	clock := NewManualClock(ftStart)
 	cfg := TokenConfig{
 		Algorithm: jose.ES256,
 		FederatedKeys: func(_ context.Context, issuer string) (token.KeySource, error) {
@@ -128,7 +127,7 @@ func newFT(t ftTB, opts ...ftOpt) *ftEnv {
 	if st == nil {
 		st = memory.New()
 	}
-	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs("flows"), Tokens: cfg})
+	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: SequentialIDs("flows"), Tokens: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -2507,8 +2506,8 @@ func TestFlowJWKS(t *testing.T) {
 		if err := json.Unmarshal(jwks, &doc); err != nil {
 			t.Fatal(err)
 		}
-		if len(doc.Keys) != 2 {
-			t.Fatalf("v%d JWKS has %d keys, want the active and the next one", version, len(doc.Keys))
+		if len(doc.Keys) != 1 {
+			t.Fatalf("v%d JWKS has %d keys, want the active one (its successor appears within the lead)", version, len(doc.Keys))
 		}
 		var wantIss any = "https://login.microsoftonline.com/" + e.conID + "/v2.0"
 		if version == 1 {
@@ -2651,8 +2650,8 @@ func TestFlowKeyRotation(t *testing.T) {
 	if newKid == oldKid {
 		t.Fatal("rotation did not change the signing key")
 	}
-	if ks := kids(); !slices.Contains(ks, oldKid) || !slices.Contains(ks, newKid) || len(ks) != 3 {
-		t.Fatalf("JWKS after rotation = %v, want retired, active and next", ks)
+	if ks := kids(); !slices.Contains(ks, oldKid) || !slices.Contains(ks, newKid) || len(ks) != 2 {
+		t.Fatalf("JWKS after rotation = %v, want retired and active", ks)
 	}
 	// Both validate: the retired key is still published.
 	for _, raw := range []string{old, fresh} {
@@ -2737,8 +2736,7 @@ func TestFlowWithdrawKey(t *testing.T) {
 			t.Fatalf("token signed by a withdrawn key: err = %v, want token.ErrUnknownKey", err)
 		}
 	}
-	// Signing continues with the former next key, and a new next key is
-	// published.
+	// Signing continues with a new key; its successor is not due yet.
 	fresh := ftOK(e.cc(e.conID, ftDaemonApp, e.secret[ftDaemonApp], scope))(t).AccessToken
 	if k := kidOf(fresh); k == oldKid || k == midKid {
 		t.Fatalf("signed with a withdrawn key %s", k)
@@ -2746,8 +2744,8 @@ func TestFlowWithdrawKey(t *testing.T) {
 	if _, err := e.d.Issuer().ValidateAccessToken(e.ctx, fresh, ftOrdersApp); err != nil {
 		t.Fatal(err)
 	}
-	if ks := kids(); len(ks) != 2 {
-		t.Fatalf("JWKS after withdrawal = %v, want the active and a next key", ks)
+	if ks := kids(); len(ks) != 1 {
+		t.Fatalf("JWKS after withdrawal = %v, want the new active key", ks)
 	}
 	if err := e.d.Issuer().WithdrawKey(e.ctx, oldKid); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("withdrawing an unknown key: err = %v", err)

@@ -18,7 +18,6 @@ import (
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
@@ -269,8 +268,8 @@ func TestOBORefreshNeedsCredential(t *testing.T) {
 // the directory contact it.
 func TestFederatedIssuerContactedOnlyWhenTrusted(t *testing.T) {
 	calls := 0
-	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
-	d, err := New(context.Background(), Config{Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256,
+	clock := NewManualClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	d, err := New(context.Background(), Config{Now: clock.Now, NewID: SequentialIDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256,
 		FederatedKeys: func(ctx context.Context, issuer string) (token.KeySource, error) {
 			calls++
 			return token.StaticKeySet(), nil

@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memory"
 	"github.com/tenantry/tenantry/token"
@@ -45,8 +44,8 @@ func TestKeyEncryptionKeyDerivesSubkeys(t *testing.T) {
 	ctx := context.Background()
 	kek := testKEK()
 	st := memory.New()
-	clock := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: kek}})
+	clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: kek}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +107,8 @@ func TestKeySealedUnderRawKEKIsRefused(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	clock := testutil.NewClock(now)
-	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: kek}})
+	clock := NewManualClock(now)
+	d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name()), Tokens: TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: kek}})
 	if err == nil {
 		defer d.Close()
 		_, err = d.Issuer().RotateKeys(ctx)

@@ -21,9 +21,11 @@ type ringState struct {
 	loaded time.Time
 }
 
-// RotateKeys runs the signing key lifecycle now: it promotes the next key
-// when the active one has served its signing period, pre-publishes a new
-// next key and drops retired keys past their overlap. The new key set is
+// RotateKeys runs the signing key lifecycle now: it publishes the active
+// key's successor as next once less than the lead (TokenConfig.Rotation.Lead,
+// 7 days by default) remains of the active key's signing period, promotes
+// it when the period has passed and it has been published for the lead, and
+// drops retired keys past their overlap. The new key set is
 // stored (sealed) with one audit event when it changed. It reports whether
 // anything changed.
 func (d *Issuer) RotateKeys(ctx context.Context) (bool, error) {
@@ -44,7 +46,8 @@ func (d *Issuer) ForceRotateKeys(ctx context.Context) error {
 // leaves the JWKS and this Directory's validation immediately, so tokens it
 // signed stop validating; other processes sharing the store drop it at their
 // next key reload (TokenConfig.KeyRefreshInterval). When kid was the active
-// key, the next key takes over signing and a new next key is published. The
+// key, the next key takes over signing (a new key, when none was published
+// yet), and its successor is published when the lead calls for it. The
 // change is stored with one audit event. An unknown kid is an error wrapping
 // token.ErrUnknownKey.
 func (d *Issuer) WithdrawKey(ctx context.Context, kid string) error {

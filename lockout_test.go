@@ -8,7 +8,6 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memory"
 	"github.com/tenantry/tenantry/tenant"
@@ -21,15 +20,15 @@ const (
 
 // lockoutDirs returns n Directories over one store (processes sharing it),
 // a tenant and a user with a password.
-func lockoutDirs(t *testing.T, n int, cfg LockoutConfig) ([]*Directory, *testutil.Clock, tenant.Tenant, tenant.User) {
+func lockoutDirs(t *testing.T, n int, cfg LockoutConfig) ([]*Directory, *ManualClock, tenant.Tenant, tenant.User) {
 	t.Helper()
 	ctx := context.Background()
-	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := NewManualClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	st := memory.New()
 	kek := make([]byte, 32)
 	var dirs []*Directory
 	for range n {
-		d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Lockout: cfg, Tokens: TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: kek}})
+		d, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name()), Lockout: cfg, Tokens: TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: kek}})
 		if err != nil {
 			t.Fatal(err)
 		}

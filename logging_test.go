@@ -13,7 +13,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/tenantry/tenantry/application"
-	"github.com/tenantry/tenantry/internal/testutil"
 	"github.com/tenantry/tenantry/store/memory"
 	"github.com/tenantry/tenantry/token"
 )
@@ -71,16 +70,16 @@ func (r *recorder) text() string {
 
 func TestLoggerKeys(t *testing.T) {
 	ctx := context.Background()
-	clock := testutil.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := NewManualClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	st := memory.New()
 	logA, logB := &recorder{}, &recorder{}
 	cfg := TokenConfig{Algorithm: jose.ES256, KeyEncryptionKey: testKEK()}
-	a, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name()), Logger: slog.New(logA), Tokens: cfg})
+	a, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name()), Logger: slog.New(logA), Tokens: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: testutil.IDs(t.Name() + "b"), Logger: slog.New(logB), Tokens: cfg})
+	b, err := New(ctx, Config{Store: st, Now: clock.Now, NewID: SequentialIDs(t.Name() + "b"), Logger: slog.New(logB), Tokens: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,9 @@ const (
 	DefaultSigningPeriod = 30 * 24 * time.Hour
 	// DefaultOverlap is how long a retired key stays published by default.
 	DefaultOverlap = 7 * 24 * time.Hour
+	// DefaultLead is how long a key is published by default before it
+	// signs (see [RotationPolicy].Lead).
+	DefaultLead = 7 * 24 * time.Hour
 	// DefaultAlgorithm is Entra's token signature algorithm.
 	DefaultAlgorithm = jose.RS256
 	// CertificateValidity is the validity of the self-signed certificate
@@ -136,15 +139,15 @@ func CertificateThumbprint(cert *x509.Certificate) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// GenerateKey creates a signing key for alg (jose.RS256 with RSA-2048,
-// jose.ES256 with P-256, or jose.EdDSA with Ed25519) and a self-signed X.509
+// GenerateKey creates a signing key for alg ([RS256] with RSA-2048, [ES256]
+// with P-256, or [EdDSA] with Ed25519) and a self-signed X.509
 // certificate valid from now-5min for [CertificateValidity]. The key is in
 // state [KeyNext] with CreatedAt = now; [Rotate] promotes it.
 //
 // random is used for the Ed25519 seed and the certificate; nil means
 // crypto/rand.Reader. Since Go 1.26 the standard library ignores it for RSA and
 // ECDSA key generation and always uses a secure source.
-func GenerateKey(alg jose.SignatureAlgorithm, now time.Time, random io.Reader) (*Key, error) {
+func GenerateKey(alg Algorithm, now time.Time, random io.Reader) (*Key, error) {
 	if random == nil {
 		random = rand.Reader
 	}
@@ -263,10 +266,7 @@ func checkAlgorithm(alg jose.SignatureAlgorithm, pub crypto.PublicKey) error {
 // RotationPolicy configures [Rotate]. The zero value means the defaults.
 type RotationPolicy struct {
 	// SigningPeriod is how long a key stays active before the next key
-	// replaces it; 0 means [DefaultSigningPeriod] (30 days). Since every key
-	// is published as next one period before it signs, validators refreshing
-	// their cache at least once per period (Entra asks for every 24 h) see a
-	// key before its first token.
+	// replaces it; 0 means [DefaultSigningPeriod] (30 days).
 	SigningPeriod time.Duration
 	// Overlap is how long a retired key remains published and accepted; 0
 	// means [DefaultOverlap] (7 days). It must exceed the longest token
@@ -275,11 +275,21 @@ type RotationPolicy struct {
 	Overlap time.Duration
 	// Algorithm is the algorithm whose keys Rotate manages; "" means
 	// [DefaultAlgorithm] (RS256).
-	Algorithm jose.SignatureAlgorithm
+	Algorithm Algorithm
+	// Lead is how long a key is published as next before it signs: the
+	// successor of the active key is generated Lead before the active key's
+	// SigningPeriod ends, and the active key keeps signing past its period
+	// until its successor has been published that long. Validators that
+	// refresh their cache of the key set more often than every Lead (Entra
+	// asks for every 24 h) therefore know a key before its first token. 0
+	// means [DefaultLead] (7 days); a Lead longer than the SigningPeriod is
+	// the SigningPeriod, so that every key's successor is published as soon
+	// as the key activates.
+	Lead time.Duration
 }
 
 func (p RotationPolicy) normalize() (RotationPolicy, error) {
-	if p.SigningPeriod < 0 || p.Overlap < 0 {
+	if p.SigningPeriod < 0 || p.Overlap < 0 || p.Lead < 0 {
 		return p, fmt.Errorf("%w: negative duration", ErrInvalidRotationPolicy)
 	}
 	if p.SigningPeriod == 0 {
@@ -288,6 +298,10 @@ func (p RotationPolicy) normalize() (RotationPolicy, error) {
 	if p.Overlap == 0 {
 		p.Overlap = DefaultOverlap
 	}
+	if p.Lead == 0 {
+		p.Lead = DefaultLead
+	}
+	p.Lead = min(p.Lead, p.SigningPeriod)
 	if p.Algorithm == "" {
 		p.Algorithm = DefaultAlgorithm
 	}
@@ -306,18 +320,21 @@ var algRank = map[jose.SignatureAlgorithm]int{jose.RS256: 0, jose.ES256: 1, jose
 // whether the result differs from the input, i.e. whether it must be stored
 // and a new [Keyring] built.
 //
-// For p.Algorithm, Rotate guarantees exactly one active and exactly one next
-// key:
+// For p.Algorithm, Rotate guarantees exactly one active key and at most one
+// next key, and publishes every key it activates for p.Lead first:
 //   - several active keys: the newest (by ActivatedAt) stays active, the
 //     others retire;
-//   - the active key's SigningPeriod has passed (or its certificate has
-//     expired), or there is none: it retires with RetiredAt = now and
-//     ExpiresAt = now + Overlap, and the oldest next key (the one published
-//     longest) becomes active with ActivatedAt = now — a key is generated if
-//     there is none;
-//   - no next key remains: one is generated; surplus next keys (never used
-//     for signing) are dropped, keeping the oldest, and so are next keys
-//     whose certificate has expired.
+//   - there is no active key, its certificate has expired, or its
+//     SigningPeriod has passed and the oldest next key (the one published
+//     longest) was published at least Lead ago: the active key retires with
+//     RetiredAt = now and ExpiresAt = now + Overlap, and the oldest next key
+//     becomes active with ActivatedAt = now — a key is generated and
+//     activated at once if there is none, as on the first call;
+//   - less than Lead remains of the active key's SigningPeriod (or it has
+//     passed) and no next key exists: one is generated, so a key is created
+//     only when it is about to be needed; surplus next keys (never used for
+//     signing) are dropped, keeping the oldest, and so are next keys whose
+//     certificate has expired.
 //
 // For every algorithm, retired keys past their ExpiresAt are dropped, and a
 // retired key without ExpiresAt gets RetiredAt (or now) + Overlap. Keys of
@@ -331,8 +348,10 @@ func Rotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader) (nex
 }
 
 // ForceRotate is [Rotate] with the active key of p.Algorithm retired at once,
-// whatever its age: the next key becomes active and a new next key is
-// generated. Use it after a policy change. A retired key stays published and
+// whatever its age: the next key becomes active however briefly it has been
+// published (a key is generated and activated at once if there is none), and
+// its successor is generated when p.Lead calls for it. Use it after a policy
+// change. A retired key stays published and
 // accepted for the Overlap; after a key compromise use [Withdraw] instead.
 func ForceRotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader) ([]*Key, error) {
 	next, _, err := rotate(keys, now, p, random, true)
@@ -343,7 +362,7 @@ func ForceRotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader)
 // state, and then applies [Rotate]: when the withdrawn key was the active
 // key of p.Algorithm, the next key becomes active (a key is generated if
 // there is none), and a new next key is generated when the withdrawn key was
-// the next one. Unlike a retired key, a withdrawn key is neither published
+// the next one and p.Lead calls for one. Unlike a retired key, a withdrawn key is neither published
 // nor accepted from the [Keyring] built from the result on, so every token
 // it signed stops validating: use it when a private key may be compromised.
 // It fails with [ErrUnknownKey] when no key has the id. The input Keys are
@@ -429,8 +448,12 @@ func rotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader, forc
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	due := active == nil || force ||
-		!now.Before(orNow(active.ActivatedAt, active.CreatedAt).Add(p.SigningPeriod)) ||
 		(active.Certificate != nil && !now.Before(active.Certificate.NotAfter))
+	if !due && !now.Before(orNow(active.ActivatedAt, active.CreatedAt).Add(p.SigningPeriod)) {
+		// The period is over; the successor takes over once it has been
+		// published for the lead.
+		due = len(nexts) > 0 && !now.Before(nexts[0].CreatedAt.Add(p.Lead))
+	}
 	if due {
 		if active != nil {
 			retire(active)
@@ -450,8 +473,10 @@ func rotate(keys []*Key, now time.Time, p RotationPolicy, random io.Reader, forc
 		changed = true
 	}
 
-	// Exactly one next key.
-	if len(nexts) == 0 {
+	// At most one next key, generated when the active key's period is
+	// within the lead of its end.
+	successorDue := !now.Before(orNow(active.ActivatedAt, active.CreatedAt).Add(p.SigningPeriod - p.Lead))
+	if len(nexts) == 0 && successorDue {
 		k, err := GenerateKey(p.Algorithm, now, random)
 		if err != nil {
 			return nil, false, err

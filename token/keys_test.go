@@ -106,7 +106,7 @@ func TestValidateKey(t *testing.T) {
 }
 
 // rotationPolicy is a fast policy for rotation tests.
-var rotationPolicy = RotationPolicy{SigningPeriod: 30 * 24 * time.Hour, Overlap: 7 * 24 * time.Hour, Algorithm: jose.EdDSA}
+var rotationPolicy = RotationPolicy{SigningPeriod: 30 * 24 * time.Hour, Overlap: 7 * 24 * time.Hour, Algorithm: jose.EdDSA, Lead: 5 * 24 * time.Hour}
 
 func byState(keys []*Key, alg jose.SignatureAlgorithm, s KeyState) []*Key {
 	var out []*Key
@@ -141,18 +141,19 @@ func TestRotateLifecycle(t *testing.T) {
 	t0 := testNow
 
 	keys, changed := mustRotate(t, nil, t0, p)
-	if !changed || len(keys) != 2 {
-		t.Fatalf("bootstrap: changed=%v, %d keys", changed, len(keys))
+	if !changed || len(keys) != 1 {
+		t.Fatalf("bootstrap: changed=%v, %d keys, want the active key alone", changed, len(keys))
 	}
-	a0, n0 := byState(keys, p.Algorithm, KeyActive), byState(keys, p.Algorithm, KeyNext)
-	if len(a0) != 1 || len(n0) != 1 || !a0[0].ActivatedAt.Equal(t0) {
-		t.Fatalf("bootstrap: %d active, %d next", len(a0), len(n0))
+	a0 := byState(keys, p.Algorithm, KeyActive)
+	if len(a0) != 1 || !a0[0].ActivatedAt.Equal(t0) {
+		t.Fatalf("bootstrap: %d active", len(a0))
 	}
 
-	// Nothing to do before the signing period ends.
-	same, changed := mustRotate(t, keys, t0.Add(p.SigningPeriod-time.Second), p)
+	// Nothing to do until the lead before the signing period's end.
+	leadStart := p.SigningPeriod - p.Lead
+	same, changed := mustRotate(t, keys, t0.Add(leadStart-time.Second), p)
 	if changed {
-		t.Fatal("changed before the signing period ended")
+		t.Fatal("changed before the lead")
 	}
 	if d := cmp.Diff(keys, same); d != "" {
 		t.Fatalf("unchanged rotation differs:\n%s", d)
@@ -161,10 +162,22 @@ func TestRotateLifecycle(t *testing.T) {
 		t.Fatal("Rotate returned the input keys instead of copies")
 	}
 
-	// Promotion: next → active, active → retired, fresh next.
+	// Within the lead the successor is published as next.
+	tl := t0.Add(leadStart)
+	keys, changed = mustRotate(t, keys, tl, p)
+	n0 := byState(keys, p.Algorithm, KeyNext)
+	if !changed || len(keys) != 2 || len(n0) != 1 || !n0[0].CreatedAt.Equal(tl) {
+		t.Fatalf("lead: changed=%v, %d keys, next %v", changed, len(keys), n0)
+	}
+	if same, changed := mustRotate(t, keys, t0.Add(p.SigningPeriod-time.Second), p); changed || len(same) != 2 {
+		t.Fatalf("changed again before the period ended: %d keys", len(same))
+	}
+
+	// Promotion: next → active, active → retired; the new active key's
+	// successor waits for its lead.
 	t1 := t0.Add(p.SigningPeriod)
 	keys1, changed := mustRotate(t, keys, t1, p)
-	if !changed || len(keys1) != 3 {
+	if !changed || len(keys1) != 2 {
 		t.Fatalf("promotion: changed=%v, %d keys", changed, len(keys1))
 	}
 	old := findKey(keys1, a0[0].ID)
@@ -175,9 +188,8 @@ func TestRotateLifecycle(t *testing.T) {
 	if promoted.State != KeyActive || !promoted.ActivatedAt.Equal(t1) {
 		t.Errorf("old next: %+v", promoted)
 	}
-	n1 := byState(keys1, p.Algorithm, KeyNext)
-	if len(n1) != 1 || n1[0].ID == n0[0].ID || !n1[0].CreatedAt.Equal(t1) {
-		t.Errorf("new next: %+v", n1)
+	if n1 := byState(keys1, p.Algorithm, KeyNext); len(n1) != 0 {
+		t.Errorf("new next before its lead: %+v", n1)
 	}
 	// The input was not touched.
 	if keys[0].State != a0[0].State || a0[0].State != KeyActive || n0[0].State != KeyNext {
@@ -193,7 +205,7 @@ func TestRotateLifecycle(t *testing.T) {
 		t.Errorf("retired key not accepted during overlap: %v", err)
 	}
 	keys2, changed := mustRotate(t, keys1, t1.Add(p.Overlap), p)
-	if !changed || findKey(keys2, old.ID) != nil || len(keys2) != 2 {
+	if !changed || findKey(keys2, old.ID) != nil || len(keys2) != 1 {
 		t.Errorf("expired key kept: changed=%v %d keys", changed, len(keys2))
 	}
 	ring, err = NewKeyring(keys1, t1.Add(p.Overlap))
@@ -204,17 +216,67 @@ func TestRotateLifecycle(t *testing.T) {
 		t.Errorf("expired key: err = %v, want ErrUnknownKey", err)
 	}
 
-	// ForceRotate retires the active key at once.
+	// ForceRotate retires the active key at once: with a next key
+	// published, however recently, that key signs.
 	t3 := t1.Add(time.Hour)
-	forced, err := ForceRotate(keys1, t3, p, nil)
+	withNext, _ := mustRotate(t, keys1, t1.Add(leadStart), p)
+	n1 := byState(withNext, p.Algorithm, KeyNext)
+	if len(n1) != 1 {
+		t.Fatalf("no next key within the lead: %v", withNext)
+	}
+	forced, err := ForceRotate(withNext, t1.Add(leadStart+time.Hour), p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := findKey(forced, promoted.ID); k.State != KeyRetired || !k.ExpiresAt.Equal(t3.Add(p.Overlap)) {
+	if k := findKey(forced, promoted.ID); k.State != KeyRetired || !k.ExpiresAt.Equal(t1.Add(leadStart+time.Hour+p.Overlap)) {
 		t.Errorf("forced: old active %+v", k)
 	}
 	if a := byState(forced, p.Algorithm, KeyActive); len(a) != 1 || a[0].ID != n1[0].ID {
 		t.Errorf("forced: active %+v, want former next %s", a, n1[0].ID)
+	}
+	// Without one, a key is generated and signs at once.
+	forced, err = ForceRotate(keys1, t3, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := byState(forced, p.Algorithm, KeyActive); len(a) != 1 || a[0].ID == promoted.ID || !a[0].CreatedAt.Equal(t3) {
+		t.Errorf("forced without a next key: active %+v", a)
+	}
+}
+
+// TestRotateLead: a key past its signing period keeps signing until its
+// successor has been published for the lead, so that a Rotate that did not
+// run during the lead (a process that was down) never activates a key
+// nobody could have fetched.
+func TestRotateLead(t *testing.T) {
+	p := rotationPolicy
+	keys, _ := mustRotate(t, nil, testNow, p)
+	active := keys[0]
+	late := testNow.Add(p.SigningPeriod + 3*24*time.Hour) // the lead passed unseen
+	keys, changed := mustRotate(t, keys, late, p)
+	if !changed || len(keys) != 2 {
+		t.Fatalf("late rotation: changed=%v, %d keys", changed, len(keys))
+	}
+	if a := byState(keys, p.Algorithm, KeyActive); len(a) != 1 || a[0].ID != active.ID {
+		t.Fatalf("a key was activated without pre-publication: %v", a)
+	}
+	next := byState(keys, p.Algorithm, KeyNext)[0]
+	if _, changed := mustRotate(t, keys, late.Add(p.Lead-time.Second), p); changed {
+		t.Fatal("the successor signed before its lead")
+	}
+	keys, _ = mustRotate(t, keys, late.Add(p.Lead), p)
+	if a := byState(keys, p.Algorithm, KeyActive); len(a) != 1 || a[0].ID != next.ID {
+		t.Fatalf("successor not activated after its lead: %v", a)
+	}
+	// A Lead at least the SigningPeriod publishes the successor as soon
+	// as a key activates, and is the SigningPeriod.
+	eager := RotationPolicy{SigningPeriod: 24 * time.Hour, Lead: 48 * time.Hour, Algorithm: jose.EdDSA}
+	keys, _ = mustRotate(t, nil, testNow, eager)
+	if len(byState(keys, eager.Algorithm, KeyNext)) != 1 {
+		t.Fatalf("eager lead: %d keys, want the active and the next one", len(keys))
+	}
+	if n, err := eager.normalize(); err != nil || n.Lead != eager.SigningPeriod {
+		t.Fatalf("normalized lead = %v, %v", n.Lead, err)
 	}
 }
 
@@ -282,13 +344,13 @@ func TestRotateRepairs(t *testing.T) {
 	if _, _, err := Rotate([]*Key{&bad}, testNow, p, nil); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("bad state: %v", err)
 	}
-	for _, pol := range []RotationPolicy{{SigningPeriod: -1}, {Overlap: -time.Hour}, {Algorithm: jose.HS256}} {
+	for _, pol := range []RotationPolicy{{SigningPeriod: -1}, {Overlap: -time.Hour}, {Lead: -time.Hour}, {Algorithm: jose.HS256}} {
 		if _, _, err := Rotate(nil, testNow, pol, nil); !errors.Is(err, ErrInvalidRotationPolicy) {
 			t.Errorf("policy %+v: err = %v", pol, err)
 		}
 	}
-	// The zero policy means RS256, 30 days, 7 days.
-	if p, err := (RotationPolicy{}).normalize(); err != nil || p != (RotationPolicy{DefaultSigningPeriod, DefaultOverlap, jose.RS256}) {
+	// The zero policy means RS256, 30 days, 7 days, a lead of 7 days.
+	if p, err := (RotationPolicy{}).normalize(); err != nil || p != (RotationPolicy{DefaultSigningPeriod, DefaultOverlap, jose.RS256, DefaultLead}) {
 		t.Errorf("zero policy = %+v, %v", p, err)
 	}
 }
@@ -301,6 +363,7 @@ func TestRotateStateMachine(t *testing.T) {
 			SigningPeriod: time.Duration(rapid.IntRange(1, 60).Draw(rt, "periodDays")) * 24 * time.Hour,
 			Overlap:       time.Duration(rapid.IntRange(1, 20).Draw(rt, "overlapDays")) * 24 * time.Hour,
 			Algorithm:     jose.EdDSA,
+			Lead:          time.Duration(rapid.IntRange(0, 30).Draw(rt, "leadDays")) * 24 * time.Hour,
 		}
 		now := testNow
 		keys, _, err := Rotate(nil, now, p, nil)
@@ -330,7 +393,7 @@ func TestRotateStateMachine(t *testing.T) {
 					rt.Fatalf("input modified:\n%s", d)
 				}
 			}
-			checkKeySet(rt, prev, next, now, p, retiredAt)
+			checkKeySet(rt, prev, next, now, p, force, retiredAt)
 			// Idempotence: a second Rotate at the same instant changes nothing.
 			again, changed, err := Rotate(next, now, p, nil)
 			if err != nil || changed || cmp.Diff(next, again) != "" {
@@ -351,13 +414,22 @@ func TestRotateStateMachine(t *testing.T) {
 	})
 }
 
-func checkKeySet(rt *rapid.T, prev []Key, next []*Key, now time.Time, p RotationPolicy, retiredAt map[string]time.Time) {
+func checkKeySet(rt *rapid.T, prev []Key, next []*Key, now time.Time, p RotationPolicy, forced bool, retiredAt map[string]time.Time) {
+	p, _ = p.normalize()
 	actives, nexts := byState(next, p.Algorithm, KeyActive), byState(next, p.Algorithm, KeyNext)
-	if len(actives) != 1 || len(nexts) != 1 {
-		rt.Fatalf("%d active and %d next keys, want 1 and 1", len(actives), len(nexts))
+	if len(actives) != 1 || len(nexts) > 1 {
+		rt.Fatalf("%d active and %d next keys, want 1 and at most 1", len(actives), len(nexts))
 	}
-	if !now.Before(actives[0].ActivatedAt.Add(p.SigningPeriod)) {
-		rt.Fatalf("active key past its signing period")
+	end := actives[0].ActivatedAt.Add(p.SigningPeriod)
+	if !now.Before(end.Add(-p.Lead)) && len(nexts) != 1 {
+		rt.Fatalf("no next key within the lead of the active key's end")
+	}
+	if !now.Before(end) && (len(nexts) != 1 || !now.Before(nexts[0].CreatedAt.Add(p.Lead))) {
+		rt.Fatalf("active key past its signing period with a successor published for the lead")
+	}
+	hadNext := false
+	for _, k := range prev {
+		hadNext = hadNext || (k.Algorithm == p.Algorithm && k.State == KeyNext)
 	}
 	for _, k := range next {
 		if k.State == KeyRetired {
@@ -376,7 +448,7 @@ func checkKeySet(rt *rapid.T, prev []Key, next []*Key, now time.Time, p Rotation
 	for _, k := range next {
 		before, existed := byID[k.ID]
 		if !existed {
-			if k.State != KeyNext {
+			if k.State != KeyNext && (!forced || hadNext) {
 				rt.Fatalf("new key %s is %s, want next (pre-published)", k.ID, k.State)
 			}
 			continue
@@ -384,6 +456,9 @@ func checkKeySet(rt *rapid.T, prev []Key, next []*Key, now time.Time, p Rotation
 		switch {
 		case before.State == k.State:
 		case before.State == KeyNext && k.State == KeyActive:
+			if !forced && now.Before(before.CreatedAt.Add(p.Lead)) {
+				rt.Fatalf("key %s activated %v after its publication, before the lead %v", k.ID, now.Sub(before.CreatedAt), p.Lead)
+			}
 		case before.State == KeyActive && k.State == KeyRetired:
 			retiredAt[k.ID] = now
 		default:
@@ -633,23 +708,28 @@ func TestOpenKeyErrors(t *testing.T) {
 
 func TestWithdraw(t *testing.T) {
 	p := rotationPolicy
+	p.Lead = 28 * 24 * time.Hour // a retired key still within its overlap when the next key appears
 	t0 := testNow
 	keys, _ := mustRotate(t, nil, t0, p)
+	leadStart := p.SigningPeriod - p.Lead
+	keys, _ = mustRotate(t, keys, t0.Add(leadStart), p)
 	t1 := t0.Add(p.SigningPeriod)
-	keys, _ = mustRotate(t, keys, t1, p) // retired, active, next
+	keys, _ = mustRotate(t, keys, t1, p)
+	keys, _ = mustRotate(t, keys, t1.Add(leadStart), p) // retired, active, next
 	retired := byState(keys, p.Algorithm, KeyRetired)[0]
 	active := byState(keys, p.Algorithm, KeyActive)[0]
 	next := byState(keys, p.Algorithm, KeyNext)[0]
-	t2 := t1.Add(time.Hour)
+	t2 := t1.Add(leadStart + time.Hour)
 
 	for _, tc := range []struct {
-		name   string
-		kid    string
-		active string // expected active key id, "" for a fresh one
+		name     string
+		kid      string
+		active   string // expected active key id
+		wantNext int    // next keys after the withdrawal
 	}{
-		{"active", active.ID, next.ID},
-		{"next", next.ID, active.ID},
-		{"retired", retired.ID, active.ID},
+		{"active", active.ID, next.ID, 0}, // the successor's lead is weeks away
+		{"next", next.ID, active.ID, 1},   // within the lead: a new successor
+		{"retired", retired.ID, active.ID, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := Withdraw(keys, tc.kid, t2, p, nil)
@@ -660,7 +740,7 @@ func TestWithdraw(t *testing.T) {
 				t.Fatalf("withdrawn key %s still in the set", tc.kid)
 			}
 			a, n := byState(out, p.Algorithm, KeyActive), byState(out, p.Algorithm, KeyNext)
-			if len(a) != 1 || len(n) != 1 || a[0].ID != tc.active || n[0].ID == tc.kid {
+			if len(a) != 1 || len(n) != tc.wantNext || a[0].ID != tc.active || (len(n) == 1 && n[0].ID == tc.kid) {
 				t.Fatalf("after withdrawal: %d active (%v), %d next", len(a), a, len(n))
 			}
 			// Unlike a retired key, it is neither published nor accepted.

@@ -9,13 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantry/tenantry"
-	"github.com/tenantry/tenantry/internal/testutil"
 )
 
 func TestDaemon(t *testing.T) {
-	clock := testutil.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	clock := tenantry.NewManualClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, tenantry.Config{Now: clock.Now, NewID: testutil.IDs("daemon")}); err != nil {
+	if err := run(context.Background(), &out, tenantry.Config{Now: clock.Now, NewID: tenantry.SequentialIDs("daemon")}); err != nil {
 		t.Fatal(err)
 	}
 	want := `call 1: ver=1.0 app-only=true tenant=Customer:true roles=[Export.All] appidacr=2

@@ -4,6 +4,14 @@
 // Fabrikam user, issues an app-only access token with client credentials,
 // and prints the objects and the audit trail.
 //
+// The audit trail begins with a tenant the program did not create: New
+// makes sure every directory has Entra's consumers tenant
+// (9188040d-6c67-4c5b-b112-36a304b66dad), where personal Microsoft accounts
+// live: their tokens carry its id as tid, only apps whose sign-in audience
+// admits personal accounts (AzureADandPersonalMicrosoftAccount,
+// PersonalMicrosoftAccount) serve them, and the "consumers" authority
+// segment resolves to it.
+//
 //	go run ./examples/quickstart
 package main
 
@@ -131,6 +139,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 	}
 
 	fmt.Fprintf(w, "tenants: %s (%s), %s (%s)\n", contoso.DisplayName, contoso.DefaultDomain(), fabrikam.DisplayName, fabrikam.DefaultDomain())
+	fmt.Fprintf(w, "and the consumers tenant %s, which New creates in every directory: personal Microsoft accounts sign in there (audit event #1)\n", tenant.ConsumersID)
 	fmt.Fprintf(w, "api %q appId=%s audience=%s identifierUri=%s owners=%d\n", api.DisplayName, api.AppID, api.SignInAudience, api.IdentifierURIs[0], len(api.Owners))
 	fmt.Fprintf(w, "client %q appId=%s secret hint=%s… (%d chars, shown once)\n", client.DisplayName, client.AppID, secret.Hint, len(secret.SecretText))
 	fmt.Fprintf(w, "consent in %s created %d service principals:\n", fabrikam.DisplayName, len(res.Created))

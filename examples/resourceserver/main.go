@@ -17,8 +17,6 @@ import (
 	"os"
 	"strings"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/token"
@@ -36,7 +34,7 @@ const (
 )
 
 func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
-	cfg.Tokens.Algorithm = jose.ES256
+	cfg.Tokens.Algorithm = token.ES256
 	dir, err := tenantry.New(ctx, cfg)
 	if err != nil {
 		return err

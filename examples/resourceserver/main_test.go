@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry"
-	"github.com/tenantry/tenantry/internal/testutil"
 )
 
 func TestResourceServer(t *testing.T) {
-	clock := testutil.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+	clock := tenantry.NewManualClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, tenantry.Config{Now: clock.Now, NewID: testutil.IDs("rs")}); err != nil {
+	if err := run(context.Background(), &out, tenantry.Config{Now: clock.Now, NewID: tenantry.SequentialIDs("rs")}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
