@@ -51,14 +51,6 @@ func (d *Directory) allGrants(ctx context.Context, clientSPID string) ([]consent
 	return allPages(func(pr PageRequest) (Page[consent.Grant], error) { return d.Grants(ctx, System(), clientSPID, pr) })
 }
 
-// allAssignments lists every app role assignment a principal holds, as
-// System.
-func (d *Directory) allAssignments(ctx context.Context, principalID string) ([]serviceprincipal.AppRoleAssignment, error) {
-	return allPages(func(pr PageRequest) (Page[serviceprincipal.AppRoleAssignment], error) {
-		return d.Assignments(ctx, System(), principalID, pr)
-	})
-}
-
 func allPages[T any](list func(PageRequest) (Page[T], error)) ([]T, error) {
 	var out []T
 	pr := PageRequest{Size: MaxPageSize}
