@@ -26,6 +26,9 @@ type TokenError struct {
 	Status int
 	// Err is the underlying cause, if any.
 	Err error
+	// CorrelationID is the correlation id of the refused request, as
+	// recorded in the sign-in log.
+	CorrelationID string
 }
 
 // Error implements error: "tenantry: {oauth}: AADSTS{code}: {description}".

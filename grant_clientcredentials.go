@@ -32,6 +32,7 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenR
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).tenant(t.ID)
 		client, err := clientApp(tx, req.ClientID, t, req.Tenant)
 		if err != nil {
 			return err
@@ -49,10 +50,12 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest) (*TokenR
 		if !clientSP.Usable() {
 			return tokenErr(OAuthUnauthorizedClient, 7000112, "Application '%s'(%s) is disabled.", client.AppID, clientSP.DisplayName)
 		}
+		signInOf(ctx).app(clientSP.ID, "")
 		res, resSP, err := resolveResource(tx, resourceID, t)
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).app("", res.AppID)
 		held, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, clientSP.ID)
 		if err != nil {
 			return err

@@ -43,6 +43,7 @@ func (d *core) onBehalfOf(ctx context.Context, req TokenRequest) (*TokenResponse
 	if p.IsApp {
 		return nil, tokenErr(OAuthUnauthorizedClient, 7000114, "Application '%s' is not allowed to make application on-behalf-of calls.", mid.AppID)
 	}
+	signInOf(ctx).grant(userGrant{TenantID: p.TenantID, UserID: p.ObjectID})
 	var pt *pendingTokens
 	err = d.st.View(ctx, func(tx store.ReadTx) error {
 		if err := checkSegment(tx, req.Tenant, p.TenantID); err != nil {

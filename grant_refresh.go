@@ -74,6 +74,7 @@ func (d *core) refresh(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	if err != nil {
 		return nil, err
 	}
+	signInOf(ctx).grant(rs.Grant)
 	if rs.Chain != "" && d.tokens.strictRotation() {
 		return d.refreshStrict(ctx, req, rs)
 	}

@@ -1,0 +1,233 @@
+package tenantry
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// The sign-in log is Entra's second ledger beside the audit log: every
+// request to the token service — each token request (Issuer.Token, any
+// grant), authorization (Issuer.Authorize), device authorization
+// (Issuer.DeviceCode), the user's approval or denial of a device code and
+// each password sign-in (Issuer.SignIn, lockouts included) — appends one
+// store.SignInEvent, issued or refused, with its AADSTS code and OAuth
+// error. An event holds who asked, for what and how, never a secret, a
+// code, a password, an assertion or a token.
+//
+// Each entry point records its request once, in one place: it starts a
+// record (startSignIn), runs the flow with the record in its context, and
+// appends the event with the flow's outcome (endSignIn). Inside the flow,
+// the grant code only notes what it resolves (the tenant, the user, the
+// service principal, the resource) on the record of its context, much as a
+// tracing span is annotated; no grant appends anything. The append is
+// outside any store transaction (store.Store.AppendSignIn) and survives a
+// client that hung up (context.WithoutCancel).
+
+// Flows recorded in store.SignInEvent.GrantType besides the grant types of
+// token requests (GrantClientCredentials, …), which are recorded as sent.
+const (
+	// FlowAuthorize is an authorization request (Issuer.Authorize).
+	FlowAuthorize = "authorize"
+	// FlowDeviceAuthorization is a device authorization request
+	// (Issuer.DeviceCode, RFC 8628 §3.1).
+	FlowDeviceAuthorization = "device_authorization"
+	// FlowDeviceApproval is a user approving a device code
+	// (Issuer.ApproveDeviceCode).
+	FlowDeviceApproval = "device_approval"
+	// FlowDeviceDenial is a user declining a device code
+	// (Issuer.DenyDeviceCode).
+	FlowDeviceDenial = "device_denial"
+	// FlowPassword is a password sign-in (Issuer.SignIn).
+	FlowPassword = "password"
+)
+
+// Client credential types of store.SignInEvent.ClientCredentialType, in
+// the terms of Microsoft Graph's signIn resource.
+const (
+	CredentialNone        = "none"
+	CredentialSecret      = "clientSecret"
+	CredentialCertificate = "certificate"
+	CredentialFederated   = "federatedIdentityCredential"
+	// CredentialAssertion is a client assertion that was refused before
+	// it was known to be a certificate's or a federated credential's.
+	CredentialAssertion = "clientAssertion"
+)
+
+// signInRecord is the sign-in event of one request in progress.
+type signInRecord struct {
+	ev store.SignInEvent
+}
+
+type signInKey struct{}
+
+// startSignIn starts the record of one request to flow (a grant type or a
+// Flow constant) at the authority segment tenantSegment by client
+// clientID, and returns the context the flow runs with. correlationID is
+// the caller's; an empty one is replaced by a new GUID.
+func (d *core) startSignIn(ctx context.Context, flow, tenantSegment, clientID, correlationID string) (context.Context, *signInRecord) {
+	if correlationID == "" {
+		correlationID = uuid.NewString()
+	}
+	r := &signInRecord{ev: store.SignInEvent{
+		Time: d.clock(), TenantID: tenantSegment, ClientAppID: clientID, GrantType: flow, CorrelationID: correlationID,
+	}}
+	return context.WithValue(ctx, signInKey{}, r), r
+}
+
+// endSignIn appends r's event with the outcome of err and returns err;
+// a *TokenError is returned as a copy that carries the correlation id.
+// The event is appended even when ctx is done. An event the store cannot
+// append is reported to the logger: the request's answer stands.
+func (d *core) endSignIn(ctx context.Context, r *signInRecord, err error) error {
+	r.ev.Outcome = store.SignInSuccess
+	if err != nil {
+		te := AsTokenError(err)
+		r.ev.Outcome, r.ev.ErrorCode, r.ev.OAuthError = store.SignInFailure, te.Code, te.OAuth
+		if direct, ok := err.(*TokenError); ok {
+			c := *direct
+			c.CorrelationID = r.ev.CorrelationID
+			err = &c
+		}
+	}
+	if ctx.Done() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if aerr := d.st.AppendSignIn(ctx, r.ev); aerr != nil {
+		d.log.Error("tenantry: sign-in log append failed", "error", aerr, "correlationId", r.ev.CorrelationID, "grantType", r.ev.GrantType)
+	}
+	return err
+}
+
+// signInOf returns the record of the request ctx belongs to, nil outside
+// an entry point; its methods accept nil.
+func signInOf(ctx context.Context) *signInRecord {
+	r, _ := ctx.Value(signInKey{}).(*signInRecord)
+	return r
+}
+
+// note sets *field to v unless v is empty.
+func note(field *string, v string) {
+	if v != "" {
+		*field = v
+	}
+}
+
+// tenant notes the tenant the request resolved to.
+func (r *signInRecord) tenant(id string) {
+	if r != nil {
+		note(&r.ev.TenantID, id)
+	}
+}
+
+// user notes the user of a delegated flow and her tenant.
+func (r *signInRecord) user(u tenant.User) {
+	if r != nil {
+		note(&r.ev.UserID, u.ID)
+		note(&r.ev.TenantID, u.TenantID)
+	}
+}
+
+// app notes the client's service principal (the principal of an app-only
+// flow) and the resource.
+func (r *signInRecord) app(spID, resourceAppID string) {
+	if r != nil {
+		note(&r.ev.ServicePrincipalID, spID)
+		note(&r.ev.ResourceAppID, resourceAppID)
+	}
+}
+
+// grant notes what a stored grant (a code, a refresh token, a device code)
+// names: its tenant, its user and, when the request named none, its client.
+func (r *signInRecord) grant(g userGrant) {
+	if r != nil {
+		note(&r.ev.TenantID, g.TenantID)
+		note(&r.ev.UserID, g.UserID)
+		if r.ev.ClientAppID == "" {
+			r.ev.ClientAppID = g.ClientAppID
+		}
+	}
+}
+
+// tokens notes the tenant, user and resource of a delegated token response.
+func (r *signInRecord) tokens(pt *pendingTokens) {
+	if r != nil && pt != nil {
+		note(&r.ev.TenantID, pt.tid)
+		note(&r.ev.UserID, pt.oid)
+		note(&r.ev.ResourceAppID, pt.resource)
+	}
+}
+
+// clientCredentialType is how the client of req authenticated (issued) or
+// tried to.
+func clientCredentialType(req *TokenRequest, issued bool) string {
+	switch {
+	case req.ClientAssertion != "" || req.ClientAssertionType != "":
+		if req.federated != nil {
+			return CredentialFederated
+		}
+		if issued {
+			return CredentialCertificate
+		}
+		return CredentialAssertion
+	case req.ClientSecret != "":
+		return CredentialSecret
+	}
+	return CredentialNone
+}
+
+// SignIns returns a page of the sign-in log (see store.LogPage), the events
+// that match f, and the cursor of the next page (0 after the last). System
+// reads every tenant's events. A user reads only her own tenant's, and only
+// as its Global Administrator: of tenantry's directory roles, it is the one
+// Entra lets read sign-in logs (Entra's readers — Reports Reader, Security
+// Reader, Global Reader — are not modelled). An empty f.TenantID means the
+// user's tenant; another tenant, another role or the zero Actor is refused
+// with an error matching ErrForbidden.
+func (d *Directory) SignIns(ctx context.Context, actor Actor, f store.SignInFilter, p store.LogPage) ([]store.SignInEvent, int64, error) {
+	if err := d.st.View(ctx, func(tx store.ReadTx) error {
+		tid, err := signInLogScope(tx, actor, f.TenantID)
+		f.TenantID = tid
+		return err
+	}); err != nil {
+		return nil, 0, err
+	}
+	return d.st.SignIns(ctx, f, p)
+}
+
+// signInLogScope decides which tenant's sign-in events actor may read when
+// asking for tenantID ("" for any): it returns the tenant to filter by
+// ("" for every tenant, System only) or an error matching ErrForbidden.
+// It is the one place the rule lives, so that a directory-wide visibility
+// rule can take its place.
+func signInLogScope(tx store.ReadTx, actor Actor, tenantID string) (string, error) {
+	switch {
+	case actor.IsZero():
+		return "", errNoActor
+	case actor.IsSystem():
+		return tenantID, nil
+	}
+	if tenantID == "" {
+		u, err := store.Users.Get(tx, actor.UserID())
+		if errors.Is(err, store.ErrNotFound) {
+			return "", &tenant.ForbiddenError{Reason: "the actor is not a user of the directory"}
+		} else if err != nil {
+			return "", err
+		}
+		tenantID = u.TenantID
+	}
+	c, err := loadCaller(tx, actor, tenantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", &tenant.ForbiddenError{Reason: "the actor is not a user of the directory"}
+	} else if err != nil {
+		return "", err
+	}
+	if !c.Roles.Has(tenant.RoleGlobalAdministrator) {
+		return "", &tenant.ForbiddenError{Reason: "reading the sign-in log needs the Global Administrator role of the tenant"}
+	}
+	return tenantID, nil
+}
