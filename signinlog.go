@@ -3,6 +3,8 @@ package tenantry
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -65,18 +67,55 @@ type signInRecord struct {
 
 type signInKey struct{}
 
+// signInContext is the context a flow runs with: its parent, and the
+// record of the request (one allocation for both).
+type signInContext struct {
+	context.Context
+	rec signInRecord
+}
+
+// Value returns the request's record for signInKey{}, else the parent's
+// value.
+func (c *signInContext) Value(key any) any {
+	if _, ok := key.(signInKey); ok {
+		return &c.rec
+	}
+	return c.Context.Value(key)
+}
+
 // startSignIn starts the record of one request to flow (a grant type or a
 // Flow constant) at the authority segment tenantSegment by client
 // clientID, and returns the context the flow runs with. correlationID is
 // the caller's; an empty one is replaced by a new GUID.
 func (d *core) startSignIn(ctx context.Context, flow, tenantSegment, clientID, correlationID string) (context.Context, *signInRecord) {
 	if correlationID == "" {
-		correlationID = uuid.NewString()
+		correlationID = d.correlation.next()
 	}
-	r := &signInRecord{ev: store.SignInEvent{
+	c := &signInContext{Context: ctx, rec: signInRecord{ev: store.SignInEvent{
 		Time: d.clock(), TenantID: tenantSegment, ClientAppID: clientID, GrantType: flow, CorrelationID: correlationID,
-	}}
-	return context.WithValue(ctx, signInKey{}, r), r
+	}}}
+	return c, &c.rec
+}
+
+// correlationIDs hands out correlation ids: GUIDs (version 4 in form)
+// made of a random per-process base and a counter, so that a request costs
+// no read of the random source. They are unique, not unpredictable:
+// a correlation id is no secret.
+type correlationIDs struct {
+	once sync.Once
+	base uuid.UUID
+	n    atomic.Uint64
+}
+
+func (g *correlationIDs) next() string {
+	g.once.Do(func() { g.base = uuid.New() })
+	id := g.base
+	n := g.n.Add(1)
+	for i := range 8 {
+		id[8+i] ^= byte(n >> (8 * (7 - i)))
+	}
+	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
+	return id.String()
 }
 
 // endSignIn appends r's event with the outcome of err and returns err;

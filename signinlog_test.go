@@ -518,3 +518,23 @@ func TestSignInsScoped(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelationIDs: generated correlation ids are distinct GUIDs of
+// version 4 and the RFC 9562 variant, and differ between directories.
+func TestCorrelationIDs(t *testing.T) {
+	var a, b correlationIDs
+	seen := map[string]bool{}
+	for range 10_000 {
+		for _, g := range []*correlationIDs{&a, &b} {
+			s := g.next()
+			id, err := uuid.Parse(s)
+			if err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 {
+				t.Fatalf("%q: version %d, variant %v, %v", s, id.Version(), id.Variant(), err)
+			}
+			if seen[s] {
+				t.Fatalf("%q handed out twice", s)
+			}
+			seen[s] = true
+		}
+	}
+}
