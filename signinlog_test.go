@@ -538,3 +538,26 @@ func TestCorrelationIDs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSignInRecord is what the sign-in log adds to every request: the
+// record and its context, a correlation id, and the append to the memory
+// store's log (go test -bench 'SignInRecord|Issuance' . for the request
+// it accompanies).
+func BenchmarkSignInRecord(b *testing.B) {
+	d, err := New(context.Background(), Config{Tokens: TokenConfig{Algorithm: jose.ES256}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		rctx, rec := d.startSignIn(ctx, GrantClientCredentials, "72f988bf-86f1-41af-91ab-2d7cd011db47", "1950a258-227b-4e31-a9cf-717495945fc2", "")
+		signInOf(rctx).tenant("72f988bf-86f1-41af-91ab-2d7cd011db47")
+		signInOf(rctx).app("a0a0d8a3-5c46-4b1d-9f8f-3f1f3e6a8c01", "00000003-0000-0000-c000-000000000000")
+		rec.ev.ClientCredentialType = CredentialSecret
+		if err := d.endSignIn(rctx, rec, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
