@@ -149,8 +149,8 @@ func signInOf(ctx context.Context) *signInRecord {
 	return r
 }
 
-// note sets *field to v unless v is empty.
-func note(field *string, v string) {
+// noteIfSet sets *field to v unless v is empty.
+func noteIfSet(field *string, v string) {
 	if v != "" {
 		*field = v
 	}
@@ -159,15 +159,15 @@ func note(field *string, v string) {
 // tenant notes the tenant the request resolved to.
 func (r *signInRecord) tenant(id string) {
 	if r != nil {
-		note(&r.ev.TenantID, id)
+		noteIfSet(&r.ev.TenantID, id)
 	}
 }
 
 // user notes the user of a delegated flow and her tenant.
 func (r *signInRecord) user(u tenant.User) {
 	if r != nil {
-		note(&r.ev.UserID, u.ID)
-		note(&r.ev.TenantID, u.TenantID)
+		noteIfSet(&r.ev.UserID, u.ID)
+		noteIfSet(&r.ev.TenantID, u.TenantID)
 	}
 }
 
@@ -175,8 +175,8 @@ func (r *signInRecord) user(u tenant.User) {
 // flow) and the resource.
 func (r *signInRecord) app(spID, resourceAppID string) {
 	if r != nil {
-		note(&r.ev.ServicePrincipalID, spID)
-		note(&r.ev.ResourceAppID, resourceAppID)
+		noteIfSet(&r.ev.ServicePrincipalID, spID)
+		noteIfSet(&r.ev.ResourceAppID, resourceAppID)
 	}
 }
 
@@ -184,8 +184,8 @@ func (r *signInRecord) app(spID, resourceAppID string) {
 // names: its tenant, its user and, when the request named none, its client.
 func (r *signInRecord) grant(g userGrant) {
 	if r != nil {
-		note(&r.ev.TenantID, g.TenantID)
-		note(&r.ev.UserID, g.UserID)
+		noteIfSet(&r.ev.TenantID, g.TenantID)
+		noteIfSet(&r.ev.UserID, g.UserID)
 		if r.ev.ClientAppID == "" {
 			r.ev.ClientAppID = g.ClientAppID
 		}
@@ -195,9 +195,9 @@ func (r *signInRecord) grant(g userGrant) {
 // tokens notes the tenant, user and resource of a delegated token response.
 func (r *signInRecord) tokens(pt *pendingTokens) {
 	if r != nil && pt != nil {
-		note(&r.ev.TenantID, pt.tid)
-		note(&r.ev.UserID, pt.oid)
-		note(&r.ev.ResourceAppID, pt.resource)
+		noteIfSet(&r.ev.TenantID, pt.tid)
+		noteIfSet(&r.ev.UserID, pt.oid)
+		noteIfSet(&r.ev.ResourceAppID, pt.resource)
 	}
 }
 
