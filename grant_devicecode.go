@@ -141,7 +141,8 @@ func newUserCode() (string, error) {
 // ApproveDeviceCode is the user's side of the device code flow: actor, the
 // signed-in user, enters the user code and approves the sign-in; the
 // polling client then gets its tokens. Consent is handled as in Authorize.
-// The approval, done or refused, is recorded in the sign-in log.
+// The approval, done or refused, is recorded in the sign-in log under a
+// new correlation id.
 func (d *Issuer) ApproveDeviceCode(ctx context.Context, actor Actor, userCode string) error {
 	ctx, rec := d.startSignIn(ctx, FlowDeviceApproval, "", "", "")
 	rec.ev.UserID, rec.ev.ClientCredentialType = actor.UserID(), CredentialNone
@@ -150,7 +151,7 @@ func (d *Issuer) ApproveDeviceCode(ctx context.Context, actor Actor, userCode st
 
 // DenyDeviceCode declines the sign-in of a user code: the polling client
 // gets authorization_declined (AADSTS70020). The denial, done or refused,
-// is recorded in the sign-in log.
+// is recorded in the sign-in log under a new correlation id.
 func (d *Issuer) DenyDeviceCode(ctx context.Context, actor Actor, userCode string) error {
 	ctx, rec := d.startSignIn(ctx, FlowDeviceDenial, "", "", "")
 	rec.ev.UserID, rec.ev.ClientCredentialType = actor.UserID(), CredentialNone
