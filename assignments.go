@@ -69,7 +69,7 @@ func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec Assignm
 			return err
 		}
 		out = a
-		return o.audit(res.TenantID, "appRoleAssignment.create", store.Assignments, a.ID, nil, a)
+		return o.audit(res.TenantID, "appRoleAssignment.create", store.Assignments, a.ID, nil, auditedAssignment(a, res))
 	})
 	return out, err
 }
@@ -167,6 +167,24 @@ func (d *Directory) UnassignAppRole(ctx context.Context, actor Actor, assignment
 		if err := store.Assignments.Delete(o.tx, a.ID); err != nil {
 			return err
 		}
-		return o.audit(a.TenantID, "appRoleAssignment.delete", store.Assignments, a.ID, a, nil)
+		return o.audit(a.TenantID, "appRoleAssignment.delete", store.Assignments, a.ID, auditedAssignment(a, res), nil)
 	})
+}
+
+// assignmentRecord is an app role assignment as the audit log records it:
+// with the role's value beside its id, as Entra's audit log names the
+// role of an assignment (AppRole.Value) among its modified properties.
+type assignmentRecord struct {
+	serviceprincipal.AppRoleAssignment
+	AppRoleValue string `json:"appRoleValue,omitempty"`
+}
+
+// auditedAssignment returns a with the value of its role on res (none for
+// default access or a role res no longer has).
+func auditedAssignment(a serviceprincipal.AppRoleAssignment, res serviceprincipal.ServicePrincipal) assignmentRecord {
+	r := assignmentRecord{AppRoleAssignment: a}
+	if role, ok := res.RoleByID(a.AppRoleID); ok {
+		r.AppRoleValue = role.Value
+	}
+	return r
 }

@@ -85,6 +85,8 @@ type core struct {
 	log    *slog.Logger
 	tokens *tokenService
 	locks  LockoutConfig
+	// correlation generates the correlation ids of requests that bring none.
+	correlation correlationIDs
 }
 
 // New returns a Directory over cfg.Store and makes sure the consumers

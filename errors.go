@@ -39,7 +39,8 @@ type TokenError struct {
 	// TraceID identifies the request in the server's logs (Entra's trace_id).
 	TraceID string
 	// CorrelationID is the client's correlation id (client-request-id),
-	// echoed as Entra's correlation_id.
+	// echoed as Entra's correlation_id; the Issuer sets it to the refused
+	// request's id in the sign-in log.
 	CorrelationID string
 	// Timestamp is when the server answered.
 	Timestamp time.Time

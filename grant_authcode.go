@@ -33,6 +33,10 @@ type AuthorizeRequest struct {
 	Prompt string
 	// UserID is the signed-in user's object id.
 	UserID string
+	// CorrelationID ties the request to the caller's logs; it is recorded
+	// in the sign-in log. Empty means a new GUID, returned in
+	// AuthorizeResponse.CorrelationID and TokenError.CorrelationID.
+	CorrelationID string
 }
 
 // AuthorizeResponse is where the user agent goes next.
@@ -43,6 +47,9 @@ type AuthorizeResponse struct {
 	Platform application.RedirectURIPlatform
 	Code     string
 	State    string
+	// CorrelationID is the request's correlation id, as recorded in the
+	// sign-in log.
+	CorrelationID string
 }
 
 // Location returns the redirect URI with code and state in the query.
@@ -69,8 +76,20 @@ func (r *AuthorizeResponse) Location() string {
 // otherwise the error is consent_required naming the missing scopes. The
 // sign-in scopes (openid, profile, email, offline_access) need consent too.
 // A multi-tenant app gets its service principal in the user's tenant on
-// first consent. One audit event records the sign-in.
+// first consent. One audit event records the sign-in, and the request,
+// issued or refused, is recorded in the sign-in log.
 func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
+	ctx, rec := d.startSignIn(ctx, FlowAuthorize, req.Tenant, req.ClientID, req.CorrelationID)
+	rec.ev.UserID, rec.ev.ClientCredentialType = req.UserID, CredentialNone
+	resp, err := d.authorize(ctx, req)
+	err = d.endSignIn(ctx, rec, err)
+	if resp != nil {
+		resp.CorrelationID = rec.ev.CorrelationID
+	}
+	return resp, err
+}
+
+func (d *core) authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
 	code, err := newOpaque(32)
 	if err != nil {
 		return nil, err
@@ -114,6 +133,7 @@ func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*Authoriz
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).tenant(t.ID)
 		if err := audienceGate(client, t, req.Tenant); err != nil {
 			return err
 		}
@@ -127,9 +147,11 @@ func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*Authoriz
 			return err
 		}
 		// Dry run: everything the token endpoint will check must hold now.
-		if _, err := d.userTokens(o.tx, g, o.now, token.ClientAuthPublic); err != nil {
+		pt, err := d.userTokens(o.tx, g, o.now, token.ClientAuthPublic)
+		if err != nil {
 			return err
 		}
+		signInOf(ctx).tokens(pt)
 		data, err := json.Marshal(codeData{Grant: g, RedirectURI: req.RedirectURI, Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod})
 		if err != nil {
 			return err
@@ -334,6 +356,7 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest, fed *federatedR
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).grant(cd.Grant)
 		if c.RedeemedAt != nil {
 			if c.Kind == codeKindReplayed {
 				return replay
@@ -350,7 +373,7 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest, fed *federatedR
 				return err
 			}
 			replayed = true
-			return o.audit(cd.Grant.TenantID, "token.codeReplayed", store.Codes, c.ID, codeSummary(before), codeSummary(c))
+			return o.audit(cd.Grant.TenantID, "token.codeReplayed", store.Users, cd.Grant.UserID, codeSummary(before), grantSummary(cd.Grant, c))
 		}
 		if !o.now.Before(c.ExpiresAt) {
 			return errCodeExpired.new()
@@ -396,7 +419,7 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest, fed *federatedR
 		if err := store.Codes.Put(o.tx, c); err != nil {
 			return err
 		}
-		return o.audit(cd.Grant.TenantID, "token.redeemCode", store.Codes, c.ID, codeSummary(before), codeSummary(c))
+		return o.audit(cd.Grant.TenantID, "token.redeemCode", store.Users, cd.Grant.UserID, codeSummary(before), grantSummary(cd.Grant, c))
 	})
 	if err != nil {
 		return nil, err
@@ -422,4 +445,13 @@ func loadCode(tx store.ReadTx, kind, code string, notFound *TokenError) (store.C
 
 func codeSummary(c store.Code) map[string]any {
 	return map[string]any{"kind": c.Kind, "expiresAt": c.ExpiresAt, "redeemedAt": c.RedeemedAt}
+}
+
+// grantSummary describes, for the audit event of a redemption that targets
+// the grant's user, the code record and the client it was issued to; the
+// code (and its hash, the record's id) stays out of the audit log.
+func grantSummary(g userGrant, c store.Code) map[string]any {
+	m := codeSummary(c)
+	m["clientAppId"] = g.ClientAppID
+	return m
 }

@@ -31,6 +31,7 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest, fed *fed
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).tenant(t.ID)
 		client, err := clientApp(tx, req.ClientID, t, req.Tenant)
 		if err != nil {
 			return err
@@ -48,10 +49,12 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest, fed *fed
 		if !clientSP.Usable() {
 			return errAppDisabled.new(client.AppID, clientSP.DisplayName)
 		}
+		signInOf(ctx).app(clientSP.ID, "")
 		res, resSP, err := resolveResource(tx, resourceID, t)
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).app("", res.AppID)
 		held, err := store.Assignments.Lookup(tx, store.AssignmentByPrincipal, clientSP.ID)
 		if err != nil {
 			return err

@@ -22,6 +22,9 @@ type DeviceAuthorization struct {
 	ExpiresIn       int    `json:"expires_in"`
 	Interval        int    `json:"interval"`
 	Message         string `json:"message"`
+	// CorrelationID is the request's correlation id, as recorded in the
+	// sign-in log; Entra answers it in a header, not in the body.
+	CorrelationID string `json:"-"`
 }
 
 // DeviceCodeRequest is a device authorization request (RFC 8628 §3.1).
@@ -33,13 +36,29 @@ type DeviceCodeRequest struct {
 	ClientID string
 	// Scope is the space-separated scope parameter.
 	Scope string
+	// CorrelationID ties the request to the caller's logs; it is recorded
+	// in the sign-in log. Empty means a new GUID, returned in
+	// DeviceAuthorization.CorrelationID and TokenError.CorrelationID.
+	CorrelationID string
 }
 
 // DeviceCode starts the device code flow for a public client
 // (isFallbackPublicClient must be true, as "Allow public client flows" in
 // Entra): it returns the device code the client polls with and the user
-// code the user enters.
+// code the user enters. The request, issued or refused, is recorded in the
+// sign-in log.
 func (d *Issuer) DeviceCode(ctx context.Context, req DeviceCodeRequest) (*DeviceAuthorization, error) {
+	ctx, rec := d.startSignIn(ctx, FlowDeviceAuthorization, req.Tenant, req.ClientID, req.CorrelationID)
+	rec.ev.ClientCredentialType = CredentialNone
+	out, err := d.deviceCode(ctx, req)
+	err = d.endSignIn(ctx, rec, err)
+	if out != nil {
+		out.CorrelationID = rec.ev.CorrelationID
+	}
+	return out, err
+}
+
+func (d *core) deviceCode(ctx context.Context, req DeviceCodeRequest) (*DeviceAuthorization, error) {
 	tenantSegment, clientID, scope := req.Tenant, req.ClientID, req.Scope
 	deviceCode, err := newOpaque(32)
 	if err != nil {
@@ -99,7 +118,8 @@ func (d *Issuer) DeviceCode(ctx context.Context, req DeviceCodeRequest) (*Device
 			DeviceCode: deviceCode, UserCode: userCode, VerificationURI: d.tokens.cfg.VerificationURI, ExpiresIn: secs, Interval: 5,
 			Message: fmt.Sprintf("To sign in, use a web browser to open the page %s and enter the code %s to authenticate.", d.tokens.cfg.VerificationURI, userCode),
 		}
-		return o.audit(tid, "deviceCode.issue", store.Codes, dh, nil, map[string]any{"clientAppId": client.AppID, "scope": scope})
+		signInOf(ctx).tenant(tid)
+		return o.audit(tid, "deviceCode.issue", store.Applications, client.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": scope})
 	})
 	return out, err
 }
@@ -121,14 +141,21 @@ func newUserCode() (string, error) {
 // ApproveDeviceCode is the user's side of the device code flow: actor, the
 // signed-in user, enters the user code and approves the sign-in; the
 // polling client then gets its tokens. Consent is handled as in Authorize.
+// The approval, done or refused, is recorded in the sign-in log under a
+// new correlation id.
 func (d *Issuer) ApproveDeviceCode(ctx context.Context, actor Actor, userCode string) error {
-	return d.decideDeviceCode(ctx, actor, userCode, true)
+	ctx, rec := d.startSignIn(ctx, FlowDeviceApproval, "", "", "")
+	rec.ev.UserID, rec.ev.ClientCredentialType = actor.UserID(), CredentialNone
+	return d.endSignIn(ctx, rec, d.decideDeviceCode(ctx, actor, userCode, true))
 }
 
 // DenyDeviceCode declines the sign-in of a user code: the polling client
-// gets authorization_declined (AADSTS70020).
+// gets authorization_declined (AADSTS70020). The denial, done or refused,
+// is recorded in the sign-in log under a new correlation id.
 func (d *Issuer) DenyDeviceCode(ctx context.Context, actor Actor, userCode string) error {
-	return d.decideDeviceCode(ctx, actor, userCode, false)
+	ctx, rec := d.startSignIn(ctx, FlowDeviceDenial, "", "", "")
+	rec.ev.UserID, rec.ev.ClientCredentialType = actor.UserID(), CredentialNone
+	return d.endSignIn(ctx, rec, d.decideDeviceCode(ctx, actor, userCode, false))
 }
 
 func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode string, approve bool) error {
@@ -155,6 +182,7 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 		if err := json.Unmarshal(c.Data, &cd); err != nil {
 			return err
 		}
+		signInOf(ctx).grant(cd.Grant)
 		if !o.now.Before(c.ExpiresAt) {
 			return errUserCodeExpired.new()
 		}
@@ -173,6 +201,7 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 			return errUserNotInCodeTenant.new()
 		}
 		cd.Grant.TenantID, cd.Grant.UserID, cd.Grant.AuthTime = t.ID, u.ID, o.now
+		signInOf(ctx).grant(cd.Grant)
 		if approve {
 			client, err := store.Applications.One(o.tx, store.AppByAppID, cd.Grant.ClientAppID)
 			if err != nil || client.IsDeleted() {
@@ -199,7 +228,7 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 		if err := store.Codes.Put(o.tx, c); err != nil {
 			return err
 		}
-		return o.audit(t.ID, "deviceCode."+cd.Status, store.Codes, c.ID, nil, map[string]any{"clientAppId": cd.Grant.ClientAppID, "userId": u.ID})
+		return o.audit(t.ID, "deviceCode."+cd.Status, store.Users, u.ID, nil, map[string]any{"clientAppId": cd.Grant.ClientAppID, "userId": u.ID})
 	})
 }
 
@@ -212,6 +241,7 @@ func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest, fed *federa
 		if err != nil {
 			return err
 		}
+		signInOf(ctx).grant(cd.Grant)
 		if req.ClientID != cd.Grant.ClientAppID {
 			return errDeviceCodeOtherClient.new()
 		}
@@ -249,7 +279,7 @@ func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest, fed *federa
 		if err := store.Codes.Put(o.tx, c); err != nil {
 			return err
 		}
-		return o.audit(cd.Grant.TenantID, "token.redeemDeviceCode", store.Codes, c.ID, nil, codeSummary(c))
+		return o.audit(cd.Grant.TenantID, "token.redeemDeviceCode", store.Users, cd.Grant.UserID, nil, grantSummary(cd.Grant, c))
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,7 @@ func (d *core) onBehalfOf(ctx context.Context, req TokenRequest, fed *federatedR
 	if p.IsApp {
 		return nil, errOBONotAllowed.new(mid.AppID)
 	}
+	signInOf(ctx).grant(userGrant{TenantID: p.TenantID, UserID: p.ObjectID})
 	var pt *pendingTokens
 	err = d.st.View(ctx, func(tx store.ReadTx) error {
 		if err := checkSegment(tx, req.Tenant, p.TenantID); err != nil {

@@ -73,6 +73,7 @@ func (d *core) refresh(ctx context.Context, req TokenRequest, fed *federatedResu
 	if err != nil {
 		return nil, err
 	}
+	signInOf(ctx).grant(rs.Grant)
 	if rs.Chain != "" && d.tokens.strictRotation() {
 		return d.refreshStrict(ctx, req, fed, rs)
 	}

@@ -66,3 +66,15 @@ func allPages[T any](list func(PageRequest) (Page[T], error)) ([]T, error) {
 		pr.Cursor = p.Next
 	}
 }
+
+// signInEvents reads every sign-in event that matches f (f.TenantID as the
+// tenant read), for tests written against the store's filter.
+func (d *Directory) signInEvents(ctx context.Context, actor Actor, f store.SignInFilter, _ store.LogPage) ([]store.SignInEvent, int64, error) {
+	q := SignInQuery{ClientAppID: f.ClientAppID, ResourceAppID: f.ResourceAppID, UserID: f.UserID, ServicePrincipalID: f.ServicePrincipalID,
+		GrantType: f.GrantType, CorrelationID: f.CorrelationID, Outcome: f.Outcome, ErrorCode: f.ErrorCode, Since: f.Since, Until: f.Until}
+	out, err := allPages(func(pr PageRequest) (Page[store.SignInEvent], error) {
+		q.Page = pr
+		return d.SignIns(ctx, actor, f.TenantID, q)
+	})
+	return out, 0, err
+}

@@ -95,7 +95,7 @@ func (d *core) refreshStrict(ctx context.Context, req TokenRequest, fed *federat
 				return err
 			}
 			revoked = true
-			return o.audit(rs.Grant.TenantID, "token.refreshReuse", store.Codes, id, codeSummary(before), codeSummary(rec))
+			return o.audit(rs.Grant.TenantID, "token.refreshReuse", store.Users, rs.Grant.UserID, codeSummary(before), grantSummary(rs.Grant, rec))
 		}
 		if pt, _, err = d.refreshIn(ctx, o.tx, req, fed, rs, o.now); err != nil {
 			return err
@@ -125,7 +125,7 @@ func (d *core) refreshStrict(ctx context.Context, req TokenRequest, fed *federat
 		if exists {
 			before = codeSummary(rec)
 		}
-		return o.audit(rs.Grant.TenantID, "token.rotateRefresh", store.Codes, id, before, codeSummary(c))
+		return o.audit(rs.Grant.TenantID, "token.rotateRefresh", store.Users, rs.Grant.UserID, before, grantSummary(rs.Grant, c))
 	})
 	switch {
 	case errors.Is(err, errChainUnchanged):

@@ -21,14 +21,27 @@ type SignInRequest struct {
 	// Password is checked against the stored argon2id hash; it is never
 	// stored or logged.
 	Password string
+	// CorrelationID ties the sign-in to the caller's logs; it is recorded
+	// in the sign-in log. Empty means a new GUID, returned on a refusal in
+	// TokenError.CorrelationID.
+	CorrelationID string
 }
 
 // SignIn checks a user's password (for sign-in pages) and returns the
 // user. Failures do not say whether the account exists. Smart lockout
 // (Config.Lockout) counts an account's failures: once locked, the account
 // is refused with AADSTS50053, even with the right password, until the
-// lockout ends; a successful sign-in clears the count.
+// lockout ends; a successful sign-in clears the count. Every attempt,
+// refusals and lockouts included, is recorded in the sign-in log (with the
+// user's id when the account exists).
 func (d *Issuer) SignIn(ctx context.Context, req SignInRequest) (tenant.User, error) {
+	ctx, rec := d.startSignIn(ctx, FlowPassword, req.Tenant, "", req.CorrelationID)
+	rec.ev.ClientCredentialType = CredentialNone
+	u, err := d.signIn(ctx, req)
+	return u, d.endSignIn(ctx, rec, err)
+}
+
+func (d *core) signIn(ctx context.Context, req SignInRequest) (tenant.User, error) {
 	tenantSegment, userPrincipalName, password := req.Tenant, req.UserPrincipalName, req.Password
 	var u tenant.User
 	var lock store.SignInLockout
@@ -43,6 +56,9 @@ func (d *Issuer) SignIn(ctx context.Context, req SignInRequest) (tenant.User, er
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return tenant.User{}, err
+	}
+	if err == nil {
+		signInOf(ctx).user(u)
 	}
 	if err == nil && now.Before(lock.LockedUntil) {
 		return tenant.User{}, lockedOut()

@@ -47,6 +47,11 @@ type TokenRequest struct {
 	DeviceCode string
 	// ClientInfo asks for the client_info field (client_info=1).
 	ClientInfo bool
+	// CorrelationID ties the request to the caller's logs (a server passes
+	// the client-request-id header); it is recorded in the sign-in log.
+	// Empty means a new GUID, returned in TokenResponse.CorrelationID and
+	// TokenError.CorrelationID.
+	CorrelationID string
 }
 
 // TokenResponse is a successful token response.
@@ -59,13 +64,30 @@ type TokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 	ClientInfo   string `json:"client_info,omitempty"`
+	// CorrelationID is the request's correlation id, as recorded in the
+	// sign-in log; Entra answers it in a header, not in the body.
+	CorrelationID string `json:"-"`
 }
 
-// Token runs the grant named by req.GrantType.
+// Token runs the grant named by req.GrantType and records the request,
+// issued or refused, in the sign-in log (see Directory.SignIns). The
+// response and a refusal's *TokenError carry the request's correlation id.
 func (d *Issuer) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	ctx, rec := d.startSignIn(ctx, req.GrantType, req.Tenant, req.ClientID, req.CorrelationID)
 	// A federated assertion is verified before any store transaction; the
 	// result goes to the grant with the request.
 	fed := d.prepareFederated(ctx, req)
+	resp, err := d.grant(ctx, req, fed)
+	rec.ev.ClientCredentialType = clientCredentialType(&req, fed, err == nil)
+	err = d.endSignIn(ctx, rec, err)
+	if resp != nil {
+		resp.CorrelationID = rec.ev.CorrelationID
+	}
+	return resp, err
+}
+
+// grant runs the grant named by req.GrantType.
+func (d *core) grant(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
 	switch req.GrantType {
 	case GrantClientCredentials:
 		return d.clientCredentials(ctx, req, fed)

@@ -134,6 +134,8 @@ type pendingTokens struct {
 	scope   string
 	tid     string
 	oid     string
+	// resource is the appId of the access token's resource.
+	resource string
 }
 
 // userContext is everything a delegated token depends on, loaded in one
@@ -354,7 +356,7 @@ func (d *core) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth toke
 			return nil, err
 		}
 	}
-	pt := &pendingTokens{v1: version == 1, tid: uc.t.ID, oid: uc.u.ID}
+	pt := &pendingTokens{v1: version == 1, tid: uc.t.ID, oid: uc.u.ID, resource: uc.res.AppID}
 	username := uc.u.UserPrincipalName
 	idp := ""
 	if uc.u.IsGuest() {
@@ -491,6 +493,7 @@ func groupClaims(tx store.ReadTx, app application.Application, u tenant.User) ([
 
 // finish signs pending tokens into a response.
 func (d *core) finish(ctx context.Context, pt *pendingTokens, clientInfo bool) (*TokenResponse, error) {
+	signInOf(ctx).tokens(pt)
 	s := d.tokens
 	at, err := s.sign(ctx, &pt.access, pt.v1)
 	if err != nil {
