@@ -67,6 +67,8 @@ type ftClaimsMachine struct {
 	rts      []ftHeldRT
 
 	delegated, appOnly int
+	signIns            int  // sign-in log events seen (invariant 12)
+	signInsKnown       bool // signIns was read
 	reached            map[string]int
 
 	// The model.
@@ -572,7 +574,9 @@ func (m *ftClaimsMachine) ClientCredentials(t *rapid.T) {
 	}
 	client := rapid.SampledFrom([]string{ftDaemonApp, ftWebApp}).Draw(t, "client")
 	clientSP := map[string]string{ftDaemonApp: m.daemonSP, ftWebApp: m.webSP}[client]
+	m.countSignIns(t)
 	tr, err := m.e.cc(m.e.conID, client, m.e.secret[client], ftURI(ftOrdersApp)+"/.default")
+	m.logged(t, "client credentials", GrantClientCredentials, err)
 	roles, assigned := m.modelRoles(clientSP, false, m.ordersSP)
 	codes := map[int]string{}
 	if m.required[m.ordersSP] && !assigned {
@@ -656,7 +660,9 @@ func (m *ftClaimsMachine) SignIn(t *rapid.T) {
 	m.assignmentRefusals(user, true, codes)
 	m.reachState(user)
 
+	m.countSignIns(t)
 	ar, err := m.e.d.Issuer().Authorize(m.e.ctx, req)
+	m.logged(t, "authorize", FlowAuthorize, err)
 	what := fmt.Sprintf("sign-in of %s for %v %v prompt=%q", m.userName(user), asked, oidc, prompt)
 	wantErrs(t, what, err, codes)
 	if err != nil {
@@ -666,7 +672,9 @@ func (m *ftClaimsMachine) SignIn(t *rapid.T) {
 	o, s := splitAsked(consented)
 	addAll(m.orders, user, o)
 	addAll(m.signIn, user, s)
+	m.countSignIns(t)
 	tr, err := m.e.redeem(req, ar.Code)
+	m.logged(t, "code redemption", GrantAuthorizationCode, err)
 	if err != nil {
 		t.Fatalf("redeeming a fresh code: %v", err)
 	}
@@ -708,7 +716,9 @@ func (m *ftClaimsMachine) Refresh(t *rapid.T) {
 	}
 	m.assignmentRefusals(h.user, len(asked) > 0, codes)
 	m.reachState(h.user)
+	m.countSignIns(t)
 	tr, err := m.e.refresh(ftWebApp, h.rt, scope)
+	m.logged(t, "refresh", GrantRefreshToken, err)
 	if revoked && h.issued.Equal(vf) {
 		return // revoked in the instant of issue: either answer is right
 	}
@@ -773,5 +783,40 @@ func TestFlowPropertyClaimsWithinGrants(t *testing.T) {
 	t.Logf("tokens issued: %d delegated, %d app-only; states reached: %v", delegated, appOnly, reached)
 	if delegated == 0 || appOnly == 0 {
 		t.Fatalf("delegated tokens %d, app-only tokens %d: a half of the property is vacuous", delegated, appOnly)
+	}
+}
+
+// countSignIns records how many sign-in events the log holds before the
+// machine's first request.
+func (m *ftClaimsMachine) countSignIns(t *rapid.T) {
+	if m.signInsKnown {
+		return
+	}
+	events, _, err := m.e.d.Store().SignIns(m.e.ctx, store.SignInFilter{}, store.LogPage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.signIns, m.signInsKnown = len(events), true
+}
+
+// logged checks invariant 12 after one request to the token service: the
+// sign-in log grew by exactly one event, of that flow, whose outcome and
+// AADSTS code are the request's.
+func (m *ftClaimsMachine) logged(t *rapid.T, what, flow string, err error) {
+	events, _, lerr := m.e.d.Store().SignIns(m.e.ctx, store.SignInFilter{}, store.LogPage{})
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if len(events) != m.signIns+1 {
+		t.Fatalf("invariant 12: %s added %d sign-in events, want 1", what, len(events)-m.signIns)
+	}
+	m.signIns = len(events)
+	e := events[len(events)-1]
+	wantCode, wantOutcome := 0, store.SignInSuccess
+	if err != nil {
+		wantCode, wantOutcome = ftTokenErr(t, err), store.SignInFailure
+	}
+	if e.GrantType != flow || e.Outcome != wantOutcome || e.ErrorCode != wantCode {
+		t.Fatalf("invariant 12: %s (err=%v) logged as %s %s AADSTS%d", what, err, e.GrantType, e.Outcome, e.ErrorCode)
 	}
 }
