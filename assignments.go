@@ -50,15 +50,7 @@ func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec Assignm
 		if err != nil {
 			return err
 		}
-		if ptype == serviceprincipal.PrincipalServicePrincipal {
-			c, err := o.caller(res.TenantID)
-			if err != nil {
-				return err
-			}
-			if err := tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID); err != nil {
-				return err
-			}
-		} else if err := o.requireSPManager(res); err != nil {
+		if err := o.requireAssigner(res, ptype); err != nil {
 			return err
 		}
 		a, err := newAssignment(d.core, o, res, spec, ptype, pname)
@@ -153,15 +145,7 @@ func (d *Directory) UnassignAppRole(ctx context.Context, actor Actor, assignment
 		if err != nil {
 			return err
 		}
-		if a.PrincipalType == serviceprincipal.PrincipalServicePrincipal {
-			c, err := o.caller(res.TenantID)
-			if err != nil {
-				return err
-			}
-			if err := tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID); err != nil {
-				return err
-			}
-		} else if err := o.requireSPManager(res); err != nil {
+		if err := o.requireAssigner(res, a.PrincipalType); err != nil {
 			return err
 		}
 		if err := store.Assignments.Delete(o.tx, a.ID); err != nil {
@@ -187,4 +171,21 @@ func auditedAssignment(a serviceprincipal.AppRoleAssignment, res serviceprincipa
 		r.AppRoleValue = role.Value
 	}
 	return r
+}
+
+// requireAssigner checks that the actor may assign (or unassign) a role of
+// res to a principal of type ptype: an application permission (to a
+// service principal) is admin consent, needing an administrator who may
+// grant tenant-wide (Microsoft Graph's only by Global or Privileged Role
+// Administrators); a role for a user or group needs an owner of res or an
+// application administrator.
+func (o *op) requireAssigner(res serviceprincipal.ServicePrincipal, ptype string) error {
+	if ptype != serviceprincipal.PrincipalServicePrincipal {
+		return o.requireSPManager(res)
+	}
+	c, err := o.caller(res.TenantID)
+	if err != nil {
+		return err
+	}
+	return tenant.CanGrantTenantWide(c, res.AppID == application.MicrosoftGraphAppID)
 }
