@@ -159,7 +159,7 @@ func BenchmarkMutation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("SetServicePrincipalEnabled", func(b *testing.B) {
+	b.Run("EnableServicePrincipal or DisableServicePrincipal", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {

@@ -62,7 +62,7 @@ func (m *dirMachine) RevokeGrant(t *rapid.T) {
 	}
 }
 
-func (m *dirMachine) AddGroup(t *rapid.T) {
+func (m *dirMachine) CreateGroup(t *rapid.T) {
 	tid := m.pickTenant(t)
 	var members []tenant.Ref
 	for _, u := range m.users {
@@ -71,7 +71,7 @@ func (m *dirMachine) AddGroup(t *rapid.T) {
 		}
 	}
 	g, err := m.d.CreateGroup(m.ctx, m.pickActor(t, tid), tid, GroupSpec{DisplayName: fmt.Sprint("G", len(m.groups)), SecurityEnabled: true, Members: members})
-	m.mutated(t, "AddGroup", err)
+	m.mutated(t, "CreateGroup", err)
 	if err == nil {
 		m.groups = append(m.groups, modelGroup{id: g.ID, tenantID: tid})
 	}
@@ -206,7 +206,7 @@ func (m *dirMachine) Credentials(t *rapid.T) {
 			return
 		}
 		_, err := m.d.AddKey(m.ctx, actor, a.ID, KeySpec{DisplayName: "rapid", Certificate: m.dirCert(t)})
-		m.mutated(t, "AddCertificate", err)
+		m.mutated(t, "AddKey", err)
 		return
 	}
 	if remove && len(a.FederatedIdentityCredentials) > 0 {

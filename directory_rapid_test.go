@@ -218,9 +218,9 @@ func (m *dirMachine) CreateUser(t *rapid.T) {
 	admin := rapid.Bool().Draw(t, "admin")
 	n := len(m.users)
 	u, err := m.d.CreateUser(m.ctx, System(), tid, UserSpec{UserPrincipalName: fmt.Sprintf("u%d@%s", n, m.domains[tid]), DisplayName: fmt.Sprint("User ", n)})
-	m.mutated(t, "AddUser", err)
+	m.mutated(t, "CreateUser", err)
 	if err != nil {
-		t.Fatalf("AddUser: %v", err)
+		t.Fatalf("CreateUser: %v", err)
 	}
 	m.checkStored(t, store.Users, u.ID, u)
 	if admin {
@@ -712,7 +712,7 @@ func (m *dirMachine) DisableEnable(t *rapid.T) {
 	if rapid.Bool().Draw(t, "user") && len(m.users) > 0 {
 		u := rapid.SampledFrom(m.users).Draw(t, "u")
 		_, err := m.d.setUserEnabled(m.ctx, m.pickActor(t, u.tenantID), u.id, rapid.Bool().Draw(t, "enabled"))
-		m.mutated(t, "SetUserEnabled", err)
+		m.mutated(t, "EnableUser or DisableUser", err)
 		return
 	}
 	sps := m.allSPs(t)
@@ -721,7 +721,7 @@ func (m *dirMachine) DisableEnable(t *rapid.T) {
 	}
 	sp := rapid.SampledFrom(sps).Draw(t, "sp")
 	_, err := m.d.setServicePrincipalEnabled(m.ctx, m.pickActor(t, sp.TenantID), sp.ID, rapid.Bool().Draw(t, "enabled"))
-	m.mutated(t, "SetServicePrincipalEnabled", err)
+	m.mutated(t, "EnableServicePrincipal or DisableServicePrincipal", err)
 }
 
 func (m *dirMachine) DeleteApplication(t *rapid.T) {
