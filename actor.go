@@ -1,6 +1,7 @@
 package tenantry
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/tenantry/tenantry/application"
@@ -80,11 +81,15 @@ func loadCaller(tx store.ReadTx, actor Actor, tenantID string) (tenant.Caller, e
 		return tenant.Caller{}, errNoActor
 	}
 	u, err := store.Users.Get(tx, actor.userID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		// An id that names no user (say, a service principal's oid from an
+		// app-only token) has no powers, as the zero Actor has none.
+		return tenant.Caller{}, &tenant.ForbiddenError{Reason: "the actor is not a user of the directory"}
+	} else if err != nil {
 		return tenant.Caller{}, fmt.Errorf("tenantry: actor %s: %w", actor, err)
 	}
 	if u.TenantID != tenantID {
-		return tenant.Caller{}, &tenant.ForbiddenError{Reason: "the actor is not a user of tenant " + tenantID}
+		return tenant.Caller{}, &tenant.ForbiddenError{Reason: "the actor is not a user of the object's tenant"}
 	}
 	if !u.AccountEnabled {
 		return tenant.Caller{}, &tenant.ForbiddenError{Reason: "the actor's account is disabled"}

@@ -144,6 +144,8 @@ type StoreReader interface {
 // operator's own reads (exports, tests). It bypasses the actor-scoped
 // reads, as the operator who holds the Directory may; it never writes, so
 // the audit log and the invariants hold. Write through the Directory.
+// Values read in View are the store's own records: Clone one before
+// changing it (the Directory's reads hand out copies).
 func (d *Directory) Store() StoreReader { return readOnlyStore{d.st} }
 
 // readOnlyStore hides the writing methods of a Store (a type assertion on

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/serviceprincipal"
@@ -546,5 +548,69 @@ func TestStoreIsReadOnly(t *testing.T) {
 	}
 	if _, _, err := view.SignIns(f.ctx, store.SignInFilter{}, store.LogPage{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A read hands out a copy: changing what was read changes nothing stored,
+// for every actor and every kind (a member changing a role she read must
+// not enable it behind the Directory's back).
+func TestReadsReturnCopies(t *testing.T) {
+	f := newVisFixture(t, tenant.GuestRoleGuest)
+	if _, err := f.d.AddPassword(f.ctx, System(), f.api.ID, PasswordSpec{DisplayName: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() (application.Application, serviceprincipal.ServicePrincipal, tenant.Group, tenant.Tenant, tenant.User) {
+		a, _ := f.d.Application(f.ctx, System(), f.api.ID)
+		sp, _ := f.d.ServicePrincipal(f.ctx, System(), f.apiSP.ID)
+		g, _ := f.d.Group(f.ctx, System(), f.joined.ID)
+		tn, _ := f.d.ResolveTenant(f.ctx, System(), f.con.ID)
+		u, _ := f.d.User(f.ctx, System(), f.bob.ID)
+		return a.Clone(), sp.Clone(), g.Clone(), tn.Clone(), u.Clone() // independent of any aliasing
+	}
+	a0, sp0, g0, t0, u0 := stored()
+	for _, actor := range []Actor{System(), UserActor(f.alice.ID), UserActor(f.admin.ID)} {
+		a, err := f.d.Application(f.ctx, actor, f.api.ID)
+		if err != nil || len(a.PasswordCredentials) == 0 {
+			t.Fatalf("%s reads the API: %+v, %v", actor, a.PasswordCredentials, err)
+		}
+		a.PasswordCredentials[0].DisplayName = "changed"
+		a.Owners = append(a.Owners[:0:0], "someone")
+		sp, err := f.d.ServicePrincipal(f.ctx, actor, f.apiSP.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sp.AppRoles {
+			sp.AppRoles[i].IsEnabled = !sp.AppRoles[i].IsEnabled
+		}
+		sp.Tags = append(sp.Tags, "changed")
+		g, err := f.d.Group(f.ctx, actor, f.joined.ID)
+		if err != nil || len(g.Members) == 0 {
+			t.Fatalf("%s reads a group: %+v, %v", actor, g, err)
+		}
+		g.Members[0].ID = "changed"
+		tn, err := f.d.ResolveTenant(f.ctx, actor, f.con.ID)
+		if err != nil || len(tn.VerifiedDomains) == 0 {
+			t.Fatal(err)
+		}
+		tn.VerifiedDomains[0].Name = "changed.example"
+		page, err := f.d.Users(f.ctx, actor, f.con.ID, PageRequest{})
+		if err != nil || len(page.Items) == 0 {
+			t.Fatal(err)
+		}
+		for i := range page.Items {
+			page.Items[i].DisplayName = "changed"
+		}
+	}
+	a1, sp1, g1, t1, u1 := stored()
+	for name, d := range map[string]string{
+		"application":       cmp.Diff(a0, a1),
+		"service principal": cmp.Diff(sp0, sp1),
+		"group":             cmp.Diff(g0, g1),
+		"tenant":            cmp.Diff(t0, t1),
+		"user":              cmp.Diff(u0, u1),
+	} {
+		if d != "" {
+			t.Errorf("changing a read %s changed the stored one (-before +after):\n%s", name, d)
+		}
 	}
 }

@@ -93,6 +93,7 @@ func (d *core) signIn(ctx context.Context, req SignInRequest) (tenant.User, erro
 		}
 		return tenant.User{}, bad
 	}
+	u.PasswordHash = nil // the caller learns who signed in, never the hash
 	return u, nil
 }
 

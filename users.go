@@ -40,6 +40,9 @@ type UserSpec struct {
 // tenant verified, or, for a guest, another domain of its own tenant),
 // never another tenant's; the #EXT# form of guests always holds.
 func (d *Directory) CreateUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
+	if actor.IsZero() {
+		return tenant.User{}, errNoActor // before the costly password hash
+	}
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {
 		h, err := password.Hash(spec.Password, password.DefaultParams)

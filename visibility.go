@@ -126,12 +126,16 @@ type kindRule[T any] struct {
 	c      *store.Collection[T]
 	object func(r tenant.Reader, v T) tenant.Object
 	show   func(r tenant.Reader, v T, s tenant.Sight) T
+	// clone deep-copies a stored value: a read hands out a copy, never
+	// the store's own record, so that changing what was read changes
+	// nothing stored.
+	clone func(T) T
 }
 
 func asIs[T any](_ tenant.Reader, v T, _ tenant.Sight) T { return v }
 
 var (
-	tenantRule = kindRule[tenant.Tenant]{c: store.Tenants,
+	tenantRule = kindRule[tenant.Tenant]{clone: tenant.Tenant.Clone, c: store.Tenants,
 		object: func(_ tenant.Reader, t tenant.Tenant) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectTenant, TenantID: t.ID, ID: t.ID}
 		},
@@ -141,7 +145,7 @@ var (
 			}
 			return t
 		}}
-	userRule = kindRule[tenant.User]{c: store.Users,
+	userRule = kindRule[tenant.User]{clone: tenant.User.Clone, c: store.Users,
 		object: func(_ tenant.Reader, u tenant.User) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectUser, TenantID: u.TenantID, ID: u.ID}
 		},
@@ -154,12 +158,12 @@ var (
 			}
 			return u
 		}}
-	groupRule = kindRule[tenant.Group]{c: store.Groups,
+	groupRule = kindRule[tenant.Group]{clone: tenant.Group.Clone, c: store.Groups,
 		object: func(r tenant.Reader, g tenant.Group) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectGroup, TenantID: g.TenantID, ID: g.ID, Joined: r.UserID != "" && g.HasMember(r.UserID)}
 		},
 		show: asIs[tenant.Group]}
-	appRule = kindRule[application.Application]{c: store.Applications,
+	appRule = kindRule[application.Application]{clone: application.Application.Clone, c: store.Applications,
 		object: func(_ tenant.Reader, a application.Application) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectApplication, TenantID: a.TenantID, ID: a.ID}
 		},
@@ -169,17 +173,17 @@ var (
 			}
 			return a
 		}}
-	spRule = kindRule[serviceprincipal.ServicePrincipal]{c: store.ServicePrincipals,
+	spRule = kindRule[serviceprincipal.ServicePrincipal]{clone: serviceprincipal.ServicePrincipal.Clone, c: store.ServicePrincipals,
 		object: func(_ tenant.Reader, sp serviceprincipal.ServicePrincipal) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectServicePrincipal, TenantID: sp.TenantID, ID: sp.ID}
 		},
 		show: asIs[serviceprincipal.ServicePrincipal]}
-	grantRule = kindRule[consent.Grant]{c: store.Grants,
+	grantRule = kindRule[consent.Grant]{clone: consent.Grant.Clone, c: store.Grants,
 		object: func(_ tenant.Reader, g consent.Grant) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectGrant, TenantID: g.TenantID, ID: g.ID, HolderID: g.PrincipalID}
 		},
 		show: asIs[consent.Grant]}
-	assignmentRule = kindRule[serviceprincipal.AppRoleAssignment]{c: store.Assignments,
+	assignmentRule = kindRule[serviceprincipal.AppRoleAssignment]{clone: serviceprincipal.AppRoleAssignment.Clone, c: store.Assignments,
 		object: func(_ tenant.Reader, a serviceprincipal.AppRoleAssignment) tenant.Object {
 			return tenant.Object{Kind: tenant.ObjectAssignment, TenantID: a.TenantID, ID: a.ID, HolderID: a.PrincipalID}
 		},
@@ -205,7 +209,7 @@ func visible[T any](r tenant.Reader, k kindRule[T], v T, err error, key string) 
 	if s == tenant.Hidden {
 		return zero, notFound(k.c.Name(), key)
 	}
-	return k.show(r, v, s), nil
+	return k.show(r, k.clone(v), s), nil
 }
 
 // get reads one object by id for actor.
@@ -284,7 +288,7 @@ func list[T any](ctx context.Context, d *core, actor Actor, k kindRule[T], index
 					out.Next = encodeCursor(listing, last)
 					return nil
 				}
-				out.Items = append(out.Items, k.show(r, v, s))
+				out.Items = append(out.Items, k.show(r, k.clone(v), s))
 				last = k.c.ID(v)
 			}
 			if next == "" {
