@@ -73,7 +73,7 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 		if a, _, err = d.createApp(o, t, a); err != nil {
 			return err
 		}
-		out = a
+		out = o.shown(a)
 		return o.audit(tenantID, "application.create", store.Applications, a.ID, nil, a)
 	})
 	return out, err
@@ -199,24 +199,24 @@ func appIDFree(tx store.ReadTx, appID string) error {
 }
 
 // liveApp loads an application that is not deleted.
-func liveApp(tx store.ReadTx, objectID string) (application.Application, error) {
-	a, err := byID(tx, store.Applications, objectID)
+func liveApp(tx store.ReadTx, applicationID string) (application.Application, error) {
+	a, err := byID(tx, store.Applications, applicationID)
 	if err != nil {
 		return a, err
 	}
 	if a.IsDeleted() {
-		return a, fmt.Errorf("%w: application %s", ErrDeleted, objectID)
+		return a, fmt.Errorf("%w: application %s", ErrDeleted, applicationID)
 	}
 	return a, nil
 }
 
-// changeApp runs fn on a copy of the application with objectID, validates
+// changeApp runs fn on a copy of the application with applicationID, validates
 // the result, stores it, refreshes the copies its service principals keep
 // and records one audit event.
-func (d *core) changeApp(ctx context.Context, actor Actor, objectID, action string, fn func(o *op, a *application.Application) error) (application.Application, error) {
+func (d *core) changeApp(ctx context.Context, actor Actor, applicationID, action string, fn func(o *op, a *application.Application) error) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
-		before, err := liveApp(o.tx, objectID)
+		before, err := liveApp(o.tx, applicationID)
 		if err != nil {
 			return err
 		}
@@ -231,7 +231,7 @@ func (d *core) changeApp(ctx context.Context, actor Actor, objectID, action stri
 		if _, err := d.updateApp(o, before, &a); err != nil {
 			return err
 		}
-		out = a
+		out = o.shown(a)
 		return o.audit(a.TenantID, action, store.Applications, a.ID, before, a)
 	})
 	return out, err
@@ -268,8 +268,8 @@ func syncServicePrincipals(tx store.Tx, a application.Application) error {
 // the stored role or scope with the same value, else a new one. The service principals of the app in every tenant get the
 // new copies of roles and scopes. Requires an owner or an application
 // administrator.
-func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID string, fn func(a *application.Application) error) (application.Application, error) {
-	return d.changeApp(ctx, actor, objectID, "application.update", func(o *op, a *application.Application) error {
+func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, applicationID string, fn func(a *application.Application) error) (application.Application, error) {
+	return d.changeApp(ctx, actor, applicationID, "application.update", func(o *op, a *application.Application) error {
 		// A deep copy: fn may write through the credentials' slices and
 		// pointers (a secret's digest, a certificate's key bytes).
 		orig := a.Clone()
@@ -291,8 +291,8 @@ func (d *Directory) UpdateApplication(ctx context.Context, actor Actor, objectID
 
 // AddOwner adds a user (or service principal) of the home tenant as owner
 // of the application and of its home-tenant service principal.
-func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
-	return d.changeApp(ctx, actor, objectID, "application.addOwner", func(o *op, a *application.Application) error {
+func (d *Directory) AddOwner(ctx context.Context, actor Actor, applicationID, ownerID string) (application.Application, error) {
+	return d.changeApp(ctx, actor, applicationID, "application.addOwner", func(o *op, a *application.Application) error {
 		if slices.Contains(a.Owners, ownerID) {
 			return fmt.Errorf("%w: already an owner", store.ErrAlreadyExists)
 		}
@@ -304,8 +304,8 @@ func (d *Directory) AddOwner(ctx context.Context, actor Actor, objectID, ownerID
 // RemoveOwner removes an owner from the application and from its
 // home-tenant service principal: she no longer manages either, nor assigns
 // the application's app roles.
-func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, ownerID string) (application.Application, error) {
-	return d.changeApp(ctx, actor, objectID, "application.removeOwner", func(o *op, a *application.Application) error {
+func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, applicationID, ownerID string) (application.Application, error) {
+	return d.changeApp(ctx, actor, applicationID, "application.removeOwner", func(o *op, a *application.Application) error {
 		return removeFirst(&a.Owners, func(id string) bool { return id == ownerID }, "owner "+ownerID)
 	})
 }
@@ -313,13 +313,13 @@ func (d *Directory) RemoveOwner(ctx context.Context, actor Actor, objectID, owne
 // SetVerifiedPublisher records (or, with nil, clears) the application's
 // verified publisher, the outcome of publisher verification. Only System
 // may call it: the low-risk user consent policy trusts it.
-func (d *Directory) SetVerifiedPublisher(ctx context.Context, actor Actor, objectID string, vp *application.VerifiedPublisher) (application.Application, error) {
+func (d *Directory) SetVerifiedPublisher(ctx context.Context, actor Actor, applicationID string, vp *application.VerifiedPublisher) (application.Application, error) {
 	if actor != System() {
 		return application.Application{}, &tenant.ForbiddenError{Reason: "only the system records publisher verification"}
 	}
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
-		before, err := liveApp(o.tx, objectID)
+		before, err := liveApp(o.tx, applicationID)
 		if err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func (d *Directory) SetVerifiedPublisher(ctx context.Context, actor Actor, objec
 		if err := store.Applications.Put(o.tx, a); err != nil {
 			return err
 		}
-		out = a
+		out = o.shown(a)
 		return o.audit(a.TenantID, "application.setVerifiedPublisher", store.Applications, a.ID, before, a)
 	})
 	return out, err
@@ -348,9 +348,9 @@ func homeSP(tx store.ReadTx, a application.Application) (serviceprincipal.Servic
 // days with the same ids. Service principals in other tenants stay but get
 // no tokens while the app is deleted. Requires an owner or an application
 // administrator.
-func (d *Directory) DeleteApplication(ctx context.Context, actor Actor, objectID string) error {
+func (d *Directory) DeleteApplication(ctx context.Context, actor Actor, applicationID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		a, err := liveApp(o.tx, objectID)
+		a, err := liveApp(o.tx, applicationID)
 		if err != nil {
 			return err
 		}
@@ -379,15 +379,15 @@ func (d *Directory) DeleteApplication(ctx context.Context, actor Actor, objectID
 
 // RestoreApplication restores a soft-deleted application and its home
 // service principal, with the same ids, within RestoreWindow.
-func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, objectID string) (application.Application, error) {
+func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, applicationID string) (application.Application, error) {
 	var out application.Application
 	err := d.mutate(ctx, actor, func(o *op) error {
-		a, err := byID(o.tx, store.Applications, objectID)
+		a, err := byID(o.tx, store.Applications, applicationID)
 		if err != nil {
 			return err
 		}
 		if !a.IsDeleted() {
-			return fmt.Errorf("%w: application %s", ErrNotDeleted, objectID)
+			return fmt.Errorf("%w: application %s", ErrNotDeleted, applicationID)
 		}
 		if err := o.requireAppManager(a); err != nil {
 			return err
@@ -410,7 +410,7 @@ func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, objectI
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		out = a
+		out = o.shown(a)
 		return o.audit(a.TenantID, "application.restore", store.Applications, a.ID, before, a)
 	})
 	return out, err
@@ -420,14 +420,14 @@ func (d *Directory) RestoreApplication(ctx context.Context, actor Actor, objectI
 // home service principal and the grants and assignments that involve that
 // service principal. Service principals in other tenants remain, orphaned
 // (see Report).
-func (d *Directory) PurgeApplication(ctx context.Context, actor Actor, objectID string) error {
+func (d *Directory) PurgeApplication(ctx context.Context, actor Actor, applicationID string) error {
 	return d.mutate(ctx, actor, func(o *op) error {
-		a, err := byID(o.tx, store.Applications, objectID)
+		a, err := byID(o.tx, store.Applications, applicationID)
 		if err != nil {
 			return err
 		}
 		if !a.IsDeleted() {
-			return fmt.Errorf("%w: application %s", ErrNotDeleted, objectID)
+			return fmt.Errorf("%w: application %s", ErrNotDeleted, applicationID)
 		}
 		if err := o.requireAppManager(a); err != nil {
 			return err
@@ -472,4 +472,14 @@ func deleteSPAndLinks(tx store.Tx, spID string) error {
 		}
 	}
 	return store.ServicePrincipals.Delete(tx, spID)
+}
+
+// shown is an application as the operation's actor gets it back: a copy,
+// never the stored record, and for anyone but System without the secrets'
+// digests (as reads return it).
+func (o *op) shown(a application.Application) application.Application {
+	if o.actor.IsSystem() {
+		return a.Clone()
+	}
+	return redactApp(a)
 }

@@ -60,7 +60,7 @@ func (d *Directory) AssignAppRole(ctx context.Context, actor Actor, spec Assignm
 		if err := store.Assignments.Create(o.tx, a); err != nil {
 			return err
 		}
-		out = a
+		out = a.Clone()
 		return o.audit(res.TenantID, "appRoleAssignment.create", store.Assignments, a.ID, nil, auditedAssignment(a, res))
 	})
 	return out, err

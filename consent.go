@@ -41,6 +41,15 @@ type ConsentResult struct {
 	Assignments []serviceprincipal.AppRoleAssignment
 }
 
+// clone deep-copies r, so that the caller never holds the stored records.
+func (r ConsentResult) clone() ConsentResult {
+	c := ConsentResult{ClientServicePrincipal: r.ClientServicePrincipal.Clone(), Grants: slices.Clone(r.Grants), Assignments: slices.Clone(r.Assignments)}
+	for _, sp := range r.Created {
+		c.Created = append(c.Created, sp.Clone())
+	}
+	return c
+}
+
 // consentRecord is what the audit log keeps of a consent.
 type consentRecord struct {
 	ClientServicePrincipalID string                               `json:"clientServicePrincipalId"`
@@ -70,7 +79,7 @@ func (d *Directory) Consent(ctx context.Context, actor Actor, tenantID string, s
 		if err != nil {
 			return err
 		}
-		out = r
+		out = r.clone()
 		return o.audit(tenantID, "consent.grant", store.ServicePrincipals, r.ClientServicePrincipal.ID, nil, r.summary())
 	})
 	return out, err
@@ -280,13 +289,32 @@ func upsertGrant(o *op, tenantID, clientID, consentType, principalID, resourceID
 	}
 }
 
-// RevokeGrant removes scopes from a delegated permission grant, deleting it
-// when no scope remains; nil scopes deletes it outright. A user may revoke
-// its own (Principal) grants; tenant-wide grants need an administrator.
-// Tokens already issued stay valid until they expire; no new token carries
-// a revoked scope.
-func (d *Directory) RevokeGrant(ctx context.Context, actor Actor, grantID string, scopes []string) error {
-	return d.mutate(ctx, actor, func(o *op) error {
+// DeleteGrant deletes a delegated permission grant (Graph's delete of an
+// oauth2PermissionGrant). A user may delete her own (Principal) grants;
+// tenant-wide grants need an administrator. Tokens already issued stay
+// valid until they expire; no new token, and no refresh, carries what it
+// granted.
+func (d *Directory) DeleteGrant(ctx context.Context, actor Actor, grantID string) error {
+	_, err := d.narrowGrant(ctx, actor, grantID, nil)
+	return err
+}
+
+// RemoveGrantScopes removes scopes from a delegated permission grant and
+// returns it; a grant left with no scope is deleted (and the zero Grant
+// returned). The rules are DeleteGrant's.
+func (d *Directory) RemoveGrantScopes(ctx context.Context, actor Actor, grantID string, scopes []string) (consent.Grant, error) {
+	if len(scopes) == 0 {
+		return consent.Grant{}, invalid("no scope to remove")
+	}
+	return d.narrowGrant(ctx, actor, grantID, scopes)
+}
+
+// narrowGrant removes scopes from the grant (all of them for nil scopes),
+// deleting it when none remains.
+func (d *core) narrowGrant(ctx context.Context, actor Actor, grantID string, scopes []string) (consent.Grant, error) {
+	var out consent.Grant
+	err := d.mutate(ctx, actor, func(o *op) error {
+		out = consent.Grant{}
 		g, err := byID(o.tx, store.Grants, grantID)
 		if err != nil {
 			return err
@@ -305,6 +333,7 @@ func (d *Directory) RevokeGrant(ctx context.Context, actor Actor, grantID string
 				if err := store.Grants.Put(o.tx, ng); err != nil {
 					return err
 				}
+				out = ng
 				return o.audit(g.TenantID, "consent.revoke", store.Grants, g.ID, g, ng)
 			}
 		}
@@ -313,4 +342,5 @@ func (d *Directory) RevokeGrant(ctx context.Context, actor Actor, grantID string
 		}
 		return o.audit(g.TenantID, "consent.revoke", store.Grants, g.ID, g, nil)
 	})
+	return out, err
 }

@@ -25,7 +25,7 @@ type PasswordSpec struct {
 // credential with SecretText set: the only time the secret is visible. It
 // is stored as a salted SHA-256 digest. Requires an owner or an
 // application administrator.
-func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID string, spec PasswordSpec) (application.PasswordCredential, error) {
+func (d *Directory) AddPassword(ctx context.Context, actor Actor, applicationID string, spec PasswordSpec) (application.PasswordCredential, error) {
 	start := spec.Start
 	if start.IsZero() {
 		start = d.clock()
@@ -38,7 +38,7 @@ func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID strin
 	if err != nil {
 		return application.PasswordCredential{}, err
 	}
-	_, err = d.changeApp(ctx, actor, objectID, "application.addPassword", func(o *op, a *application.Application) error {
+	_, err = d.changeApp(ctx, actor, applicationID, "application.addPassword", func(o *op, a *application.Application) error {
 		a.PasswordCredentials = append(a.PasswordCredentials, cred.Stored())
 		return nil
 	})
@@ -48,13 +48,13 @@ func (d *Directory) AddPassword(ctx context.Context, actor Actor, objectID strin
 	return cred, nil
 }
 
-// RemovePassword removes the client secret with keyID. Requires an owner
-// or an application administrator.
-func (d *Directory) RemovePassword(ctx context.Context, actor Actor, objectID, keyID string) error {
-	_, err := d.changeApp(ctx, actor, objectID, "application.removePassword", func(o *op, a *application.Application) error {
+// RemovePassword removes the client secret with keyID and returns the
+// updated application (secrets redacted as in every read). Requires an
+// owner or an application administrator.
+func (d *Directory) RemovePassword(ctx context.Context, actor Actor, applicationID, keyID string) (application.Application, error) {
+	return d.changeApp(ctx, actor, applicationID, "application.removePassword", func(o *op, a *application.Application) error {
 		return removeFirst(&a.PasswordCredentials, func(p application.PasswordCredential) bool { return p.KeyID == keyID }, "password credential "+keyID)
 	})
-	return err
 }
 
 // KeySpec describes a key credential to add: a certificate whose public
@@ -69,12 +69,12 @@ type KeySpec struct {
 // AddKey registers a key credential for client authentication
 // (certificate assertions), as Graph's addKey does, and returns it.
 // Requires an owner or an application administrator.
-func (d *Directory) AddKey(ctx context.Context, actor Actor, objectID string, spec KeySpec) (application.KeyCredential, error) {
+func (d *Directory) AddKey(ctx context.Context, actor Actor, applicationID string, spec KeySpec) (application.KeyCredential, error) {
 	if spec.Certificate == nil {
 		return application.KeyCredential{}, invalid("certificate is required")
 	}
 	kc := application.NewCertificateCredential(d.newID(), spec.DisplayName, spec.Certificate)
-	_, err := d.changeApp(ctx, actor, objectID, "application.addKey", func(o *op, a *application.Application) error {
+	_, err := d.changeApp(ctx, actor, applicationID, "application.addKey", func(o *op, a *application.Application) error {
 		for _, k := range a.KeyCredentials {
 			if slices.Equal(k.Key, kc.Key) {
 				return fmt.Errorf("%w: certificate already registered", store.ErrAlreadyExists)
@@ -86,36 +86,36 @@ func (d *Directory) AddKey(ctx context.Context, actor Actor, objectID string, sp
 	return kc, err
 }
 
-// RemoveKey removes the key credential with keyID. Requires an owner or an
-// application administrator.
-func (d *Directory) RemoveKey(ctx context.Context, actor Actor, objectID, keyID string) error {
-	_, err := d.changeApp(ctx, actor, objectID, "application.removeKey", func(o *op, a *application.Application) error {
+// RemoveKey removes the key credential with keyID and returns the updated
+// application. Requires an owner or an application administrator.
+func (d *Directory) RemoveKey(ctx context.Context, actor Actor, applicationID, keyID string) (application.Application, error) {
+	return d.changeApp(ctx, actor, applicationID, "application.removeKey", func(o *op, a *application.Application) error {
 		return removeFirst(&a.KeyCredentials, func(k application.KeyCredential) bool { return k.KeyID == keyID }, "key credential "+keyID)
 	})
-	return err
 }
 
 // AddFederatedCredential trusts an external issuer's tokens (workload
 // identity federation). Audiences default to api://AzureADTokenExchange.
 // Requires an owner or an application administrator.
-func (d *Directory) AddFederatedCredential(ctx context.Context, actor Actor, objectID string, fic application.FederatedIdentityCredential) (application.FederatedIdentityCredential, error) {
+func (d *Directory) AddFederatedCredential(ctx context.Context, actor Actor, applicationID string, fic application.FederatedIdentityCredential) (application.FederatedIdentityCredential, error) {
 	fic.ID = d.newID()
 	if len(fic.Audiences) == 0 {
 		fic.Audiences = []string{application.TokenExchangeAudience}
 	}
-	_, err := d.changeApp(ctx, actor, objectID, "application.addFederatedCredential", func(o *op, a *application.Application) error {
+	_, err := d.changeApp(ctx, actor, applicationID, "application.addFederatedCredential", func(o *op, a *application.Application) error {
 		a.FederatedIdentityCredentials = append(a.FederatedIdentityCredentials, fic)
 		return nil
 	})
 	return fic, err
 }
 
-// RemoveFederatedCredential removes the federated credential with id.
-func (d *Directory) RemoveFederatedCredential(ctx context.Context, actor Actor, objectID, id string) error {
-	_, err := d.changeApp(ctx, actor, objectID, "application.removeFederatedCredential", func(o *op, a *application.Application) error {
+// RemoveFederatedCredential removes the federated credential with id and
+// returns the updated application. Requires an owner or an application
+// administrator.
+func (d *Directory) RemoveFederatedCredential(ctx context.Context, actor Actor, applicationID, id string) (application.Application, error) {
+	return d.changeApp(ctx, actor, applicationID, "application.removeFederatedCredential", func(o *op, a *application.Application) error {
 		return removeFirst(&a.FederatedIdentityCredentials, func(f application.FederatedIdentityCredential) bool { return f.ID == id }, "federated credential "+id)
 	})
-	return err
 }
 
 // removeFirst deletes the first element of *s that matches, or reports

@@ -40,7 +40,7 @@ func (m *dirMachine) RevokeGrant(t *rapid.T) {
 	if rapid.Bool().Draw(t, "asUser") {
 		actor = m.pickActor(t, g.TenantID)
 	}
-	err := m.d.RevokeGrant(m.ctx, actor, g.ID, scopes)
+	err := m.d.revokeGrant(m.ctx, actor, g.ID, scopes)
 	m.mutated(t, "RevokeGrant", err)
 	if err != nil {
 		return
@@ -201,7 +201,7 @@ func (m *dirMachine) Credentials(t *rapid.T) {
 	remove := rapid.Bool().Draw(t, "remove")
 	if rapid.Bool().Draw(t, "certificate") {
 		if remove && len(a.KeyCredentials) > 0 {
-			err := m.d.RemoveKey(m.ctx, actor, a.ID, rapid.SampledFrom(a.KeyCredentials).Draw(t, "key").KeyID)
+			_, err := m.d.RemoveKey(m.ctx, actor, a.ID, rapid.SampledFrom(a.KeyCredentials).Draw(t, "key").KeyID)
 			m.mutated(t, "RemoveKey", err)
 			return
 		}
@@ -210,7 +210,7 @@ func (m *dirMachine) Credentials(t *rapid.T) {
 		return
 	}
 	if remove && len(a.FederatedIdentityCredentials) > 0 {
-		err := m.d.RemoveFederatedCredential(m.ctx, actor, a.ID, rapid.SampledFrom(a.FederatedIdentityCredentials).Draw(t, "fic").ID)
+		_, err := m.d.RemoveFederatedCredential(m.ctx, actor, a.ID, rapid.SampledFrom(a.FederatedIdentityCredentials).Draw(t, "fic").ID)
 		m.mutated(t, "RemoveFederatedCredential", err)
 		return
 	}

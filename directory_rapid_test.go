@@ -362,7 +362,7 @@ func (m *dirMachine) AddRemovePassword(t *rapid.T) {
 	actor := m.pickActor(t, a.TenantID)
 	if len(a.PasswordCredentials) > 0 && rapid.Bool().Draw(t, "remove") {
 		keyID := a.PasswordCredentials[0].KeyID
-		err := m.d.RemovePassword(m.ctx, actor, a.ID, keyID)
+		_, err := m.d.RemovePassword(m.ctx, actor, a.ID, keyID)
 		m.mutated(t, "RemovePassword", err)
 		if err == nil && m.secrets[a.AppID].keyID == keyID {
 			delete(m.secrets, a.AppID)

@@ -316,10 +316,10 @@ func TestConsent(t *testing.T) {
 			}
 		}
 		stranger := f.user(other.ID, "s@other.onmicrosoft.com")
-		if err := f.d.RevokeGrant(f.ctx, UserActor(stranger.ID), mine.ID, nil); !errors.Is(err, tenant.ErrForbidden) {
+		if err := f.d.DeleteGrant(f.ctx, UserActor(stranger.ID), mine.ID); !errors.Is(err, tenant.ErrForbidden) {
 			t.Errorf("another user revoking: err = %v, want ErrForbidden", err)
 		}
-		if err := f.d.RevokeGrant(f.ctx, UserActor(user.ID), mine.ID, []string{"Files.Read"}); err != nil {
+		if err := f.d.revokeGrant(f.ctx, UserActor(user.ID), mine.ID, []string{"Files.Read"}); err != nil {
 			t.Fatal(err)
 		}
 		err = f.d.Store().View(f.ctx, func(tx store.ReadTx) error {

@@ -275,7 +275,7 @@ func (m *ftClaimsMachine) Revoke(t *rapid.T) {
 		if len(gs) != 1 {
 			t.Fatalf("the model granted %v to %s, the store holds %d grants on the API", slices.Sorted(maps.Keys(m.orders[k])), m.userName(k), len(gs))
 		}
-		if err := m.e.d.RevokeGrant(m.e.ctx, actor, gs[0].ID, scopes); err != nil {
+		if err := m.e.d.revokeGrant(m.e.ctx, actor, gs[0].ID, scopes); err != nil {
 			t.Fatalf("revoking %v of %s's grant: %v", scopes, m.userName(k), err)
 		}
 		for _, v := range scopes {
@@ -286,7 +286,7 @@ func (m *ftClaimsMachine) Revoke(t *rapid.T) {
 	}
 	// Revoke every grant of the web app for k: nothing is left to it.
 	for _, g := range m.grantsOf(t, k, "") {
-		if err := m.e.d.RevokeGrant(m.e.ctx, actor, g.ID, nil); err != nil {
+		if err := m.e.d.DeleteGrant(m.e.ctx, actor, g.ID); err != nil {
 			t.Fatalf("revoking %s's grant %s: %v", m.userName(k), g.ID, err)
 		}
 	}

@@ -88,7 +88,7 @@ var ftEvents = []ftEvent{
 		}
 	}},
 	{"secret removed", true, []int{7000215}, func(t *rapid.T, e *ftEnv) {
-		if err := e.d.RemovePassword(e.ctx, System(), e.apps[ftWebApp].ID, e.keyID["short"]); err != nil && !errors.Is(err, ErrDeleted) {
+		if _, err := e.d.RemovePassword(e.ctx, System(), e.apps[ftWebApp].ID, e.keyID["short"]); err != nil && !errors.Is(err, ErrDeleted) {
 			t.Fatal(err)
 		}
 	}},
@@ -97,7 +97,7 @@ var ftEvents = []ftEvent{
 	}},
 	{"grant revoked", false, []int{65001}, func(t *rapid.T, e *ftEnv) {
 		for _, g := range ftOK(e.d.allGrants(e.ctx, e.sp(t, ftWebApp, e.conID).ID))(t) {
-			if err := e.d.RevokeGrant(e.ctx, UserActor(e.admin.ID), g.ID, nil); err != nil {
+			if err := e.d.DeleteGrant(e.ctx, UserActor(e.admin.ID), g.ID); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -506,7 +506,7 @@ func TestSecuritySignInScopesNeedConsent(t *testing.T) {
 		// Alice revokes her grants.
 		for _, sp := range []string{webSP, web2SP} {
 			for _, g := range ftOK(e.d.allGrants(e.ctx, sp))(t) {
-				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
+				if err := e.d.DeleteGrant(e.ctx, UserActor(e.alice.ID), g.ID); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -646,7 +646,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "removed secret",
 			setup: func(t *testing.T, e *ftEnv) {
-				if err := e.d.RemovePassword(e.ctx, System(), e.apps[ftDaemonApp].ID, e.keyID[ftDaemonApp]); err != nil {
+				if _, err := e.d.RemovePassword(e.ctx, System(), e.apps[ftDaemonApp].ID, e.keyID[ftDaemonApp]); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -1089,7 +1089,7 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 		}, 700027},
 		{"removed certificate", func(t *testing.T, f fixture) string {
 			app := f.e.app(t, ftDaemonApp)
-			if err := f.e.d.RemoveKey(f.e.ctx, System(), app.ID, app.KeyCredentials[0].KeyID); err != nil {
+			if _, err := f.e.d.RemoveKey(f.e.ctx, System(), app.ID, app.KeyCredentials[0].KeyID); err != nil {
 				t.Fatal(err)
 			}
 			return ftSignJWT(t, ftRSA(t, 0), jose.PS256, ftMSALHeader(f.cert), ftAssertionClaims(ftDaemonApp, f.e.conID, f.e.clock.Now()))
@@ -1196,7 +1196,7 @@ func TestFlowClientCredentialsFederated(t *testing.T) {
 			t.Fatal(err)
 		}
 		app := e.app(t, ftDaemonApp)
-		if err := e.d.RemoveFederatedCredential(e.ctx, System(), app.ID, app.FederatedIdentityCredentials[0].ID); err != nil {
+		if _, err := e.d.RemoveFederatedCredential(e.ctx, System(), app.ID, app.FederatedIdentityCredentials[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err := e.assertionCC(e.conID, ftDaemonApp, a, orders)
@@ -1589,7 +1589,7 @@ func TestFlowAuthorizationCodeRedemptionRefusals(t *testing.T) {
 		}, 50057, OAuthInvalidGrant},
 		{"consent revoked after authorize", func(t *testing.T, e *ftEnv, r *TokenRequest) {
 			for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
-				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
+				if err := e.d.DeleteGrant(e.ctx, UserActor(e.alice.ID), g.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -1827,7 +1827,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 		}, 50173, OAuthInvalidGrant, "bad_token"},
 		{"grant revoked", func(t *testing.T, e *ftEnv) {
 			for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
-				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, nil); err != nil {
+				if err := e.d.DeleteGrant(e.ctx, UserActor(e.alice.ID), g.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -1835,7 +1835,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 		{"scope revoked from the grant", func(t *testing.T, e *ftEnv) {
 			e.signIn(t, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, ftURI(ftOrdersApp)+"/Orders.Write"))
 			for _, g := range ftOK(e.d.Grants(e.ctx, System(), e.sp(t, ftWebApp, e.conID).ID, PageRequest{}))(t).Items {
-				if err := e.d.RevokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, []string{"Orders.Read"}); err != nil {
+				if err := e.d.revokeGrant(e.ctx, UserActor(e.alice.ID), g.ID, []string{"Orders.Read"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -1866,7 +1866,7 @@ func TestFlowRefreshRefusals(t *testing.T) {
 			}
 		}, 500011, OAuthInvalidResource, ""},
 		{"client secret removed", func(t *testing.T, e *ftEnv) {
-			if err := e.d.RemovePassword(e.ctx, System(), e.apps[ftWebApp].ID, e.keyID[ftWebApp]); err != nil {
+			if _, err := e.d.RemovePassword(e.ctx, System(), e.apps[ftWebApp].ID, e.keyID[ftWebApp]); err != nil {
 				t.Fatal(err)
 			}
 		}, 7000215, OAuthInvalidClient, ""},

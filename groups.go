@@ -42,7 +42,7 @@ func (d *Directory) CreateGroup(ctx context.Context, actor Actor, tenantID strin
 		if err := store.Groups.Create(o.tx, g); err != nil {
 			return err
 		}
-		out = g
+		out = g.Clone()
 		return o.audit(tenantID, "group.create", store.Groups, g.ID, nil, g)
 	})
 	return out, err
@@ -117,7 +117,7 @@ func (d *core) changeGroup(ctx context.Context, actor Actor, groupID, action str
 		if err := store.Groups.Put(o.tx, g); err != nil {
 			return err
 		}
-		out = g
+		out = g.Clone()
 		if removed {
 			rec := m
 			for _, r := range before.Members {

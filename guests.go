@@ -60,7 +60,7 @@ func (d *Directory) RedeemInvitation(ctx context.Context, actor Actor, guestID s
 		if err := store.Users.Put(o.tx, g); err != nil {
 			return err
 		}
-		out = g
+		out = g.Clone()
 		return o.audit(g.TenantID, "user.redeemInvitation", store.Users, g.ID, before, g)
 	})
 	return out, err

@@ -78,3 +78,13 @@ func (d *Directory) signInEvents(ctx context.Context, actor Actor, f store.SignI
 	})
 	return out, 0, err
 }
+
+// revokeGrant deletes the grant (nil scopes) or removes scopes from it,
+// for tests that draw either at random.
+func (d *Directory) revokeGrant(ctx context.Context, actor Actor, grantID string, scopes []string) error {
+	if scopes == nil {
+		return d.DeleteGrant(ctx, actor, grantID)
+	}
+	_, err := d.RemoveGrantScopes(ctx, actor, grantID, scopes)
+	return err
+}

@@ -48,7 +48,7 @@ func TestWrongKindIDs(t *testing.T) {
 			_, err := f.d.AssignAppRole(f.ctx, admin, AssignmentSpec{PrincipalID: u.ID, ResourceID: app.AppID})
 			return err
 		}, []string{`service principal "` + app.AppID + `" not found: that is an application's appId`}},
-		{"grant by service principal id", func() error { return f.d.RevokeGrant(f.ctx, admin, sp.ID, nil) },
+		{"grant by service principal id", func() error { return f.d.DeleteGrant(f.ctx, admin, sp.ID) },
 			[]string{`delegated permission grant "` + sp.ID + `" not found: that is a service principal's object id`, "Directory.Grants lists"}},
 		{"assignment by user id", func() error { return f.d.UnassignAppRole(f.ctx, admin, u.ID) },
 			[]string{`app role assignment "` + u.ID + `" not found: that is a user's object id`, "Directory.Assignments lists"}},

@@ -52,7 +52,7 @@ func (d *Directory) CreateServicePrincipal(ctx context.Context, actor Actor, ten
 		if !created {
 			return fmt.Errorf("%w: service principal of %s in %s", store.ErrAlreadyExists, appID, tenantID)
 		}
-		out = sp
+		out = sp.Clone()
 		return o.audit(tenantID, "servicePrincipal.create", store.ServicePrincipals, sp.ID, nil, sp)
 	})
 	return out, err
@@ -150,7 +150,7 @@ func (d *core) changeSP(ctx context.Context, actor Actor, spID, action string, f
 		if err := store.ServicePrincipals.Put(o.tx, sp); err != nil {
 			return err
 		}
-		out = sp
+		out = sp.Clone()
 		return o.audit(sp.TenantID, action, store.ServicePrincipals, sp.ID, before, sp)
 	})
 	return out, err

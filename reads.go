@@ -72,13 +72,13 @@ func (d *Directory) Groups(ctx context.Context, actor Actor, tenantID string, pr
 	return listTenant(ctx, d.core, actor, groupRule, tenant.ObjectGroup, tenantID, pr)
 }
 
-// Application returns the application with object id objectID (deleted
+// Application returns the application with object id applicationID (deleted
 // ones included; check IsDeleted). An application object lives in its
 // home tenant: users of other tenants do not see it, even when they use
 // the application; they read its service principal in their tenant
 // (ServicePrincipalByAppID).
-func (d *Directory) Application(ctx context.Context, actor Actor, objectID string) (application.Application, error) {
-	return get(ctx, d.core, actor, appRule, objectID)
+func (d *Directory) Application(ctx context.Context, actor Actor, applicationID string) (application.Application, error) {
+	return get(ctx, d.core, actor, appRule, applicationID)
 }
 
 // ApplicationByAppID returns the application with the given appId (client

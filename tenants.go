@@ -61,7 +61,7 @@ func (d *Directory) CreateTenant(ctx context.Context, actor Actor, spec TenantSp
 		if err := store.Tenants.Create(o.tx, t); err != nil {
 			return err
 		}
-		out = t
+		out = t.Clone()
 		return o.audit(t.ID, "tenant.create", store.Tenants, t.ID, nil, t)
 	})
 	return out, err
@@ -89,7 +89,7 @@ func (d *Directory) SetAuthorizationPolicy(ctx context.Context, actor Actor, ten
 		if err := store.Tenants.Put(o.tx, t); err != nil {
 			return err
 		}
-		out = t
+		out = t.Clone()
 		return o.audit(t.ID, "tenant.setAuthorizationPolicy", store.Tenants, t.ID, before, t)
 	})
 	return out, err

@@ -83,7 +83,7 @@ func (d *Directory) CreateUser(ctx context.Context, actor Actor, tenantID string
 		if err := store.Users.Create(o.tx, u); err != nil {
 			return err
 		}
-		out = u
+		out = u.Clone()
 		return o.audit(tenantID, "user.create", store.Users, u.ID, nil, u)
 	})
 	return out, err
@@ -128,7 +128,7 @@ func (d *core) changeUser(ctx context.Context, actor Actor, userID, action strin
 		if err := store.Users.Put(o.tx, u); err != nil {
 			return err
 		}
-		out = u
+		out = u.Clone()
 		return o.audit(u.TenantID, action, store.Users, u.ID, before, u)
 	})
 	return out, err
