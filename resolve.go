@@ -4,8 +4,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/consent"
 	"github.com/tenantry/tenantry/internal/guid"
@@ -30,7 +28,7 @@ func lookupTenant(tx store.ReadTx, segment string) (tenant.Tenant, error) {
 	}
 	t, err := resolveTenant(tx, segment)
 	if errors.Is(err, store.ErrNotFound) {
-		if _, perr := uuid.Parse(segment); perr != nil && !strings.Contains(segment, ".") && !strings.EqualFold(segment, "consumers") {
+		if _, ok := guid.Canonical(segment); !ok && !strings.Contains(segment, ".") && !strings.EqualFold(segment, "consumers") {
 			return t, errTenantIdentifier.new(safe(segment))
 		}
 		return t, errTenantNotFound.new(safe(segment))

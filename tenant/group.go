@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/tenantry/tenantry/internal/guid"
 )
 
 // Member types of a group.
@@ -65,10 +65,10 @@ func (g Group) MemberIDs() []string {
 // Validate checks g's own fields.
 func (g Group) Validate() error {
 	var errs []error
-	if _, err := uuid.Parse(g.ID); err != nil {
+	if !guid.Valid(g.ID) {
 		errs = append(errs, &FieldError{Field: "id", Reason: "must be a GUID"})
 	}
-	if _, err := uuid.Parse(g.TenantID); err != nil {
+	if !guid.Valid(g.TenantID) {
 		errs = append(errs, &FieldError{Field: "tenantId", Reason: "must be a GUID"})
 	}
 	if strings.TrimSpace(g.DisplayName) == "" || len(g.DisplayName) > 256 {
@@ -77,7 +77,7 @@ func (g Group) Validate() error {
 	seen := map[string]bool{}
 	for i, m := range g.Members {
 		f := fmt.Sprintf("members[%d]", i)
-		if _, err := uuid.Parse(m.ID); err != nil {
+		if !guid.Valid(m.ID) {
 			errs = append(errs, &FieldError{Field: f + ".id", Reason: "must be a GUID"})
 		}
 		if m.ID == g.ID {

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/tenantry/tenantry/internal/guid"
 	"github.com/tenantry/tenantry/internal/invalid"
 
 	"github.com/tenantry/tenantry/internal/deep"
@@ -119,7 +118,7 @@ func InitialDomain(displayName string) string {
 // Validate checks t's own fields.
 func (t Tenant) Validate() error {
 	var errs []error
-	if _, err := uuid.Parse(t.ID); err != nil {
+	if !guid.Valid(t.ID) {
 		errs = append(errs, &FieldError{Field: "id", Reason: "must be a GUID"})
 	}
 	if strings.TrimSpace(t.DisplayName) == "" {

@@ -5,9 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/tenantry/tenantry/internal/deep"
+	"github.com/tenantry/tenantry/internal/guid"
 )
 
 // User types.
@@ -78,10 +77,10 @@ func (u User) Clone() User {
 // Validate checks u's own fields.
 func (u User) Validate() error {
 	var errs []error
-	if _, err := uuid.Parse(u.ID); err != nil {
+	if !guid.Valid(u.ID) {
 		errs = append(errs, &FieldError{Field: "id", Reason: "must be a GUID"})
 	}
-	if _, err := uuid.Parse(u.TenantID); err != nil {
+	if !guid.Valid(u.TenantID) {
 		errs = append(errs, &FieldError{Field: "tenantId", Reason: "must be a GUID"})
 	}
 	at := strings.LastIndexByte(u.UserPrincipalName, '@')
@@ -97,12 +96,12 @@ func (u User) Validate() error {
 			errs = append(errs, &FieldError{Field: "homeUserId", Reason: "is only set for guests"})
 		}
 	case Guest:
-		if _, err := uuid.Parse(u.HomeTenantID); err != nil {
+		if !guid.Valid(u.HomeTenantID) {
 			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "a guest needs its home tenant id"})
 		} else if u.HomeTenantID == u.TenantID {
 			errs = append(errs, &FieldError{Field: "homeTenantId", Reason: "a guest's home is another tenant"})
 		}
-		if _, err := uuid.Parse(u.HomeUserID); u.HomeUserID != "" && err != nil {
+		if u.HomeUserID != "" && !guid.Valid(u.HomeUserID) {
 			errs = append(errs, &FieldError{Field: "homeUserId", Reason: "must be a GUID"})
 		}
 	default:
