@@ -56,6 +56,10 @@ var (
 	// ErrAlgorithm: the alg header is none, unknown, not allowed, or does not
 	// match the key's type or declared algorithm.
 	ErrAlgorithm = errors.New("token: signature algorithm not accepted")
+	// ErrConfig: NewValidator was given a configuration that cannot
+	// validate tokens (a required field missing, a tenant named by domain
+	// instead of its GUID, ...).
+	ErrConfig = errors.New("token: invalid validator configuration")
 )
 
 // TenantIDPlaceholder is the placeholder Entra's multi-tenant discovery
@@ -180,7 +184,7 @@ type issuerTemplate struct{ prefix, suffix string }
 // token), or on an unknown version or algorithm.
 func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Keys == nil {
-		return nil, errors.New("token: ValidatorConfig.Keys is required")
+		return nil, fmt.Errorf("%w: ValidatorConfig.Keys is required", ErrConfig)
 	}
 	v := &Validator{
 		keys:    cfg.Keys,
@@ -201,11 +205,11 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	}
 
 	if len(cfg.Issuers) == 0 && !cfg.SkipIssuerCheck {
-		return nil, errors.New("token: ValidatorConfig.Issuers is empty (set SkipIssuerCheck only in tests)")
+		return nil, fmt.Errorf("%w: ValidatorConfig.Issuers is empty (set SkipIssuerCheck only in tests)", ErrConfig)
 	}
 	for _, iss := range cfg.Issuers {
 		if iss == "" {
-			return nil, errors.New("token: empty issuer in ValidatorConfig.Issuers")
+			return nil, fmt.Errorf("%w: empty issuer in ValidatorConfig.Issuers", ErrConfig)
 		}
 		switch strings.Count(iss, TenantIDPlaceholder) {
 		case 0:
@@ -217,7 +221,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 			p, s, _ := strings.Cut(iss, TenantIDPlaceholder)
 			v.templates = append(v.templates, issuerTemplate{prefix: p, suffix: s})
 		default:
-			return nil, fmt.Errorf("token: issuer template %q has more than one %s", iss, TenantIDPlaceholder)
+			return nil, fmt.Errorf("%w: issuer template %q has more than one %s", ErrConfig, iss, TenantIDPlaceholder)
 		}
 	}
 	v.issuers = slices.Clone(cfg.Issuers)
@@ -225,7 +229,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		v.tenants = make(map[string]struct{}, len(cfg.AllowedTenants))
 		for _, t := range cfg.AllowedTenants {
 			if t == "" {
-				return nil, errors.New("token: empty tenant in ValidatorConfig.AllowedTenants")
+				return nil, fmt.Errorf("%w: empty tenant in ValidatorConfig.AllowedTenants", ErrConfig)
 			}
 			if err := checkAllowedTenant(t); err != nil {
 				return nil, err
@@ -235,12 +239,12 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	}
 
 	if len(cfg.Audiences) == 0 && !cfg.SkipAudienceCheck {
-		return nil, errors.New("token: ValidatorConfig.Audiences is empty (set SkipAudienceCheck only in tests)")
+		return nil, fmt.Errorf("%w: ValidatorConfig.Audiences is empty (set SkipAudienceCheck only in tests)", ErrConfig)
 	}
 	v.audiences = make(map[string]struct{}, len(cfg.Audiences))
 	for _, a := range cfg.Audiences {
 		if a == "" {
-			return nil, errors.New("token: empty audience in ValidatorConfig.Audiences")
+			return nil, fmt.Errorf("%w: empty audience in ValidatorConfig.Audiences", ErrConfig)
 		}
 		v.audiences[trimOneSlash(a)] = struct{}{}
 	}
@@ -249,7 +253,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		v.versions = make(map[string]struct{}, len(cfg.Versions))
 		for _, ver := range cfg.Versions {
 			if ver != Version1 && ver != Version2 {
-				return nil, fmt.Errorf("token: unknown token version %d (want %d or %d)", int(ver), int(Version1), int(Version2))
+				return nil, fmt.Errorf("%w: unknown token version %d (want %d or %d)", ErrConfig, int(ver), int(Version1), int(Version2))
 			}
 			v.versions[ver.String()] = struct{}{}
 		}

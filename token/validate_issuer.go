@@ -58,15 +58,15 @@ func checkIssuerTenant(iss string) error {
 	template := strings.Replace(iss, "/"+seg+"/", "/"+TenantIDPlaceholder+"/", 1)
 	switch lower := strings.ToLower(seg); {
 	case lower == "common" || lower == "organizations" || lower == "consumers":
-		return fmt.Errorf("token: issuer %.128q names %q, which no token carries (Entra issues tokens with the tenant's GUID); "+
-			"for a multi-tenant API use the template %.128q and list the tenants in AllowedTenants", iss, seg, template)
+		return fmt.Errorf("%w: issuer %.128q names %q, which no token carries (Entra issues tokens with the tenant's GUID); "+
+			"for a multi-tenant API use the template %.128q and list the tenants in AllowedTenants", ErrConfig, iss, seg, template)
 	case strings.Contains(seg, ".") || entraHosts[strings.ToLower(host)]:
 		version := "v1"
 		if v2 {
 			version = "v2"
 		}
-		return fmt.Errorf("token: issuer %.128q names tenant %.64q by name or domain, but %s tokens carry the tenant's id (a GUID) in iss; "+
-			"use the tenant id (the tenant_id of its discovery document)", iss, seg, version)
+		return fmt.Errorf("%w: issuer %.128q names tenant %.64q by name or domain, but %s tokens carry the tenant's id (a GUID) in iss; "+
+			"use the tenant id (the tenant_id of its discovery document)", ErrConfig, iss, seg, version)
 	}
 	return nil
 }
@@ -76,8 +76,8 @@ func checkAllowedTenant(t string) error {
 	if guid.Valid(t) {
 		return nil
 	}
-	return fmt.Errorf("token: AllowedTenants entry %.64q is not a tenant id: the tid claim is always the tenant's GUID, never a domain or common/organizations; "+
-		"use the tenant id (the tenant_id of its discovery document)", t)
+	return fmt.Errorf("%w: AllowedTenants entry %.64q is not a tenant id: the tid claim is always the tenant's GUID, never a domain or common/organizations; "+
+		"use the tenant id (the tenant_id of its discovery document)", ErrConfig, t)
 }
 
 // issuerRefusal explains why iss matched no accepted issuer: it lists the

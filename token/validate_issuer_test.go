@@ -112,6 +112,8 @@ func TestNewValidatorRefusesNonGUIDTenants(t *testing.T) {
 				t.Fatal("NewValidator accepted the configuration")
 			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
 				t.Errorf("err = %q\nwant it to contain %q", err, tc.want)
+			case tc.want != "" && !errors.Is(err, ErrConfig):
+				t.Errorf("err = %v, want it to match ErrConfig", err)
 			}
 		})
 	}

@@ -133,7 +133,7 @@ func run(ctx context.Context, w io.Writer, cfg tenantry.Config) error {
 		switch {
 		case err == nil:
 			return "ok"
-		case errors.Is(err, &tenantry.TokenError{Code: 50057}):
+		case errors.Is(err, tenantry.ErrUserDisabled):
 			return "refused: AADSTS50057, the user account is disabled"
 		default:
 			return "refused: " + err.Error()
