@@ -6,6 +6,28 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tenantry/tenantry/tenant"
+)
+
+// Errors of Directory operations, besides the store's (store.ErrNotFound,
+// store.ErrAlreadyExists, store.ErrConflict), validation errors
+// (tenant.ErrInvalid) and consent errors (package consent).
+var (
+	// ErrForbidden: the actor may not perform the operation. It is
+	// tenant.ErrForbidden, so both names match.
+	ErrForbidden = tenant.ErrForbidden
+	// ErrAudience: the application's sign-in audience does not admit the
+	// tenant.
+	ErrAudience = errors.New("tenantry: the application's sign-in audience does not admit this tenant")
+	// ErrDeleted: the object is soft-deleted.
+	ErrDeleted = errors.New("tenantry: object is deleted")
+	// ErrNotDeleted: restore or purge of an object that is not deleted.
+	ErrNotDeleted = errors.New("tenantry: object is not deleted")
+	// ErrRestoreExpired: the 30-day restore window has passed.
+	ErrRestoreExpired = errors.New("tenantry: restore window of 30 days has passed")
+	// ErrInvalidRequest: an argument is missing or malformed.
+	ErrInvalidRequest = errors.New("tenantry: invalid request")
 )
 
 // TokenError is a refusal of the token service, shaped like Entra's error

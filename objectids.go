@@ -96,4 +96,5 @@ type wrongKindError struct {
 }
 
 func (e *wrongKindError) Error() string { return e.msg }
+
 func (e *wrongKindError) Unwrap() error { return e.err }
