@@ -141,6 +141,7 @@ var (
 	errPKCERequired             = aadsts(9002325, OAuthInvalidRequest, 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption.")
 	errPKCES256                 = aadsts(9002325, OAuthInvalidRequest, 400, "Public and single-page clients must use code_challenge_method S256.")
 	errChallengeMalformed       = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request: code_challenge is malformed.")
+	errParameterTooLong         = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request: the parameter '%s' is longer than %d characters.")
 	errCodeInvalid              = aadsts(70000, OAuthInvalidGrant, 400, "The provided authorization code is invalid.")
 	errCodeOtherClient          = aadsts(70000, OAuthInvalidGrant, 400, "The authorization code was issued to a different client.")
 	errCodeRedirectMismatch     = aadsts(70000, OAuthInvalidGrant, 400, "The redirect_uri does not match the one of the authorization request.")

@@ -62,7 +62,7 @@ func (d *core) prepareFederated(ctx context.Context, req TokenRequest) *federate
 		res.err = errFederatedKeys.new().with(err)
 		return res
 	}
-	res.ext, err = token.VerifyExternalToken(ctx, req.ClientAssertion, keys, token.ExternalTokenRules{Now: d.clock()})
+	res.ext, err = token.VerifyExternalToken(ctx, req.ClientAssertion, keys, token.ExternalTokenRules{Now: d.clock(), MaxLifetime: d.tokens.cfg.AssertionMaxLifetime})
 	switch {
 	case err != nil && isTimeErr(err):
 		res.err = errAssertionTimeRange.new().with(err)

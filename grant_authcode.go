@@ -89,7 +89,14 @@ func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*Authoriz
 	return resp, err
 }
 
+// MaxNonceLength bounds the nonce of an authorization request, which the
+// code record keeps until the ID token carries it back.
+const MaxNonceLength = 1024
+
 func (d *core) authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
+	if len(req.Nonce) > MaxNonceLength {
+		return nil, errParameterTooLong.new("nonce", MaxNonceLength)
+	}
 	code, err := newOpaque(32)
 	if err != nil {
 		return nil, err

@@ -72,8 +72,10 @@ type TokenConfig struct {
 	// concurrently; default 10 seconds, a negative value means none.
 	RefreshReuseGrace time.Duration
 	// AssertionMaxLifetime bounds exp−nbf (exp−iat without nbf) and exp−now
-	// of client assertions, whose iat may not lie in the future; default
-	// one hour (Entra sets no bound; MSAL's assertions live 10 minutes).
+	// of client assertions and of federated (workload identity) tokens,
+	// whose iat may not lie in the future; default one hour (Entra sets no
+	// bound; MSAL's assertions live 10 minutes, GitHub's and Kubernetes'
+	// projected tokens at most an hour by default).
 	AssertionMaxLifetime time.Duration
 	// KeyRefreshInterval is how often the signing keys are re-read from
 	// the store, so that a rotation by another process is picked up;

@@ -28,10 +28,15 @@ type SignInRequest struct {
 }
 
 // SignIn checks a user's password (for sign-in pages) and returns the
-// user. Failures do not say whether the account exists. Smart lockout
-// (Config.Lockout) counts an account's failures: once locked, the account
-// is refused with AADSTS50053, even with the right password, until the
-// lockout ends; a successful sign-in clears the count. Every attempt,
+// user. A wrong password and an unknown account get the same answer
+// (AADSTS50126) in the same time. Smart lockout (Config.Lockout) counts an
+// existing account's failures: once locked, the account is refused with
+// AADSTS50053, even with the right password, until the lockout ends; a
+// successful sign-in clears the count. A locked account therefore tells
+// that it exists, as in Entra (which names unknown accounts outright,
+// AADSTS50034); counting failures for unknown names too would let anyone
+// fill the store. A guest signs in only while her home account is enabled
+// and its sessions valid. Every attempt,
 // refusals and lockouts included, is recorded in the sign-in log (with the
 // user's id when the account exists).
 func (d *Issuer) SignIn(ctx context.Context, req SignInRequest) (tenant.User, error) {
@@ -84,8 +89,11 @@ func (d *core) signIn(ctx context.Context, req SignInRequest) (tenant.User, erro
 		}
 	}
 	if err := d.st.View(ctx, func(tx store.ReadTx) error {
-		_, err := signInTenant(tx, tenantSegment, u)
-		return err
+		if _, err := signInTenant(tx, tenantSegment, u); err != nil {
+			return err
+		}
+		// A guest signs in only while her home account may.
+		return checkGuestHome(tx, u, now)
 	}); err != nil {
 		var te *TokenError
 		if errors.As(err, &te) {

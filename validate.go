@@ -54,6 +54,11 @@ func (d *Issuer) ValidateAccessToken(ctx context.Context, raw, appID string) (*t
 	if err != nil {
 		return nil, err
 	}
+	if app.IsDeleted() {
+		// A deleted API accepts nothing: its tokens stop with it (they can
+		// no longer be minted or refreshed either).
+		return nil, fmt.Errorf("tenantry: %w: application %s", ErrDeleted, app.AppID)
+	}
 	v, err := d.validator(append([]string{app.AppID}, app.IdentifierURIs...))
 	if err != nil {
 		return nil, err

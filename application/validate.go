@@ -17,7 +17,10 @@ import (
 // (https://learn.microsoft.com/entra/identity-platform/supported-accounts-validation,
 // https://learn.microsoft.com/entra/identity-platform/reference-microsoft-graph-app-manifest).
 const (
-	maxDisplayNameOrg            = 120
+	maxDisplayNameOrg = 120
+	// maxCredentialDisplayName bounds a credential's displayName, which
+	// Graph leaves unbounded: caller input is bounded before it is stored.
+	maxCredentialDisplayName     = 256
 	maxDisplayNamePersonal       = 90
 	maxDescription               = 1024
 	maxTag                       = 256
@@ -640,6 +643,7 @@ func (v *validator) passwordCredentials() {
 	for i, p := range creds {
 		f := fmt.Sprintf("passwordCredentials[%d]", i)
 		v.keyID(f+".keyId", p.KeyID)
+		v.maxLen(f+".displayName", p.DisplayName, maxCredentialDisplayName)
 		if !p.EndDateTime.After(p.StartDateTime) {
 			v.add(f+".endDateTime", "must be after startDateTime")
 		}
@@ -659,6 +663,7 @@ func (v *validator) keyCredentials() {
 	for i, k := range v.app.KeyCredentials {
 		f := fmt.Sprintf("keyCredentials[%d]", i)
 		v.keyID(f+".keyId", k.KeyID)
+		v.maxLen(f+".displayName", k.DisplayName, maxCredentialDisplayName)
 		switch k.Type {
 		case KeyTypeX509, KeyTypeSymmetric, "X509CertAndPassword":
 		default:

@@ -23,9 +23,14 @@ func SplitUserPrincipalName(upn string) (alias, domain string, ok bool) {
 // for the user type: a guest's alias ends with "#EXT#" after a non-empty
 // prefix ("alias_home.com#EXT#"), a member's alias carries no "#EXT#".
 func CheckUserPrincipalNameForm(upn, userType string) error {
-	alias, _, ok := SplitUserPrincipalName(upn)
+	alias, domain, ok := SplitUserPrincipalName(upn)
 	if !ok {
 		return &FieldError{Field: "userPrincipalName", Reason: "must be alias@domain"}
+	}
+	if !dnsName(domain) {
+		// "fabrikam.com." names the same DNS domain as "fabrikam.com": only
+		// the one spelling a tenant verifies is a domain.
+		return &FieldError{Field: "userPrincipalName", Reason: "the domain must be a DNS name: labels of letters, digits and hyphens separated by single dots, no trailing dot"}
 	}
 	marker := strings.Index(strings.ToUpper(alias), GuestMarker)
 	if userType == Guest {
@@ -64,4 +69,26 @@ func (t Tenant) CheckUserPrincipalName(upn, userType string) error {
 		return &FieldError{Field: "userPrincipalName", Reason: "the domain " + domain + " is not a verified domain of the tenant"}
 	}
 	return nil
+}
+
+// dnsName reports whether s is a DNS name as domains are verified:
+// non-empty labels of ASCII letters, digits and hyphens (not at a label's
+// ends), separated by single dots, at least two labels, no trailing dot.
+func dnsName(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 || len(s) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

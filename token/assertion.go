@@ -401,6 +401,10 @@ type ExternalTokenRules struct {
 	// Skew is the leeway applied to nbf, iat and exp; zero means
 	// [DefaultClockSkew], negative means none.
 	Skew time.Duration
+	// MaxLifetime bounds exp minus nbf (or iat when nbf is absent), and exp
+	// minus now, as for client assertions ([AssertionRules.MaxLifetime]);
+	// zero means no bound.
+	MaxLifetime time.Duration
 }
 
 // ExternalClaims are the claims of an external identity provider's token used
@@ -453,7 +457,7 @@ func VerifyExternalToken(ctx context.Context, raw string, keys KeySource, rules 
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if err := checkAssertionTimes(ext.RegisteredClaims, now, rules.Skew, 0); err != nil {
+	if err := checkAssertionTimes(ext.RegisteredClaims, now, rules.Skew, rules.MaxLifetime); err != nil {
 		return nil, err
 	}
 	return ext, nil
