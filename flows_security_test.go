@@ -608,3 +608,68 @@ func TestSecurityStrictRotationConcurrentRefreshes(t *testing.T) {
 		t.Fatalf("refresh after the concurrent ones: %v", err)
 	}
 }
+
+// A request for the client itself ("{client}/.default", no OIDC scope) is a
+// sign-in to the client and is judged as one: where users may not consent
+// it needs an administrator (Authorize and the device flow alike), where
+// they may it records the user's sign-in grant, and a refresh narrowed to
+// it fails once the user's grants are gone.
+func TestSecuritySelfDefaultNeedsSignInConsent(t *testing.T) {
+	t.Run("user consent disabled", func(t *testing.T) {
+		e := newFT(t)
+		p := tenant.DefaultPolicy()
+		p.SetUserConsent(tenant.UserConsentNone)
+		ftOK(e.d.SetAuthorizationPolicy(e.ctx, UserActor(e.admin.ID), e.conID, p))(t)
+		_, err := e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.bob.ID, ftWebApp+"/.default"))
+		ftWantErr(t, err, 90094, OAuthConsentRequired)
+		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: ftPublicApp + "/.default"}))(t)
+		err = e.d.Issuer().ApproveDeviceCode(e.ctx, UserActor(e.bob.ID), da.UserCode)
+		ftWantErr(t, err, 90094, OAuthConsentRequired)
+		// An administrator's consent for every user admits the sign-in.
+		ftOK(e.d.Consent(e.ctx, UserActor(e.admin.ID), e.conID, ConsentSpec{ClientAppID: ftWebApp, Default: true, TenantWide: true}))(t)
+		e.signIn(t, e.authz(ftWebApp, ftWebRedirect, e.bob.ID, ftWebApp+"/.default"))
+	})
+	t.Run("user consent recorded", func(t *testing.T) {
+		e := newFT(t)
+		tr := e.signIn(t, e.authz(ftWeb2App, ftWeb2Redirect, e.alice.ID, ftWeb2App+"/.default"))
+		if c := ftClaims(t, tr.AccessToken); c["aud"] != ftWeb2App || c["oid"] != e.alice.ID {
+			t.Fatalf("claims = %v, want alice's token for the client itself", c)
+		}
+		web2SP := e.sp(t, ftWeb2App, e.conID).ID
+		ftResourceGrants(t, e, web2SP, e.alice.ID, "email offline_access openid profile")
+	})
+	t.Run("refresh after the grant is revoked", func(t *testing.T) {
+		e := newFT(t)
+		tr := e.signIn(t, e.authz(ftWeb2App, ftWeb2Redirect, e.alice.ID, "openid offline_access"))
+		ftOK(e.refresh(ftWeb2App, tr.RefreshToken, ftWeb2App+"/.default"))(t)
+		for _, g := range ftOK(e.d.allGrants(e.ctx, e.sp(t, ftWeb2App, e.conID).ID))(t) {
+			if err := e.d.DeleteGrant(e.ctx, UserActor(e.alice.ID), g.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := e.refresh(ftWeb2App, tr.RefreshToken, ftWeb2App+"/.default")
+		ftWantErr(t, err, 65001, OAuthInvalidGrant)
+	})
+}
+
+// On-behalf-of to the middle tier itself ("{client}/.default") needs some
+// consent of the user to the middle tier: once the user has deleted every
+// grant of the web app and of the middle tier, the middle tier can no
+// longer renew its access to her identity.
+func TestSecuritySelfOnBehalfOfNeedsConsent(t *testing.T) {
+	e := newFT(t)
+	user := e.webSignIn(t, e.alice.ID) // aud = Orders
+	ftOK(e.obo(ftOrdersApp, user.AccessToken, ftOrdersApp+"/.default"))(t)
+	for _, appID := range []string{ftWebApp, ftOrdersApp} {
+		for _, g := range ftOK(e.d.allGrants(e.ctx, e.sp(t, appID, e.conID).ID))(t) {
+			if g.PrincipalID == e.alice.ID {
+				if err := e.d.DeleteGrant(e.ctx, UserActor(e.alice.ID), g.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	e.clock.Advance(50 * time.Minute)
+	_, err := e.obo(ftOrdersApp, user.AccessToken, ftOrdersApp+"/.default")
+	ftWantErr(t, err, 65001, OAuthInvalidGrant)
+}

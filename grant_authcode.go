@@ -309,8 +309,8 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) 
 	}
 	// Sign-in scopes are consented when missing, or again with everything
 	// else on prompt=consent when nothing is missing.
-	if len(uc.missingSignIn) > 0 || (len(uc.req.oidc) > 0 && !uc.needsConsent()) {
-		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.req.oidc})
+	if len(uc.missingSignIn) > 0 || (len(uc.signIn) > 0 && !uc.needsConsent()) {
+		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.signIn})
 	}
 	if prompt == "none" && !preAuthorized {
 		return false, errConsentInteraction.new(uc.client.AppID, listForError(uc.allMissing()))

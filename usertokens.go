@@ -151,8 +151,11 @@ type userContext struct {
 	groups   []string // direct groups of the user
 	granted  []string // scopes granted on the resource (enabled, published)
 	missing  []string // requested but not granted
-	// missingSignIn are the requested OIDC scopes the user has not
-	// consented to (nor an administrator for every user).
+	// signIn are the sign-in scopes the request needs consent for (see
+	// signInScopes).
+	signIn []string
+	// missingSignIn are the sign-in scopes the user has not consented to
+	// (nor an administrator for every user).
 	missingSignIn []string
 	onBehalfOf    bool
 }
@@ -213,6 +216,7 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	if err == nil && !uc.clientSP.Usable() {
 		return nil, errAppDisabled.new(uc.client.AppID, uc.clientSP.DisplayName)
 	}
+	uc.signIn = signInScopes(uc)
 	if uc.res.AppID == uc.client.AppID {
 		uc.resSP = uc.clientSP
 	} else if uc.resSP, err = store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(uc.res.AppID, uc.t.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -227,7 +231,7 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 		if len(uc.missing) == 0 {
 			uc.missing = []string{consent.DefaultScope}
 		}
-		uc.missingSignIn = uc.req.oidc
+		uc.missingSignIn = uc.signIn
 		return uc, nil
 	}
 	grants, err := store.Grants.Lookup(tx, store.GrantByClient, uc.clientSP.ID)
@@ -245,7 +249,15 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	}
 	if uc.req.isDefault {
 		uc.granted = valid
-		if len(grantsOn(grants, uc.resSP.ID, uc.u.ID)) == 0 && uc.res.AppID != uc.client.AppID {
+		switch {
+		case uc.res.AppID != uc.client.AppID:
+			if len(grantsOn(grants, uc.resSP.ID, uc.u.ID)) == 0 {
+				uc.missing = []string{consent.DefaultScope}
+			}
+		case uc.onBehalfOf && !slices.ContainsFunc(grants, func(g consent.Grant) bool { return g.Covers(uc.u.ID) }):
+			// A middle tier's token for itself on behalf of the user
+			// needs some consent of the user (or an administrator's for
+			// every user) to the middle tier.
 			uc.missing = []string{consent.DefaultScope}
 		}
 	} else {
@@ -260,12 +272,24 @@ func loadUser(tx store.ReadTx, g userGrant, now time.Time) (*userContext, error)
 	return uc, nil
 }
 
-// missingSignIn returns the requested OIDC scopes that neither the user's
-// grant on the sign-in resource (see signInResourceSP) records nor an
-// administrator's consent for every user of the tenant covers: sign-in
-// needs consent like any other permission.
+// signInScopes returns the sign-in scopes uc's request needs consent for:
+// the OIDC scopes it asks for, or, for a token to the client itself without
+// any (such as "{client}/.default"), openid, the permission to sign the
+// user in: a token for the client itself means the user signed in to it.
+// An on-behalf-of exchange is no sign-in (see missingSignIn and loadUser).
+func signInScopes(uc *userContext) []string {
+	if len(uc.req.oidc) > 0 || uc.onBehalfOf || uc.res.AppID != uc.client.AppID {
+		return uc.req.oidc
+	}
+	return []string{"openid"}
+}
+
+// missingSignIn returns the sign-in scopes of uc (uc.signIn) that neither
+// the user's grant on the sign-in resource (see signInResourceSP) records
+// nor an administrator's consent for every user of the tenant covers:
+// sign-in needs consent like any other permission.
 func missingSignIn(tx store.ReadTx, uc *userContext, grants []consent.Grant) ([]string, error) {
-	if len(uc.req.oidc) == 0 {
+	if len(uc.signIn) == 0 {
 		return nil, nil
 	}
 	if uc.onBehalfOf {
@@ -274,7 +298,7 @@ func missingSignIn(tx store.ReadTx, uc *userContext, grants []consent.Grant) ([]
 				return nil, nil // the user's (or an admin's) consent to the middle tier
 			}
 		}
-		return uc.req.oidc, nil
+		return uc.signIn, nil
 	}
 	// The sign-in scopes are delegated permissions of their own resource:
 	// a grant there for the user, or tenant-wide, covers them; consent to
@@ -285,7 +309,7 @@ func missingSignIn(tx store.ReadTx, uc *userContext, grants []consent.Grant) ([]
 	}
 	have := consent.GrantedScopes(grants, uc.clientSP.ID, res.ID, uc.u.ID)
 	var missing []string
-	for _, s := range uc.req.oidc {
+	for _, s := range uc.signIn {
 		if _, ok := slices.BinarySearch(have, s); !ok {
 			missing = append(missing, s)
 		}
