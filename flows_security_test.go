@@ -80,14 +80,15 @@ func TestSecurityScopeBounds(t *testing.T) {
 			}
 		})
 	}
-	t.Run("parsed form stored and audited", func(t *testing.T) {
+	t.Run("parsed form stored, nothing audited", func(t *testing.T) {
 		raw := "openid \t openid  " + ftURI(ftOrdersApp) + "/Orders.Read   " + ftURI(ftOrdersApp) + "/Orders.Read offline_access"
 		want := ftURI(ftOrdersApp) + "/Orders.Read openid offline_access"
+		events := ftAuditCount(t, e)
 		da := ftOK(e.d.Issuer().DeviceCode(e.ctx, DeviceCodeRequest{Tenant: e.conID, ClientID: ftPublicApp, Scope: raw}))(t)
-		ev := ftOK(e.d.auditLog(e.ctx))(t)
-		last := ev[len(ev)-1]
-		if last.Action != "deviceCode.issue" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
-			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
+		// An unauthenticated request changes no directory object: the
+		// sign-in log records it, the audit log does not grow.
+		if n := ftAuditCount(t, e); n != events {
+			t.Fatalf("a device code request appended %d audit events", n-events)
 		}
 		found := false
 		for _, c := range ftCodes(t, e) {
@@ -102,7 +103,7 @@ func TestSecurityScopeBounds(t *testing.T) {
 			t.Fatalf("device code %s not stored with scope %q", da.UserCode, want)
 		}
 		ar := ftOK(e.d.Issuer().Authorize(e.ctx, e.authz(ftWebApp, ftWebRedirect, e.alice.ID, raw)))(t)
-		ev = ftOK(e.d.auditLog(e.ctx))(t)
+		ev := ftOK(e.d.auditLog(e.ctx))(t)
 		if last := ev[len(ev)-1]; last.Action != "signIn.authorize" || !strings.Contains(string(last.After), `"scope":"`+want+`"`) {
 			t.Fatalf("audited %s %s, want scope %q", last.Action, last.After, want)
 		}
