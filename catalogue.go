@@ -87,6 +87,9 @@ var (
 	errScopeMultipleResources = aadsts(700022, OAuthInvalidScope, 400, "The provided value for the input parameter scope is not valid because it contains more than one resource.")
 	errScopeNotDefault        = aadsts(1002012, OAuthInvalidScope, 400, "The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
 
+	// Claims mapping on the resource's service principal.
+	errMappedClaimsNotAccepted = aadsts(50146, OAuthInvalidRequest, 400, "This application is required to be configured with an application-specific signing key. It is either not configured with one, or the key has expired or is not yet valid. Please contact the owner of the application. (Application '%s' has a claims mapping on its service principal in this tenant and does not set api.acceptMappedClaims.)")
+
 	// Client authentication: secrets.
 	errPublicClientCredential = aadsts(700025, OAuthInvalidClient, 401, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
 	errSecretExpired          = aadsts(7000222, OAuthInvalidClient, 401, "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app.")

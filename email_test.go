@@ -51,7 +51,9 @@ func TestEmailClaimOnlyFromVerifiedDomains(t *testing.T) {
 	if at, id, atV, idV := emailOf(t, e, dave.ID); at != nil || id != nil || atV != nil || idV != nil {
 		t.Fatalf("unverified member: email %v / %v, xms_edov %v / %v", at, id, atV, idV)
 	}
-	// Nor can a claims mapping of the user's tenant put it back.
+	// Nor can a claims mapping of the user's tenant put it back, even for
+	// an API that accepts mapped claims.
+	setAcceptMappedClaims(t, e, ftOrdersApp, true)
 	sp := e.sp(t, ftOrdersApp, e.conID)
 	if _, err := e.d.UpdateServicePrincipal(e.ctx, System(), sp.ID, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.ClaimsMapping = map[string]string{"email": "user.mail", "Email": "user.mail", "xms_edov": "user.mail", "contact": "user.mail"}

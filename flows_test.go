@@ -2979,6 +2979,7 @@ func TestFlowOptionalClaims(t *testing.T) {
 			{Name: "email"}, {Name: "acct"}, {Name: "idtyp", AdditionalProperties: []string{"include_user_token"}},
 		}}
 		a.GroupMembershipClaims = "SecurityGroup"
+		a.API.AcceptMappedClaims = true // the claims mapping below applies
 		return nil
 	}))(t)
 	ftOK(e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
@@ -3029,6 +3030,7 @@ func TestFlowClaimsMappingOfStandardClaim(t *testing.T) {
 	// endpoint fail with an internal error: the standard claim wins (or the
 	// mapping is refused when it is set).
 	e := newFT(t)
+	setAcceptMappedClaims(t, e, ftOrdersApp, true)
 	_, err := e.d.UpdateServicePrincipal(e.ctx, System(), e.sp(t, ftOrdersApp, e.conID).ID, func(sp *serviceprincipal.ServicePrincipal) error {
 		sp.ClaimsMapping = map[string]string{"name": "user.mail"}
 		return nil

@@ -63,6 +63,9 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest, fed *fed
 		if resSP.AppRoleAssignmentRequired && !serviceprincipal.IsAssigned(resSP, holder, held, now) {
 			return errClientNotAssigned.new(client.AppID, client.DisplayName, res.AppID, res.DisplayName)
 		}
+		if err := checkMappedClaims(res, resSP); err != nil {
+			return err
+		}
 		roles := serviceprincipal.RolesFor(resSP, holder, held, now)
 		version := token.Version(res.AccessTokenVersion())
 		v1 = version == 1

@@ -19,9 +19,31 @@ import (
 	"github.com/tenantry/tenantry/token"
 )
 
+// checkMappedClaims refuses a token for resource res whose service principal
+// resSP in the token's tenant carries a claims mapping, unless res sets
+// api.acceptMappedClaims. Entra applies a claims-mapping policy only to an
+// application that accepts mapped claims (or has an application-specific
+// signing key, which tenantry does not model) and otherwise refuses to
+// issue (AADSTS50146): the mapping may be set by the administrator of any
+// tenant the resource is provisioned in, so its claims are the resource's
+// to trust, not the tenant's to impose.
+func checkMappedClaims(res application.Application, resSP serviceprincipal.ServicePrincipal) error {
+	if len(resSP.ClaimsMapping) > 0 && !acceptsMappedClaims(res) {
+		return errMappedClaimsNotAccepted.new(res.AppID)
+	}
+	return nil
+}
+
+// acceptsMappedClaims reports api.acceptMappedClaims of res.
+func acceptsMappedClaims(res application.Application) bool {
+	return res.API != nil && res.API.AcceptMappedClaims
+}
+
 // optionalAccessClaims returns the optional claims of the resource app and
 // the claims-mapping data of its service principal that apply to user u
-// (nil for app-only tokens).
+// (nil for app-only tokens). The mapping applies only when the resource
+// accepts mapped claims (see checkMappedClaims, which refuses the token
+// otherwise).
 func optionalAccessClaims(res application.Application, resSP serviceprincipal.ServicePrincipal, u *tenant.User, email string) map[string]any {
 	var extra map[string]any
 	set := func(k string, v any) {
@@ -66,7 +88,7 @@ func optionalAccessClaims(res application.Application, resSP serviceprincipal.Se
 			}
 		}
 	}
-	if u != nil {
+	if u != nil && acceptsMappedClaims(res) {
 		for claim, source := range resSP.ClaimsMapping {
 			if isEmailClaim(claim) {
 				continue // email and xms_edov come from verified domains only
@@ -361,6 +383,9 @@ func (d *core) userTokens(tx store.ReadTx, g userGrant, now time.Time, auth toke
 	}
 	held, err := checkAssigned(tx, uc, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMappedClaims(uc.res, uc.resSP); err != nil {
 		return nil, err
 	}
 	h := serviceprincipal.Holder{ID: uc.u.ID, Type: serviceprincipal.PrincipalUser, GroupIDs: uc.groups}

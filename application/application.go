@@ -108,6 +108,11 @@ type RedirectURIs struct {
 
 // API describes the web API an application exposes.
 type API struct {
+	// AcceptMappedClaims (api.acceptMappedClaims; Graph's null reads as
+	// false) lets the application's access tokens carry the claims a
+	// claims mapping on its service principal defines. Without it a token
+	// for the application is refused where its service principal has a
+	// claims mapping (AADSTS50146).
 	AcceptMappedClaims          bool                       `json:"acceptMappedClaims,omitempty"`
 	KnownClientApplications     []string                   `json:"knownClientApplications,omitempty"`
 	OAuth2PermissionScopes      []PermissionScope          `json:"oauth2PermissionScopes,omitempty"`

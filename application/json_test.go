@@ -219,6 +219,32 @@ func TestGraphJSONContent(t *testing.T) {
 	}
 }
 
+// api.acceptMappedClaims reads Graph's true, false and null, and is written
+// under Graph's name.
+func TestAcceptMappedClaimsJSON(t *testing.T) {
+	for raw, want := range map[string]bool{
+		`{"api":{"acceptMappedClaims":true}}`:  true,
+		`{"api":{"acceptMappedClaims":false}}`: false,
+		`{"api":{"acceptMappedClaims":null}}`:  false,
+	} {
+		a := decodeStrict(t, []byte(raw))
+		if a.API == nil || a.API.AcceptMappedClaims != want {
+			t.Errorf("%s: api = %+v, want acceptMappedClaims %v", raw, a.API, want)
+		}
+	}
+	out, err := json.Marshal(application.API{AcceptMappedClaims: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["acceptMappedClaims"] != true {
+		t.Errorf("marshalled api: %s", out)
+	}
+}
+
 // The JSON of a credential as Graph shows it carries neither the secret nor
 // tenantry's hash.
 func TestRedactedSecretJSON(t *testing.T) {
