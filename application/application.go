@@ -33,7 +33,8 @@ type Application struct {
 	// changed.
 	ID string `json:"id"`
 	// AppID is the client id (Graph appId) used in every protocol message: a
-	// GUID assigned by the directory and never changed.
+	// GUID the directory assigns (only System may supply one) and never
+	// changes.
 	AppID string `json:"appId"`
 	// TenantID is the id of the home tenant, set by the directory on
 	// creation and never changed.
@@ -48,8 +49,9 @@ type Application struct {
 	// PublisherDomain is the publisher's domain, set by the directory to the
 	// home tenant's default domain; callers cannot change it.
 	PublisherDomain string `json:"publisherDomain,omitempty"`
-	// VerifiedPublisher is the verified publisher, if any; it is set only by
-	// Directory.SetVerifiedPublisher and read by consent decisions.
+	// VerifiedPublisher is the verified publisher, if any: set by
+	// Directory.SetVerifiedPublisher (or by System at creation) and read by
+	// consent decisions.
 	VerifiedPublisher *VerifiedPublisher `json:"verifiedPublisher,omitempty"`
 	// Info holds the app's informational links (Graph info).
 	Info *InformationalURL `json:"info,omitempty"`
@@ -183,11 +185,12 @@ type Web struct {
 
 // ImplicitGrantSettings enable tokens from the authorize endpoint.
 type ImplicitGrantSettings struct {
-	// EnableIDTokenIssuance lets the authorize endpoint return an ID token
-	// (Graph enableIdTokenIssuance).
+	// EnableIDTokenIssuance is Graph enableIdTokenIssuance (an ID token from
+	// the authorize endpoint), kept as data: Authorize issues codes only.
 	EnableIDTokenIssuance bool `json:"enableIdTokenIssuance"`
-	// EnableAccessTokenIssuance lets the authorize endpoint return an access
-	// token (Graph enableAccessTokenIssuance).
+	// EnableAccessTokenIssuance is Graph enableAccessTokenIssuance (an
+	// access token from the authorize endpoint), kept as data: Authorize
+	// issues codes only.
 	EnableAccessTokenIssuance bool `json:"enableAccessTokenIssuance"`
 }
 
@@ -233,8 +236,9 @@ type PermissionScope struct {
 	// without spaces and not starting with ".".
 	Value string `json:"value"`
 	Type  string `json:"type"` // User or Admin
-	// IsEnabled says whether the scope may be requested; a scope must be
-	// disabled in one update before another removes it.
+	// IsEnabled says whether the scope can be consented to and reaches
+	// tokens; a scope must be disabled in one update before another removes
+	// it.
 	IsEnabled bool `json:"isEnabled"`
 	// AdminConsentDisplayName is the scope's title on admin consent prompts.
 	AdminConsentDisplayName string `json:"adminConsentDisplayName,omitempty"`
@@ -284,8 +288,8 @@ type AppRole struct {
 	DisplayName string `json:"displayName"`
 	// Description describes the role.
 	Description string `json:"description"`
-	// IsEnabled says whether the role may be assigned; a role must be
-	// disabled in one update before another removes it.
+	// IsEnabled says whether the role can be assigned and reaches tokens; a
+	// role must be disabled in one update before another removes it.
 	IsEnabled bool `json:"isEnabled"`
 	// Origin is where the role is defined: Application on a service
 	// principal's copy.

@@ -57,9 +57,10 @@ type ServicePrincipal struct {
 	// AccountEnabled says whether the service principal may sign in and
 	// receive tokens; New sets it to true.
 	AccountEnabled bool `json:"accountEnabled"`
-	// AppRoleAssignmentRequired, when true, gives tokens for this app only
-	// to users and clients assigned one of its app roles (directly or, for
-	// users, through a group).
+	// AppRoleAssignmentRequired, when true, admits only principals assigned
+	// to the app (directly or, for users, through a group): without an
+	// assignment in force a user gets no token from or for it and a client
+	// no app-only token for it; users cannot consent to it.
 	AppRoleAssignmentRequired bool `json:"appRoleAssignmentRequired"`
 	// ServicePrincipalNames are the appId and the application's
 	// identifierUris, copied by Sync.
