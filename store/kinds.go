@@ -165,7 +165,8 @@ func (k SigningKey) Clone() SigningKey {
 type Code struct {
 	ID string `json:"id"` // hash of the code, never the code itself
 	// Kind is the artefact's kind: authorization_code, device_code,
-	// user_code, or authorization_code_replayed for a code redeemed more than once.
+	// user_code, or authorization_code_replayed for a code redeemed more
+	// than once.
 	Kind string `json:"kind"`
 	// TenantID is the tenant the code was issued in.
 	TenantID string `json:"tenantId"`
