@@ -22,7 +22,7 @@ type DeviceAuthorization struct {
 	// UserCode is the code the user enters at VerificationURI (user_code).
 	UserCode string `json:"user_code"`
 	// VerificationURI is the page where the user enters UserCode
-	// (verification_uri), TokenConfig.VerificationURI.
+	// (verification_uri): TokenConfig.VerificationURI.
 	VerificationURI string `json:"verification_uri"`
 	// ExpiresIn is the lifetime of the codes in seconds (expires_in):
 	// TokenConfig.DeviceCodeLifetime.

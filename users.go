@@ -18,8 +18,8 @@ type UserSpec struct {
 	UserPrincipalName string
 	// DisplayName is the user's name (displayName).
 	DisplayName string
-	// Mail is the user's e-mail address; tokens carry it only when its
-	// domain is verified by the user's home tenant.
+	// Mail is the user's e-mail address; the email claim carries a member's
+	// only when its domain is a verified domain of her tenant.
 	Mail string
 	// Guest makes the user a guest whose identity lives in HomeTenantID.
 	// The guest is PendingAcceptance until its home user redeems the

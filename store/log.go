@@ -75,8 +75,8 @@ const (
 type SignInEvent struct {
 	// Seq is assigned by the store when the event is appended.
 	Seq int64 `json:"seq"`
-	// Time is when the request was answered, in UTC (Graph createdDateTime);
-	// required.
+	// Time is when the request arrived (Graph createdDateTime), stored in
+	// UTC; required.
 	Time time.Time `json:"createdDateTime"`
 	// TenantID is the tenant the request was for, once resolved ("" when
 	// the authority named no known tenant).
