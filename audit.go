@@ -34,9 +34,9 @@ func auditEvent(now time.Time, actor Actor, tenantID, action string, k store.Kin
 // Microsoft Graph, with its old and new values in JSON (secrets removed),
 // as Entra's audit logs list modifiedProperties.
 type ModifiedProperty struct {
-	Name     string          `json:"displayName"`
-	OldValue json.RawMessage `json:"oldValue"`
-	NewValue json.RawMessage `json:"newValue"`
+	Name     string          `json:"displayName"` // the property's Graph name
+	OldValue json.RawMessage `json:"oldValue"`    // JSON before the change
+	NewValue json.RawMessage `json:"newValue"`    // JSON after the change
 }
 
 // modifiedProperties lists, in field order, the properties (by JSON name)

@@ -13,6 +13,7 @@ import (
 
 // PasswordSpec describes a new client secret.
 type PasswordSpec struct {
+	// DisplayName names the secret (displayName): at most 256 characters.
 	DisplayName string
 	// Secret is a caller-supplied secret (16–64 characters), for dev seeds
 	// and imports; empty means a generated 40-character secret.

@@ -19,14 +19,33 @@ import (
 // made by a user who has already signed in; how the user authenticated
 // (a sign-in page, SignIn, a test) is the caller's business.
 type AuthorizeRequest struct {
-	Tenant              string
-	EndpointVersion     token.Version
-	ClientID            string
-	RedirectURI         string
-	ResponseType        string // "code"
-	Scope               string
-	State               string
-	Nonce               string
+	// Tenant is the authority's tenant segment (the {tenant} in
+	// /{tenant}/oauth2/v2.0/authorize): a tenant id, a verified domain,
+	// "common", "organizations" or "consumers".
+	Tenant string
+	// EndpointVersion is 1 for /oauth2/authorize and 2 (or 0) for
+	// /oauth2/v2.0/authorize; it is kept with the code and decides the
+	// version of the ID tokens issued from it.
+	EndpointVersion token.Version
+	// ClientID is the client's appId (client_id parameter).
+	ClientID string
+	// RedirectURI is the redirect_uri parameter: it must match a registered
+	// redirect URI of the client exactly (loopback URIs on any port), and
+	// the code can be redeemed only with the same value.
+	RedirectURI  string
+	ResponseType string // "code"
+	// Scope is the space-separated scope parameter: the scopes asked for,
+	// sign-in scopes such as openid included.
+	Scope string
+	// State is echoed back unchanged in AuthorizeResponse.State (state
+	// parameter); it is not stored.
+	State string
+	// Nonce is the nonce parameter, at most MaxNonceLength bytes: it is kept
+	// with the code and returned in the nonce claim of the ID token.
+	Nonce string
+	// CodeChallenge is the PKCE code_challenge parameter (RFC 7636),
+	// required for SPA and public clients; the code is redeemed only with
+	// the matching code_verifier.
 	CodeChallenge       string
 	CodeChallengeMethod string // S256 or plain
 	// Prompt: "consent" forces the consent step; "none" forbids it.
@@ -45,8 +64,11 @@ type AuthorizeResponse struct {
 	RedirectURI string
 	// Platform is where the redirect URI is registered.
 	Platform application.RedirectURIPlatform
-	Code     string
-	State    string
+	// Code is the authorization code (code parameter): single use, valid for
+	// TokenConfig.CodeLifetime; only its hash is stored.
+	Code string
+	// State is the request's state parameter, unchanged.
+	State string
 	// CorrelationID is the request's correlation id, as recorded in the
 	// sign-in log.
 	CorrelationID string

@@ -16,12 +16,23 @@ import (
 // DeviceAuthorization is the response of the device authorization
 // endpoint.
 type DeviceAuthorization struct {
-	DeviceCode      string `json:"device_code"`
-	UserCode        string `json:"user_code"`
+	// DeviceCode is the code the client polls the token endpoint with
+	// (device_code); only its hash is stored.
+	DeviceCode string `json:"device_code"`
+	// UserCode is the code the user enters at VerificationURI (user_code).
+	UserCode string `json:"user_code"`
+	// VerificationURI is the page where the user enters UserCode
+	// (verification_uri): TokenConfig.VerificationURI.
 	VerificationURI string `json:"verification_uri"`
-	ExpiresIn       int    `json:"expires_in"`
-	Interval        int    `json:"interval"`
-	Message         string `json:"message"`
+	// ExpiresIn is the lifetime of the codes in seconds (expires_in):
+	// TokenConfig.DeviceCodeLifetime.
+	ExpiresIn int `json:"expires_in"`
+	// Interval is how many seconds the client waits between polls
+	// (interval): 5.
+	Interval int `json:"interval"`
+	// Message tells the user, in English, where to go and which code to
+	// enter (message).
+	Message string `json:"message"`
 	// CorrelationID is the request's correlation id, as recorded in the
 	// sign-in log; Entra answers it in a header, not in the body.
 	CorrelationID string `json:"-"`

@@ -10,10 +10,10 @@ import (
 
 // GroupSpec describes a new group.
 type GroupSpec struct {
-	DisplayName     string
-	Description     string
-	SecurityEnabled bool
-	Members         []tenant.Ref
+	DisplayName     string       // the group's displayName
+	Description     string       // the group's description
+	SecurityEnabled bool         // a security group (securityEnabled)
+	Members         []tenant.Ref // direct members, in the tenant
 }
 
 // CreateGroup creates a group in tenantID. Members must exist in the tenant.

@@ -51,12 +51,12 @@ type TokenConfig struct {
 	// hour; RefreshTokenLifetime (sliding, per use) to 90 days;
 	// SPARefreshTokenLifetime (fixed) to 24 hours; CodeLifetime to 10
 	// minutes; DeviceCodeLifetime to 15 minutes.
-	AccessTokenLifetime     time.Duration
-	IDTokenLifetime         time.Duration
-	RefreshTokenLifetime    time.Duration
-	SPARefreshTokenLifetime time.Duration
-	CodeLifetime            time.Duration
-	DeviceCodeLifetime      time.Duration
+	AccessTokenLifetime     time.Duration // default one hour
+	IDTokenLifetime         time.Duration // default one hour
+	RefreshTokenLifetime    time.Duration // default 90 days, sliding
+	SPARefreshTokenLifetime time.Duration // default 24 hours, fixed
+	CodeLifetime            time.Duration // default 10 minutes
+	DeviceCodeLifetime      time.Duration // default 15 minutes
 	// RefreshTokenRotation decides whether a redeemed refresh token stays
 	// valid. The zero value, RefreshRotationEntra, follows Entra: every
 	// refresh returns a new refresh token and the old one stays valid until

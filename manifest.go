@@ -21,16 +21,25 @@ import (
 // manifest can be applied again and again; Plan shows what Apply would
 // change.
 type Manifest struct {
+	// Tenants are the tenants the manifest declares, applied in order.
 	Tenants []ManifestTenant `json:"tenants"`
 }
 
 // ManifestTenant is one tenant of a Manifest.
 type ManifestTenant struct {
-	ID          string                      `json:"id"`
-	DisplayName string                      `json:"displayName"`
-	Domains     []string                    `json:"domains,omitempty"`
-	Policy      *tenant.AuthorizationPolicy `json:"authorizationPolicy,omitempty"`
-	Users       []ManifestUser              `json:"users,omitempty"`
+	// ID is the tenant id: the key that matches the tenant.
+	ID string `json:"id"`
+	// DisplayName is the tenant's name; a new tenant's initial
+	// {name}.onmicrosoft.com domain is made from it.
+	DisplayName string `json:"displayName"`
+	// Domains are verified domains of the tenant; on creation the first
+	// becomes the default domain. Apply adds missing ones and removes none.
+	Domains []string `json:"domains,omitempty"`
+	// Policy, when set, replaces the tenant's authorization policy; nil
+	// keeps it (tenant.DefaultPolicy for a new tenant).
+	Policy *tenant.AuthorizationPolicy `json:"authorizationPolicy,omitempty"`
+	// Users are member users of the tenant.
+	Users []ManifestUser `json:"users,omitempty"`
 	// Applications registered in this tenant (their home); appId is
 	// required.
 	Applications []application.Application `json:"applications,omitempty"`
@@ -44,19 +53,28 @@ type ManifestTenant struct {
 
 // ManifestUser is a member user with its directory roles.
 type ManifestUser struct {
-	UserPrincipalName string   `json:"userPrincipalName"`
-	DisplayName       string   `json:"displayName,omitempty"`
-	DirectoryRoles    []string `json:"directoryRoles,omitempty"`
+	// UserPrincipalName is the user's sign-in name: the key that matches the
+	// user.
+	UserPrincipalName string `json:"userPrincipalName"`
+	// DisplayName is the user's name.
+	DisplayName string `json:"displayName,omitempty"`
+	// DirectoryRoles are the ids (role template ids) of the directory roles
+	// the user holds; Apply adds missing ones and removes none.
+	DirectoryRoles []string `json:"directoryRoles,omitempty"`
 }
 
 // ManifestServicePrincipal provisions an app in the tenant.
 type ManifestServicePrincipal struct {
-	AppID                     string `json:"appId"`
-	AppRoleAssignmentRequired bool   `json:"appRoleAssignmentRequired,omitempty"`
+	// AppID is the appId of the application to provision.
+	AppID string `json:"appId"`
+	// AppRoleAssignmentRequired sets the service principal's
+	// appRoleAssignmentRequired.
+	AppRoleAssignmentRequired bool `json:"appRoleAssignmentRequired,omitempty"`
 }
 
 // ManifestConsent is an admin consent to everything the client requires.
 type ManifestConsent struct {
+	// ClientAppID is the appId of the client consented to.
 	ClientAppID string `json:"clientAppId"`
 }
 
@@ -64,18 +82,27 @@ type ManifestConsent struct {
 // default access) of ResourceAppID's service principal to a user, or to
 // the service principal of PrincipalAppID.
 type ManifestAssignment struct {
-	ResourceAppID     string `json:"resourceAppId"`
-	Role              string `json:"role,omitempty"`
+	// ResourceAppID is the appId of the resource that defines the role.
+	ResourceAppID string `json:"resourceAppId"`
+	// Role is the value of the app role; empty for default access.
+	Role string `json:"role,omitempty"`
+	// UserPrincipalName names the user assigned the role.
 	UserPrincipalName string `json:"userPrincipalName,omitempty"`
-	PrincipalAppID    string `json:"principalAppId,omitempty"`
+	// PrincipalAppID is the appId of the client whose service principal is
+	// assigned the role.
+	PrincipalAppID string `json:"principalAppId,omitempty"`
 }
 
 // Change is one difference between a manifest and the directory: one
 // object Apply creates or changes, and records with one audit event.
 type Change struct {
 	Action string `json:"action"` // create or update
-	Kind   string `json:"kind"`
-	Key    string `json:"key"`
+	// Kind is the object's kind: tenant, user, directoryRole, application,
+	// servicePrincipal, oauth2PermissionGrant or appRoleAssignment.
+	Kind string `json:"kind"`
+	// Key is the object's natural key, such as a tenant id, a
+	// userPrincipalName or an appId.
+	Key string `json:"key"`
 	// TenantID is the tenant of the object.
 	TenantID string `json:"tenantId"`
 	// Modified lists an update's modified properties, by Graph name with

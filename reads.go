@@ -135,7 +135,7 @@ type AuditQuery struct {
 	// TargetKind and TargetID select the events of one object (a kind
 	// name such as "application", and its id).
 	TargetKind string
-	TargetID   string
+	TargetID   string // see TargetKind
 	// Since and Until bound the events' time: at or after Since, before
 	// Until; a zero time leaves that side open.
 	Since, Until time.Time

@@ -36,17 +36,17 @@ type Report struct {
 
 // ExpiringCredential names a credential close to its end date.
 type ExpiringCredential struct {
-	AppID       string
-	KeyID       string
-	Type        string // password or certificate
-	DisplayName string
-	EndDateTime time.Time
+	AppID       string    // the application's appId
+	KeyID       string    // the credential's keyId
+	Type        string    // password or certificate
+	DisplayName string    // the credential's displayName
+	EndDateTime time.Time // when the credential expires
 }
 
 // AdminScopeGrant is a grant holding Admin-type scopes.
 type AdminScopeGrant struct {
-	Grant       consent.Grant
-	AdminScopes []string
+	Grant       consent.Grant // the delegated permission grant
+	AdminScopes []string      // the Admin-type scopes it holds
 }
 
 // ReportOptions tunes a governance report.

@@ -14,7 +14,9 @@ import (
 // TenantSpec describes a new tenant.
 type TenantSpec struct {
 	// ID is the tenant id; empty means a new one.
-	ID          string
+	ID string
+	// DisplayName is the tenant's name; the initial {name}.onmicrosoft.com
+	// domain is made from it.
 	DisplayName string
 	// Domains are extra verified domains; the initial
 	// "{name}.onmicrosoft.com" domain is always added. The first entry

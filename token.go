@@ -32,8 +32,8 @@ type TokenRequest struct {
 	// ClientSecret, or ClientAssertionType and ClientAssertion,
 	// authenticate a confidential client.
 	ClientSecret        string
-	ClientAssertionType string
-	ClientAssertion     string
+	ClientAssertionType string // client_assertion_type, urn:ietf:params:oauth:client-assertion-type:jwt-bearer
+	ClientAssertion     string // client_assertion: a signed JWT
 	// Scope is the space-separated scope list.
 	Scope string
 	// Code, RedirectURI and CodeVerifier redeem an authorization code.
@@ -56,14 +56,29 @@ type TokenRequest struct {
 
 // TokenResponse is a successful token response.
 type TokenResponse struct {
-	TokenType    string `json:"token_type"`
-	Scope        string `json:"scope,omitempty"`
-	ExpiresIn    int    `json:"expires_in"`
-	ExtExpiresIn int    `json:"ext_expires_in"`
-	AccessToken  string `json:"access_token"`
+	// TokenType is "Bearer" (token_type).
+	TokenType string `json:"token_type"`
+	// Scope is the space-separated scopes the access token grants (scope);
+	// empty for client credentials.
+	Scope string `json:"scope,omitempty"`
+	// ExpiresIn is the access token's lifetime in seconds (expires_in):
+	// TokenConfig.AccessTokenLifetime.
+	ExpiresIn int `json:"expires_in"`
+	// ExtExpiresIn is Entra's extended lifetime in seconds (ext_expires_in),
+	// equal to ExpiresIn.
+	ExtExpiresIn int `json:"ext_expires_in"`
+	// AccessToken is the signed access token (access_token).
+	AccessToken string `json:"access_token"`
+	// RefreshToken is the refresh token (refresh_token), when the grant
+	// issues one.
 	RefreshToken string `json:"refresh_token,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
-	ClientInfo   string `json:"client_info,omitempty"`
+	// IDToken is the signed ID token (id_token), when the openid scope asked
+	// for one.
+	IDToken string `json:"id_token,omitempty"`
+	// ClientInfo is base64url JSON with the user's object id (uid) and
+	// tenant id (utid) (client_info), when TokenRequest.ClientInfo asked for
+	// it.
+	ClientInfo string `json:"client_info,omitempty"`
 	// CorrelationID is the request's correlation id, as recorded in the
 	// sign-in log; Entra answers it in a header, not in the body.
 	CorrelationID string `json:"-"`

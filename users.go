@@ -16,12 +16,17 @@ type UserSpec struct {
 	// domain included), a guest's is "alias_home.com#EXT#@{initial
 	// domain}" (see tenant.Tenant.CheckUserPrincipalName).
 	UserPrincipalName string
-	DisplayName       string
-	Mail              string
+	// DisplayName is the user's name (displayName).
+	DisplayName string
+	// Mail is the user's e-mail address; the email claim carries a member's
+	// only when its domain is a verified domain of her tenant.
+	Mail string
 	// Guest makes the user a guest whose identity lives in HomeTenantID.
 	// The guest is PendingAcceptance until its home user redeems the
 	// invitation (RedeemInvitation), which links the two.
-	Guest        bool
+	Guest bool
+	// HomeTenantID is the tenant a guest's identity comes from
+	// (tenant.ConsumersID for personal accounts).
 	HomeTenantID string
 	// HomeUserID links the guest to its home account at creation (then
 	// HomeTenantID may be empty). Only System may set it: anyone else

@@ -52,6 +52,7 @@ type PageRequest struct {
 // the last page. Items the actor may not see are left out as if they did
 // not exist.
 type Page[T any] struct {
+	// Items are the page's items, in the listing's order.
 	Items []T
 	// Next is the cursor of the following page, "" after the last page.
 	Next string

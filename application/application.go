@@ -28,81 +28,176 @@ const DefaultAccessRoleID = "00000000-0000-0000-0000-000000000000"
 // (the home tenant) and Owners are carried on the object by tenantry; Graph
 // serves them as the organization and the owners relationship.
 type Application struct {
-	ID                           string                        `json:"id"`
-	AppID                        string                        `json:"appId"`
-	TenantID                     string                        `json:"tenantId"`
-	DisplayName                  string                        `json:"displayName"`
-	Description                  string                        `json:"description,omitempty"`
-	Notes                        string                        `json:"notes,omitempty"`
-	PublisherDomain              string                        `json:"publisherDomain,omitempty"`
-	VerifiedPublisher            *VerifiedPublisher            `json:"verifiedPublisher,omitempty"`
-	Info                         *InformationalURL             `json:"info,omitempty"`
-	Tags                         []string                      `json:"tags,omitempty"`
-	SignInAudience               string                        `json:"signInAudience"`
-	IdentifierURIs               []string                      `json:"identifierUris,omitempty"`
-	Web                          *Web                          `json:"web,omitempty"`
-	SPA                          *RedirectURIs                 `json:"spa,omitempty"`
-	PublicClient                 *RedirectURIs                 `json:"publicClient,omitempty"`
-	IsFallbackPublicClient       bool                          `json:"isFallbackPublicClient,omitempty"`
-	API                          *API                          `json:"api,omitempty"`
-	AppRoles                     []AppRole                     `json:"appRoles,omitempty"`
-	RequiredResourceAccess       []RequiredResourceAccess      `json:"requiredResourceAccess,omitempty"`
-	PasswordCredentials          []PasswordCredential          `json:"passwordCredentials,omitempty"`
-	KeyCredentials               []KeyCredential               `json:"keyCredentials,omitempty"`
+	// ID is the object id (Graph id, "Object ID"): a GUID, assigned by the
+	// directory when empty, used only for directory queries and never
+	// changed.
+	ID string `json:"id"`
+	// AppID is the client id (Graph appId) used in every protocol message: a
+	// GUID the directory assigns (only System may supply one) and never
+	// changes.
+	AppID string `json:"appId"`
+	// TenantID is the id of the home tenant, set by the directory on
+	// creation and never changed.
+	TenantID string `json:"tenantId"`
+	// DisplayName is the app's name (Graph displayName): required, at most
+	// 120 characters, or 90 for personal-account audiences.
+	DisplayName string `json:"displayName"`
+	// Description is free text of at most 1024 characters.
+	Description string `json:"description,omitempty"`
+	// Notes is free text about the app's management, kept as data.
+	Notes string `json:"notes,omitempty"`
+	// PublisherDomain is the publisher's domain, set by the directory to the
+	// home tenant's default domain; callers cannot change it.
+	PublisherDomain string `json:"publisherDomain,omitempty"`
+	// VerifiedPublisher is the verified publisher, if any: set by
+	// Directory.SetVerifiedPublisher (or by System at creation) and read by
+	// consent decisions.
+	VerifiedPublisher *VerifiedPublisher `json:"verifiedPublisher,omitempty"`
+	// Info holds the app's informational links (Graph info).
+	Info *InformationalURL `json:"info,omitempty"`
+	// Tags are the app's tags: each 1 to 256 characters, without whitespace,
+	// no duplicates.
+	Tags []string `json:"tags,omitempty"`
+	// SignInAudience is the accounts the app admits: AzureADMyOrg (the
+	// default when empty on creation), AzureADMultipleOrgs,
+	// AzureADandPersonalMicrosoftAccount or PersonalMicrosoftAccount.
+	SignInAudience string `json:"signInAudience"`
+	// IdentifierURIs are the App ID URIs (Graph identifierUris), each in one
+	// of the accepted api://, https:// or urn: forms (see Validate), no
+	// duplicates.
+	IdentifierURIs []string `json:"identifierUris,omitempty"`
+	// Web is the web platform: redirect URIs, home page, logout URL and
+	// implicit grant settings.
+	Web *Web `json:"web,omitempty"`
+	// SPA is the single-page application platform (Graph spa): redirect URIs
+	// for the authorization code flow with PKCE.
+	SPA *RedirectURIs `json:"spa,omitempty"`
+	// PublicClient is the public client (desktop and mobile) platform: its
+	// redirect URIs.
+	PublicClient *RedirectURIs `json:"publicClient,omitempty"`
+	// IsFallbackPublicClient makes the app a public client when the request
+	// does not say (Graph isFallbackPublicClient); the device code flow
+	// requires it.
+	IsFallbackPublicClient bool `json:"isFallbackPublicClient,omitempty"`
+	// API describes the web API the app exposes, if it exposes one.
+	API *API `json:"api,omitempty"`
+	// AppRoles are the roles the app defines (not supported for
+	// personal-account audiences); with the API's scopes at most 700
+	// definitions.
+	AppRoles []AppRole `json:"appRoles,omitempty"`
+	// RequiredResourceAccess lists the permissions the app requests, per
+	// resource app: at most 50 resource apps and 400 permissions in all (200
+	// for personal-account audiences).
+	RequiredResourceAccess []RequiredResourceAccess `json:"requiredResourceAccess,omitempty"`
+	// PasswordCredentials are the app's client secrets, stored as hashes.
+	PasswordCredentials []PasswordCredential `json:"passwordCredentials,omitempty"`
+	// KeyCredentials are the app's certificates.
+	KeyCredentials []KeyCredential `json:"keyCredentials,omitempty"`
+	// FederatedIdentityCredentials are the external identities whose tokens
+	// the app accepts as client assertions (at most 20).
 	FederatedIdentityCredentials []FederatedIdentityCredential `json:"federatedIdentityCredentials,omitempty"`
-	OptionalClaims               *OptionalClaims               `json:"optionalClaims,omitempty"`
-	GroupMembershipClaims        string                        `json:"groupMembershipClaims,omitempty"`
-	Owners                       []string                      `json:"owners,omitempty"`
-	ExtensionProperties          []ExtensionProperty           `json:"extensionProperties,omitempty"`
+	// OptionalClaims lists the extra claims per token type (not supported
+	// for AzureADandPersonalMicrosoftAccount applications).
+	OptionalClaims *OptionalClaims `json:"optionalClaims,omitempty"`
+	// GroupMembershipClaims selects the groups claim: empty, None,
+	// SecurityGroup, All, DirectoryRole or ApplicationGroup.
+	GroupMembershipClaims string `json:"groupMembershipClaims,omitempty"`
+	// Owners are the object ids of the app's owners (users or service
+	// principals): GUIDs, no duplicates.
+	Owners []string `json:"owners,omitempty"`
+	// ExtensionProperties are the directory extensions the app defines, kept
+	// as data.
+	ExtensionProperties []ExtensionProperty `json:"extensionProperties,omitempty"`
 	// Settings kept as data for single sign-on, provisioning and
 	// application proxy: tenantry stores and returns them unchanged.
-	SAMLMetadataURL           string            `json:"samlMetadataUrl,omitempty"`
-	ServiceManagementRef      string            `json:"serviceManagementReference,omitempty"`
-	DisabledByMicrosoftStatus string            `json:"disabledByMicrosoftStatus,omitempty"`
-	TokenEncryptionKeyID      string            `json:"tokenEncryptionKeyId,omitempty"`
-	DefaultRedirectURI        string            `json:"defaultRedirectUri,omitempty"`
-	IsDeviceOnlyAuthSupported bool              `json:"isDeviceOnlyAuthSupported,omitempty"`
-	SingleSignOn              map[string]string `json:"x-singleSignOnSettings,omitempty"`
-	Provisioning              map[string]string `json:"x-provisioningSettings,omitempty"`
-	Proxy                     map[string]string `json:"x-onPremisesPublishing,omitempty"`
-	CreatedDateTime           time.Time         `json:"createdDateTime"`
-	DeletedDateTime           *time.Time        `json:"deletedDateTime,omitempty"`
+	SAMLMetadataURL string `json:"samlMetadataUrl,omitempty"`
+	// ServiceManagementRef is Graph serviceManagementReference, kept as
+	// data.
+	ServiceManagementRef string `json:"serviceManagementReference,omitempty"`
+	// DisabledByMicrosoftStatus is Graph disabledByMicrosoftStatus, kept as
+	// data.
+	DisabledByMicrosoftStatus string `json:"disabledByMicrosoftStatus,omitempty"`
+	// TokenEncryptionKeyID is Graph tokenEncryptionKeyId: when set, the
+	// keyId of one of the KeyCredentials; tenantry keeps it as data and does
+	// not encrypt tokens.
+	TokenEncryptionKeyID string `json:"tokenEncryptionKeyId,omitempty"`
+	// DefaultRedirectURI is Graph defaultRedirectUri, kept as data.
+	DefaultRedirectURI string `json:"defaultRedirectUri,omitempty"`
+	// IsDeviceOnlyAuthSupported is Graph isDeviceOnlyAuthSupported, kept as
+	// data.
+	IsDeviceOnlyAuthSupported bool `json:"isDeviceOnlyAuthSupported,omitempty"`
+	// SingleSignOn holds single sign-on settings, kept as data.
+	SingleSignOn map[string]string `json:"x-singleSignOnSettings,omitempty"`
+	// Provisioning holds provisioning settings, kept as data.
+	Provisioning map[string]string `json:"x-provisioningSettings,omitempty"`
+	// Proxy holds application proxy (onPremisesPublishing) settings, kept as
+	// data.
+	Proxy map[string]string `json:"x-onPremisesPublishing,omitempty"`
+	// CreatedDateTime is when the app was created, set by the directory and
+	// never changed; not in the future.
+	CreatedDateTime time.Time `json:"createdDateTime"`
+	// DeletedDateTime is when the app was soft-deleted; nil while it is
+	// active.
+	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
 }
 
 // VerifiedPublisher is the verified publisher of an app.
 type VerifiedPublisher struct {
-	DisplayName         string     `json:"displayName,omitempty"`
-	VerifiedPublisherID string     `json:"verifiedPublisherId,omitempty"`
-	AddedDateTime       *time.Time `json:"addedDateTime,omitempty"`
+	// DisplayName is the publisher's name.
+	DisplayName string `json:"displayName,omitempty"`
+	// VerifiedPublisherID is the publisher's id (Partner Center id); an
+	// empty id means not verified.
+	VerifiedPublisherID string `json:"verifiedPublisherId,omitempty"`
+	// AddedDateTime is when the publisher was verified.
+	AddedDateTime *time.Time `json:"addedDateTime,omitempty"`
 }
 
 // InformationalURL holds the app's informational links shown on consent
 // prompts.
 type InformationalURL struct {
-	LogoURL             string `json:"logoUrl,omitempty"`
-	MarketingURL        string `json:"marketingUrl,omitempty"`
+	// LogoURL is the URL of the app's logo.
+	LogoURL string `json:"logoUrl,omitempty"`
+	// MarketingURL is the URL of the app's marketing page.
+	MarketingURL string `json:"marketingUrl,omitempty"`
+	// PrivacyStatementURL is the URL of the privacy statement, shown on
+	// consent prompts.
 	PrivacyStatementURL string `json:"privacyStatementUrl,omitempty"`
-	SupportURL          string `json:"supportUrl,omitempty"`
-	TermsOfServiceURL   string `json:"termsOfServiceUrl,omitempty"`
+	// SupportURL is the URL of the app's support page.
+	SupportURL string `json:"supportUrl,omitempty"`
+	// TermsOfServiceURL is the URL of the terms of service, shown on consent
+	// prompts.
+	TermsOfServiceURL string `json:"termsOfServiceUrl,omitempty"`
 }
 
 // Web holds the settings of a web (confidential) client.
 type Web struct {
-	RedirectURIs          []string               `json:"redirectUris,omitempty"`
-	HomePageURL           string                 `json:"homePageUrl,omitempty"`
-	LogoutURL             string                 `json:"logoutUrl,omitempty"`
+	// RedirectURIs are the web platform's redirect URIs (Graph
+	// redirectUris).
+	RedirectURIs []string `json:"redirectUris,omitempty"`
+	// HomePageURL is the app's home page: an absolute http or https URL.
+	HomePageURL string `json:"homePageUrl,omitempty"`
+	// LogoutURL is where sign-out is sent: an absolute https URL of at most
+	// 255 characters, without a wildcard for personal-account audiences.
+	LogoutURL string `json:"logoutUrl,omitempty"`
+	// ImplicitGrantSettings enable tokens from the authorize endpoint.
 	ImplicitGrantSettings *ImplicitGrantSettings `json:"implicitGrantSettings,omitempty"`
 }
 
 // ImplicitGrantSettings enable tokens from the authorize endpoint.
 type ImplicitGrantSettings struct {
-	EnableIDTokenIssuance     bool `json:"enableIdTokenIssuance"`
+	// EnableIDTokenIssuance is Graph enableIdTokenIssuance (an ID token from
+	// the authorize endpoint), kept as data: Authorize issues codes only.
+	EnableIDTokenIssuance bool `json:"enableIdTokenIssuance"`
+	// EnableAccessTokenIssuance is Graph enableAccessTokenIssuance (an
+	// access token from the authorize endpoint), kept as data: Authorize
+	// issues codes only.
 	EnableAccessTokenIssuance bool `json:"enableAccessTokenIssuance"`
 }
 
 // RedirectURIs is the spa and publicClient platform: a list of redirect
 // URIs.
 type RedirectURIs struct {
+	// RedirectURIs are the platform's redirect URIs (Graph redirectUris).
 	RedirectURIs []string `json:"redirectUris,omitempty"`
 }
 
@@ -113,11 +208,20 @@ type API struct {
 	// claims mapping on its service principal defines. Without it a token
 	// for the application is refused where its service principal has a
 	// claims mapping (AADSTS50146).
-	AcceptMappedClaims          bool                       `json:"acceptMappedClaims,omitempty"`
-	KnownClientApplications     []string                   `json:"knownClientApplications,omitempty"`
-	OAuth2PermissionScopes      []PermissionScope          `json:"oauth2PermissionScopes,omitempty"`
-	PreAuthorizedApplications   []PreAuthorizedApplication `json:"preAuthorizedApplications,omitempty"`
-	RequestedAccessTokenVersion *int                       `json:"requestedAccessTokenVersion,omitempty"`
+	AcceptMappedClaims bool `json:"acceptMappedClaims,omitempty"`
+	// KnownClientApplications are appIds of clients whose consent also
+	// covers this API (combined consent): GUIDs, no duplicates.
+	KnownClientApplications []string `json:"knownClientApplications,omitempty"`
+	// OAuth2PermissionScopes are the delegated permissions (scopes) the API
+	// publishes: at most 100 for personal-account audiences.
+	OAuth2PermissionScopes []PermissionScope `json:"oauth2PermissionScopes,omitempty"`
+	// PreAuthorizedApplications are clients that may use some of the API's
+	// scopes without a consent prompt.
+	PreAuthorizedApplications []PreAuthorizedApplication `json:"preAuthorizedApplications,omitempty"`
+	// RequestedAccessTokenVersion is the format of the access tokens issued
+	// for this API: 1, 2 or nil (meaning 1); it must be 2 for
+	// personal-account audiences.
+	RequestedAccessTokenVersion *int `json:"requestedAccessTokenVersion,omitempty"`
 }
 
 // Scope types.
@@ -128,21 +232,39 @@ const (
 
 // PermissionScope is a delegated permission (scope) the API publishes.
 type PermissionScope struct {
-	ID                      string `json:"id"`
-	Value                   string `json:"value"`
-	Type                    string `json:"type"` // User or Admin
-	IsEnabled               bool   `json:"isEnabled"`
+	// ID is the scope's id: a GUID unique among the API's scopes.
+	ID string `json:"id"`
+	// Value is the scope's name as it appears in the scp claim: required,
+	// unique, at most 120 characters (40 for personal-account audiences),
+	// without spaces and not starting with ".".
+	Value string `json:"value"`
+	Type  string `json:"type"` // User or Admin
+	// IsEnabled says whether the scope can be consented to and reaches
+	// tokens; a scope must be disabled in one update before another removes
+	// it.
+	IsEnabled bool `json:"isEnabled"`
+	// AdminConsentDisplayName is the scope's title on admin consent prompts.
 	AdminConsentDisplayName string `json:"adminConsentDisplayName,omitempty"`
+	// AdminConsentDescription is the scope's description on admin consent
+	// prompts.
 	AdminConsentDescription string `json:"adminConsentDescription,omitempty"`
-	UserConsentDisplayName  string `json:"userConsentDisplayName,omitempty"`
-	UserConsentDescription  string `json:"userConsentDescription,omitempty"`
-	Origin                  string `json:"origin,omitempty"`
+	// UserConsentDisplayName is the scope's title on user consent prompts.
+	UserConsentDisplayName string `json:"userConsentDisplayName,omitempty"`
+	// UserConsentDescription is the scope's description on user consent
+	// prompts.
+	UserConsentDescription string `json:"userConsentDescription,omitempty"`
+	// Origin is where the scope is defined: Application on a service
+	// principal's copy.
+	Origin string `json:"origin,omitempty"`
 }
 
 // PreAuthorizedApplication lets a client use the listed scopes without a
 // consent prompt.
 type PreAuthorizedApplication struct {
-	AppID                  string   `json:"appId"`
+	// AppID is the client's appId: a GUID, listed once.
+	AppID string `json:"appId"`
+	// DelegatedPermissionIDs are the ids of the API's scopes the client may
+	// use without consent; each must be a scope of the API.
 	DelegatedPermissionIDs []string `json:"delegatedPermissionIds"`
 }
 
@@ -155,13 +277,26 @@ const (
 // AppRole is a role the app defines, assignable to users/groups and/or
 // client applications.
 type AppRole struct {
-	ID                 string   `json:"id"`
+	// ID is the role's id: a GUID unique among the app's roles.
+	ID string `json:"id"`
+	// AllowedMemberTypes lists who may be assigned the role: User,
+	// Application or both.
 	AllowedMemberTypes []string `json:"allowedMemberTypes"`
-	Value              string   `json:"value,omitempty"`
-	DisplayName        string   `json:"displayName"`
-	Description        string   `json:"description"`
-	IsEnabled          bool     `json:"isEnabled"`
-	Origin             string   `json:"origin,omitempty"`
+	// Value is the role's name as it appears in the roles claim: optional,
+	// unique, at most 120 characters, without spaces and not starting with
+	// ".".
+	Value string `json:"value,omitempty"`
+	// DisplayName is the role's name shown in assignment and consent
+	// experiences: required.
+	DisplayName string `json:"displayName"`
+	// Description describes the role.
+	Description string `json:"description"`
+	// IsEnabled says whether the role can be assigned and reaches tokens; a
+	// role must be disabled in one update before another removes it.
+	IsEnabled bool `json:"isEnabled"`
+	// Origin is where the role is defined: Application on a service
+	// principal's copy.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Allows reports whether memberType (User or Application) may be assigned
@@ -184,38 +319,57 @@ const (
 // RequiredResourceAccess lists the permissions the app needs on one
 // resource app.
 type RequiredResourceAccess struct {
-	ResourceAppID  string           `json:"resourceAppId"`
+	// ResourceAppID is the appId of the resource app: a GUID, listed once.
+	ResourceAppID string `json:"resourceAppId"`
+	// ResourceAccess lists the scopes and app roles requested on the
+	// resource (at most 30 for personal-account audiences).
 	ResourceAccess []ResourceAccess `json:"resourceAccess"`
 }
 
 // ResourceAccess is one required permission: a scope or an app role id.
 type ResourceAccess struct {
+	// ID is the id of the scope or app role.
 	ID   string `json:"id"`
 	Type string `json:"type"` // Scope or Role
 }
 
 // OptionalClaims lists extra claims per token type.
 type OptionalClaims struct {
-	IDToken     []OptionalClaim `json:"idToken,omitempty"`
+	// IDToken lists the optional claims of ID tokens.
+	IDToken []OptionalClaim `json:"idToken,omitempty"`
+	// AccessToken lists the optional claims of access tokens.
 	AccessToken []OptionalClaim `json:"accessToken,omitempty"`
-	SAML2Token  []OptionalClaim `json:"saml2Token,omitempty"`
+	// SAML2Token lists the optional claims of SAML tokens, kept as data.
+	SAML2Token []OptionalClaim `json:"saml2Token,omitempty"`
 }
 
 // OptionalClaim is one optional claim.
 type OptionalClaim struct {
-	Name                 string   `json:"name"`
-	Source               string   `json:"source,omitempty"`
-	Essential            bool     `json:"essential,omitempty"`
+	// Name is the claim's name: required.
+	Name string `json:"name"`
+	// Source is the claim's source (for example user); empty for a
+	// predefined claim.
+	Source string `json:"source,omitempty"`
+	// Essential marks the claim as required for the client's task, kept as
+	// data.
+	Essential bool `json:"essential,omitempty"`
+	// AdditionalProperties lists the claim's extra settings.
 	AdditionalProperties []string `json:"additionalProperties,omitempty"`
 }
 
 // ExtensionProperty is a directory extension the app defines.
 type ExtensionProperty struct {
-	ID            string   `json:"id"`
-	Name          string   `json:"name"`
-	DataType      string   `json:"dataType"`
+	// ID is the extension's id.
+	ID string `json:"id"`
+	// Name is the extension's name.
+	Name string `json:"name"`
+	// DataType is the type of the extension's values (for example String).
+	DataType string `json:"dataType"`
+	// TargetObjects are the kinds of directory objects the extension applies
+	// to (for example User).
 	TargetObjects []string `json:"targetObjects"`
-	IsMultiValued bool     `json:"isMultiValued,omitempty"`
+	// IsMultiValued says whether the extension holds a list of values.
+	IsMultiValued bool `json:"isMultiValued,omitempty"`
 }
 
 // IsDeleted reports whether the application is soft-deleted.

@@ -18,21 +18,34 @@ import (
 // application keeps a salted SHA-256 digest (SecretHash) and the first three
 // characters (Hint).
 type PasswordCredential struct {
-	KeyID               string      `json:"keyId"`
-	DisplayName         string      `json:"displayName,omitempty"`
-	Hint                string      `json:"hint,omitempty"`
-	StartDateTime       time.Time   `json:"startDateTime"`
-	EndDateTime         time.Time   `json:"endDateTime"`
-	CustomKeyIdentifier []byte      `json:"customKeyIdentifier,omitempty"`
-	SecretText          string      `json:"secretText,omitempty"`
-	SecretHash          *SecretHash `json:"secretHash,omitempty"`
+	// KeyID is the credential's id: a GUID unique among the app's password
+	// and key credentials.
+	KeyID string `json:"keyId"`
+	// DisplayName is the secret's friendly name: at most 256 characters.
+	DisplayName string `json:"displayName,omitempty"`
+	// Hint is the first characters of the secret (at most 3), shown to
+	// identify it.
+	Hint string `json:"hint,omitempty"`
+	// StartDateTime is when the secret becomes valid.
+	StartDateTime time.Time `json:"startDateTime"`
+	// EndDateTime is when the secret expires: after StartDateTime.
+	EndDateTime time.Time `json:"endDateTime"`
+	// CustomKeyIdentifier is Graph customKeyIdentifier, kept as data.
+	CustomKeyIdentifier []byte `json:"customKeyIdentifier,omitempty"`
+	// SecretText is the secret itself, set only in the result of the
+	// operation that creates it; it is never stored (Validate refuses it).
+	SecretText string `json:"secretText,omitempty"`
+	// SecretHash is the stored digest of the secret; Redacted removes it.
+	SecretHash *SecretHash `json:"secretHash,omitempty"`
 }
 
 // SecretHash is the stored form of a client secret: SHA-256 over a random
 // per-secret salt followed by the secret. Client secrets are high-entropy by construction,
 // so a slow KDF would add cost without adding security.
 type SecretHash struct {
-	Salt   []byte `json:"salt"`
+	// Salt is the random per-secret salt.
+	Salt []byte `json:"salt"`
+	// Digest is SHA-256 over Salt followed by the secret: 32 bytes.
 	Digest []byte `json:"digest"`
 }
 
@@ -153,14 +166,27 @@ const (
 // Key holds the DER certificate; CustomKeyIdentifier defaults to its SHA-1
 // thumbprint.
 type KeyCredential struct {
-	KeyID               string    `json:"keyId"`
-	DisplayName         string    `json:"displayName,omitempty"`
-	Type                string    `json:"type"`
-	Usage               string    `json:"usage"`
-	Key                 []byte    `json:"key,omitempty"`
-	CustomKeyIdentifier []byte    `json:"customKeyIdentifier,omitempty"`
-	StartDateTime       time.Time `json:"startDateTime"`
-	EndDateTime         time.Time `json:"endDateTime"`
+	// KeyID is the credential's id: a GUID unique among the app's password
+	// and key credentials.
+	KeyID string `json:"keyId"`
+	// DisplayName is the credential's friendly name: at most 256 characters.
+	DisplayName string `json:"displayName,omitempty"`
+	// Type is AsymmetricX509Cert, X509CertAndPassword or Symmetric.
+	Type string `json:"type"`
+	// Usage is Verify (client authentication), Sign or Encrypt.
+	Usage string `json:"usage"`
+	// Key is the key material: for AsymmetricX509Cert a DER X.509
+	// certificate; required.
+	Key []byte `json:"key,omitempty"`
+	// CustomKeyIdentifier identifies the key, by default the SHA-1
+	// thumbprint of the certificate.
+	CustomKeyIdentifier []byte `json:"customKeyIdentifier,omitempty"`
+	// StartDateTime is when the credential becomes valid: for a certificate,
+	// not before its notBefore.
+	StartDateTime time.Time `json:"startDateTime"`
+	// EndDateTime is when the credential expires: after StartDateTime and,
+	// for a certificate, not after its notAfter.
+	EndDateTime time.Time `json:"endDateTime"`
 }
 
 func (k KeyCredential) clone() KeyCredential {
@@ -211,12 +237,26 @@ func NewCertificateCredential(keyID, displayName string, cert *x509.Certificate)
 // FederatedIdentityCredential trusts tokens of an external issuer
 // (workload identity federation).
 type FederatedIdentityCredential struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Issuer      string   `json:"issuer"`
-	Subject     string   `json:"subject"`
-	Audiences   []string `json:"audiences"`
-	Description string   `json:"description,omitempty"`
+	// ID is the credential's id: a GUID unique among the app's federated
+	// credentials.
+	ID string `json:"id"`
+	// Name is the credential's name: 3 to 120 letters, digits, - and _,
+	// starting with a letter or digit, unique in the app and never changed.
+	Name string `json:"name"`
+	// Issuer is the external issuer (iss) the token must carry exactly:
+	// required, at most 600 characters, without leading or trailing
+	// whitespace.
+	Issuer string `json:"issuer"`
+	// Subject is the subject (sub) the token must carry exactly: required,
+	// at most 600 characters; an issuer and subject pair appears once in the
+	// app.
+	Subject string `json:"subject"`
+	// Audiences lists the one audience (aud) the token must carry, usually
+	// api://AzureADTokenExchange: exactly one non-empty value of at most 600
+	// characters.
+	Audiences []string `json:"audiences"`
+	// Description is free text of at most 600 characters.
+	Description string `json:"description,omitempty"`
 }
 
 // TokenExchangeAudience is the audience Entra expects in external tokens.

@@ -209,8 +209,12 @@ func (r Resource) classifiedLow(s application.PermissionScope) bool {
 // for static consent, like Request.Default. OIDC scopes may be given with
 // an empty ResourceAppID or on Microsoft Graph.
 type ScopeRequest struct {
+	// ResourceAppID is the appId of the resource; empty for OIDC scopes
+	// only.
 	ResourceAppID string
-	Scopes        []string
+	// Scopes are the scope values requested on the resource, or
+	// DefaultScope.
+	Scopes []string
 }
 
 // Request is a consent request: a user (Caller) of Tenant consenting, for
@@ -249,7 +253,9 @@ type Request struct {
 // scopes ClientAppID gets on ResourceAppID (one oauth2PermissionGrant
 // between their service principals).
 type DelegatedGrant struct {
-	ClientAppID   string
+	// ClientAppID is the appId of the client that gets the scopes.
+	ClientAppID string
+	// ResourceAppID is the appId of the resource that publishes them.
 	ResourceAppID string
 	// Scopes are the scope values, sorted and unique, never empty.
 	Scopes []string
@@ -259,10 +265,14 @@ type DelegatedGrant struct {
 // of app role AppRoleID (value Value) of ResourceAppID's service principal
 // to ClientAppID's service principal.
 type RoleGrant struct {
-	ClientAppID   string
+	// ClientAppID is the appId of the client assigned the role.
+	ClientAppID string
+	// ResourceAppID is the appId of the resource that defines the role.
 	ResourceAppID string
-	AppRoleID     string
-	Value         string
+	// AppRoleID is the id of the app role.
+	AppRoleID string
+	// Value is the value of the app role, as the roles claim carries it.
+	Value string
 }
 
 // Decision is what a permitted consent request grants.

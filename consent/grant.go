@@ -21,13 +21,20 @@ const MaxGrantScopeLength = 3850
 // principal, for one user (Principal) or every user of the tenant
 // (AllPrincipals).
 type Grant struct {
-	ID              string    `json:"id"`
-	TenantID        string    `json:"tenantId"`
-	ClientID        string    `json:"clientId"`    // client service principal object id
-	ConsentType     string    `json:"consentType"` // AllPrincipals or Principal
-	PrincipalID     string    `json:"principalId,omitempty"`
-	ResourceID      string    `json:"resourceId"` // resource service principal object id
-	Scope           string    `json:"scope"`
+	// ID is the grant's id.
+	ID string `json:"id"`
+	// TenantID is the id of the tenant the grant lives in.
+	TenantID    string `json:"tenantId"`
+	ClientID    string `json:"clientId"`    // client service principal object id
+	ConsentType string `json:"consentType"` // AllPrincipals or Principal
+	// PrincipalID is the object id of the user a Principal grant is for;
+	// empty for AllPrincipals.
+	PrincipalID string `json:"principalId,omitempty"`
+	ResourceID  string `json:"resourceId"` // resource service principal object id
+	// Scope is the granted scope values separated by spaces, at most
+	// MaxGrantScopeLength characters.
+	Scope string `json:"scope"`
+	// CreatedDateTime is when the grant was created.
 	CreatedDateTime time.Time `json:"x-createdDateTime"`
 }
 

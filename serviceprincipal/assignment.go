@@ -20,17 +20,33 @@ const (
 // EndDateTime, when set, bound the assignment in time (just-in-time
 // elevation); they are tenantry's own.
 type AppRoleAssignment struct {
-	ID                   string     `json:"id"`
-	TenantID             string     `json:"tenantId"`
-	AppRoleID            string     `json:"appRoleId"`
-	PrincipalID          string     `json:"principalId"`
-	PrincipalType        string     `json:"principalType"`
-	PrincipalDisplayName string     `json:"principalDisplayName,omitempty"`
-	ResourceID           string     `json:"resourceId"`
-	ResourceDisplayName  string     `json:"resourceDisplayName,omitempty"`
-	CreatedDateTime      time.Time  `json:"createdDateTime"`
-	StartDateTime        *time.Time `json:"x-startDateTime,omitempty"`
-	EndDateTime          *time.Time `json:"x-endDateTime,omitempty"`
+	// ID is the assignment's id.
+	ID string `json:"id"`
+	// TenantID is the id of the tenant the assignment lives in.
+	TenantID string `json:"tenantId"`
+	// AppRoleID is the id of the assigned app role of the resource;
+	// application.DefaultAccessRoleID means access without a specific role.
+	AppRoleID string `json:"appRoleId"`
+	// PrincipalID is the object id of the user, group or service principal
+	// assigned the role.
+	PrincipalID string `json:"principalId"`
+	// PrincipalType is User, Group or ServicePrincipal.
+	PrincipalType string `json:"principalType"`
+	// PrincipalDisplayName is the principal's display name when the
+	// assignment was made.
+	PrincipalDisplayName string `json:"principalDisplayName,omitempty"`
+	// ResourceID is the object id of the resource service principal that
+	// defines the role.
+	ResourceID string `json:"resourceId"`
+	// ResourceDisplayName is the resource's display name when the assignment
+	// was made.
+	ResourceDisplayName string `json:"resourceDisplayName,omitempty"`
+	// CreatedDateTime is when the assignment was made.
+	CreatedDateTime time.Time `json:"createdDateTime"`
+	// StartDateTime, when set, is when the assignment comes into force.
+	StartDateTime *time.Time `json:"x-startDateTime,omitempty"`
+	// EndDateTime, when set, is when the assignment ends (exclusive).
+	EndDateTime *time.Time `json:"x-endDateTime,omitempty"`
 }
 
 // Clone returns a deep copy of a.
@@ -61,8 +77,11 @@ func (a AppRoleAssignment) ActiveAt(t time.Time) bool {
 // id and, for users, the ids of the groups it is a direct member of. Per
 // Entra, service principals do not receive roles through groups.
 type Holder struct {
-	ID       string
-	Type     string // User or ServicePrincipal
+	// ID is the object id of the principal.
+	ID   string
+	Type string // User or ServicePrincipal
+	// GroupIDs are the ids of the groups a user is a direct member of; empty
+	// for a service principal.
 	GroupIDs []string
 }
 

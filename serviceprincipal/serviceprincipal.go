@@ -21,36 +21,85 @@ const (
 // local instance of an application in one tenant. TenantID is the tenant it
 // lives in; AppOwnerOrganizationID is the application's home tenant.
 type ServicePrincipal struct {
-	ID                        string                              `json:"id"`
-	TenantID                  string                              `json:"tenantId"`
-	AppID                     string                              `json:"appId,omitempty"`
-	AppOwnerOrganizationID    string                              `json:"appOwnerOrganizationId,omitempty"`
-	AppDisplayName            string                              `json:"appDisplayName,omitempty"`
-	DisplayName               string                              `json:"displayName"`
-	Description               string                              `json:"description,omitempty"`
-	Notes                     string                              `json:"notes,omitempty"`
-	Homepage                  string                              `json:"homepage,omitempty"`
-	LoginURL                  string                              `json:"loginUrl,omitempty"`
-	LogoutURL                 string                              `json:"logoutUrl,omitempty"`
-	Info                      *application.InformationalURL       `json:"info,omitempty"`
-	ServicePrincipalType      string                              `json:"servicePrincipalType"`
-	AccountEnabled            bool                                `json:"accountEnabled"`
-	AppRoleAssignmentRequired bool                                `json:"appRoleAssignmentRequired"`
-	ServicePrincipalNames     []string                            `json:"servicePrincipalNames,omitempty"`
-	SignInAudience            string                              `json:"signInAudience,omitempty"`
-	Tags                      []string                            `json:"tags,omitempty"`
-	ReplyURLs                 []string                            `json:"replyUrls,omitempty"`
-	AppRoles                  []application.AppRole               `json:"appRoles,omitempty"`
-	OAuth2PermissionScopes    []application.PermissionScope       `json:"oauth2PermissionScopes,omitempty"`
-	PreferredSingleSignOnMode string                              `json:"preferredSingleSignOnMode,omitempty"`
-	NotificationEmails        []string                            `json:"notificationEmailAddresses,omitempty"`
-	Classifications           []DelegatedPermissionClassification `json:"delegatedPermissionClassifications,omitempty"`
+	// ID is the object id of the service principal: a GUID, never changed.
+	ID string `json:"id"`
+	// TenantID is the id of the tenant the service principal lives in, never
+	// changed.
+	TenantID string `json:"tenantId"`
+	// AppID is the appId of its application, never changed.
+	AppID string `json:"appId,omitempty"`
+	// AppOwnerOrganizationID is the id of the application's home tenant
+	// (Graph appOwnerOrganizationId), never changed.
+	AppOwnerOrganizationID string `json:"appOwnerOrganizationId,omitempty"`
+	// AppDisplayName is the application's displayName, copied by Sync.
+	AppDisplayName string `json:"appDisplayName,omitempty"`
+	// DisplayName is the service principal's name in its tenant; it starts
+	// as the application's displayName.
+	DisplayName string `json:"displayName"`
+	// Description is free text about the service principal.
+	Description string `json:"description,omitempty"`
+	// Notes is free text about the service principal's management, kept as
+	// data.
+	Notes string `json:"notes,omitempty"`
+	// Homepage is the app's home page (Graph homepage), kept as data.
+	Homepage string `json:"homepage,omitempty"`
+	// LoginURL is where the service provider sends users to sign in (Graph
+	// loginUrl), kept as data.
+	LoginURL string `json:"loginUrl,omitempty"`
+	// LogoutURL is the app's sign-out URL (Graph logoutUrl), kept as data.
+	LogoutURL string `json:"logoutUrl,omitempty"`
+	// Info holds the app's informational links; it starts as a copy of the
+	// application's.
+	Info *application.InformationalURL `json:"info,omitempty"`
+	// ServicePrincipalType is Application, Legacy or ManagedIdentity; it is
+	// never changed.
+	ServicePrincipalType string `json:"servicePrincipalType"`
+	// AccountEnabled says whether the service principal may sign in and
+	// receive tokens; New sets it to true.
+	AccountEnabled bool `json:"accountEnabled"`
+	// AppRoleAssignmentRequired, when true, admits only principals assigned
+	// to the app (directly or, for users, through a group): without an
+	// assignment in force a user gets no token from or for it and a client
+	// no app-only token for it; users cannot consent to it.
+	AppRoleAssignmentRequired bool `json:"appRoleAssignmentRequired"`
+	// ServicePrincipalNames are the appId and the application's
+	// identifierUris, copied by Sync.
+	ServicePrincipalNames []string `json:"servicePrincipalNames,omitempty"`
+	// SignInAudience is the application's signInAudience, copied by Sync.
+	SignInAudience string `json:"signInAudience,omitempty"`
+	// Tags are the service principal's tags.
+	Tags []string `json:"tags,omitempty"`
+	// ReplyURLs are the application's redirect URIs over all platforms
+	// (Graph replyUrls), copied by Sync.
+	ReplyURLs []string `json:"replyUrls,omitempty"`
+	// AppRoles are the application's app roles, copied by Sync with origin
+	// Application.
+	AppRoles []application.AppRole `json:"appRoles,omitempty"`
+	// OAuth2PermissionScopes are the application's scopes, copied by Sync
+	// with origin Application.
+	OAuth2PermissionScopes []application.PermissionScope `json:"oauth2PermissionScopes,omitempty"`
+	// PreferredSingleSignOnMode is Graph preferredSingleSignOnMode, kept as
+	// data.
+	PreferredSingleSignOnMode string `json:"preferredSingleSignOnMode,omitempty"`
+	// NotificationEmails are the addresses notified about the app (Graph
+	// notificationEmailAddresses), kept as data.
+	NotificationEmails []string `json:"notificationEmailAddresses,omitempty"`
+	// Classifications classify the delegated permissions the service
+	// principal publishes (Graph delegatedPermissionClassifications); the
+	// low-risk user consent policy reads them.
+	Classifications []DelegatedPermissionClassification `json:"delegatedPermissionClassifications,omitempty"`
 	// ClaimsMapping and ProvisioningMapping are kept as data (claims-mapping
 	// policy definition, provisioning schema) and returned unchanged.
-	ClaimsMapping       map[string]string `json:"x-claimsMapping,omitempty"`
+	ClaimsMapping map[string]string `json:"x-claimsMapping,omitempty"`
+	// ProvisioningMapping is the provisioning schema, kept as data (see
+	// ClaimsMapping).
 	ProvisioningMapping map[string]string `json:"x-provisioningMapping,omitempty"`
-	Owners              []string          `json:"owners,omitempty"`
-	CreatedDateTime     time.Time         `json:"createdDateTime"`
+	// Owners are the object ids of the owners; they follow the application's
+	// owners and cannot be changed through the service principal.
+	Owners []string `json:"owners,omitempty"`
+	// CreatedDateTime is when the service principal was created, never
+	// changed.
+	CreatedDateTime time.Time `json:"createdDateTime"`
 	// DeletedDateTime is set while the service principal is soft-deleted
 	// (it follows its application in the home tenant).
 	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
@@ -66,9 +115,13 @@ const (
 // DelegatedPermissionClassification classifies one of the resource's
 // delegated permissions (used by the low-risk user consent policy).
 type DelegatedPermissionClassification struct {
-	ID             string `json:"id"`
-	PermissionID   string `json:"permissionId"`
+	// ID is the classification's id.
+	ID string `json:"id"`
+	// PermissionID is the id of the classified scope.
+	PermissionID string `json:"permissionId"`
+	// PermissionName is the value of the classified scope.
 	PermissionName string `json:"permissionName"`
+	// Classification is low, medium or high.
 	Classification string `json:"classification"`
 }
 

@@ -32,6 +32,7 @@ type Kind interface {
 
 // Index describes a secondary index.
 type Index struct {
+	// Name is the index's name, unique within its kind.
 	Name   string
 	Unique bool // at most one record per key
 }
@@ -48,7 +49,9 @@ type Collection[T any] struct {
 
 // IndexDef defines a secondary index of a Collection.
 type IndexDef[T any] struct {
-	Name   string
+	// Name is the index's name, unique within the collection.
+	Name string
+	// Unique allows at most one record per key.
 	Unique bool
 	// Keys returns the keys of a value (none when it is not indexed). It
 	// takes the value itself, not a pointer: a pointer into the interface

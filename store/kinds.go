@@ -127,11 +127,11 @@ var (
 // the current lockout. It is operational state of the sign-in service, not
 // a directory object.
 type SignInLockout struct {
-	ID          string    `json:"id"` // the user's object id
-	TenantID    string    `json:"tenantId"`
-	Failures    int       `json:"failures"`
-	LastFailure time.Time `json:"lastFailure"`
-	LockedUntil time.Time `json:"lockedUntil,omitzero"`
+	ID          string    `json:"id"`                   // the user's object id
+	TenantID    string    `json:"tenantId"`             // the user's tenant
+	Failures    int       `json:"failures"`             // failed password sign-ins since the last success
+	LastFailure time.Time `json:"lastFailure"`          // time of the latest failure
+	LockedUntil time.Time `json:"lockedUntil,omitzero"` // end of the latest lockout; zero: none
 }
 
 // Clone returns a copy of l.
@@ -146,11 +146,11 @@ func GrantKey(clientID, consentType, principalID, resourceID string) string {
 // (AES-256-GCM under the operator's key-encryption key) and never stored in
 // the clear.
 type SigningKey struct {
-	ID        string    `json:"id"` // kid
-	Algorithm string    `json:"alg"`
-	State     string    `json:"state"` // next, active, retired
-	Sealed    []byte    `json:"sealed"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string    `json:"id"`        // kid
+	Algorithm string    `json:"alg"`       // the JWS algorithm, e.g. RS256
+	State     string    `json:"state"`     // next, active, retired
+	Sealed    []byte    `json:"sealed"`    // the private key, sealed with AES-256-GCM
+	CreatedAt time.Time `json:"createdAt"` // when the key was made
 }
 
 // Clone returns a deep copy of k.
@@ -163,12 +163,19 @@ func (k SigningKey) Clone() SigningKey {
 // authorization code or a device code. Data is the flow's own state, as
 // JSON; RedeemedAt marks single use.
 type Code struct {
-	ID         string     `json:"id"` // hash of the code, never the code itself
-	Kind       string     `json:"kind"`
-	TenantID   string     `json:"tenantId"`
-	ExpiresAt  time.Time  `json:"expiresAt"`
+	ID string `json:"id"` // hash of the code, never the code itself
+	// Kind is the artefact's kind: authorization_code, device_code,
+	// user_code, or authorization_code_replayed for a code redeemed more
+	// than once.
+	Kind string `json:"kind"`
+	// TenantID is the tenant the code was issued in.
+	TenantID string `json:"tenantId"`
+	// ExpiresAt is when the code stops being redeemable.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// RedeemedAt is when the code was redeemed; nil until then.
 	RedeemedAt *time.Time `json:"redeemedAt,omitempty"`
-	Data       []byte     `json:"data"`
+	// Data is the flow's state, as JSON.
+	Data []byte `json:"data"`
 }
 
 // Clone returns a deep copy of c.

@@ -18,6 +18,7 @@ type LogPage struct {
 	// After.
 	After int64
 	Limit int // at most this many; 0 means DefaultPageSize
+	// Order is the order of the page; the zero value is OldestFirst.
 	Order LogOrder
 }
 
@@ -33,13 +34,15 @@ const (
 // AuditFilter selects audit events. Every field that is set must match
 // (exactly, case-sensitively); the zero AuditFilter matches every event.
 type AuditFilter struct {
+	// TenantID selects the events of one tenant.
 	TenantID   string
 	Actor      string // AuditEvent.Actor, e.g. a user's object id
 	Action     string // e.g. "application.create"
 	TargetKind string // a Kind name, e.g. "application"
-	TargetID   string
-	Since      time.Time // events at or after Since; zero: no bound
-	Until      time.Time // events before Until; zero: no bound
+	// TargetID selects the events of one target object, by id.
+	TargetID string
+	Since    time.Time // events at or after Since; zero: no bound
+	Until    time.Time // events before Until; zero: no bound
 }
 
 // Match reports whether e passes f.
@@ -71,7 +74,9 @@ const (
 // only who asked, for what, how, and the answer.
 type SignInEvent struct {
 	// Seq is assigned by the store when the event is appended.
-	Seq  int64     `json:"seq"`
+	Seq int64 `json:"seq"`
+	// Time is when the request arrived (Graph createdDateTime), stored in
+	// UTC; required.
 	Time time.Time `json:"createdDateTime"`
 	// TenantID is the tenant the request was for, once resolved ("" when
 	// the authority named no known tenant).
@@ -94,17 +99,26 @@ type SignInEvent struct {
 	// ClientCredentialType is how the client authenticated, in Graph's
 	// terms: "none" (a public client), "clientSecret", "clientAssertion",
 	// "federatedIdentityCredential", "certificate".
-	ClientCredentialType string        `json:"clientCredentialType,omitempty"`
-	Outcome              SignInOutcome `json:"outcome"`
+	ClientCredentialType string `json:"clientCredentialType,omitempty"`
+	// Outcome is SignInSuccess or SignInFailure.
+	Outcome SignInOutcome `json:"outcome"`
 	// ErrorCode is the AADSTS code of a refusal (Graph's
 	// status.errorCode), 0 on success.
 	ErrorCode int `json:"errorCode,omitempty"`
 	// OAuthError is the OAuth error of a refusal, e.g. "invalid_client".
-	OAuthError    string `json:"oauthError,omitempty"`
+	OAuthError string `json:"oauthError,omitempty"`
+	// CorrelationID is the request's correlation id: the caller's, or a new
+	// GUID when it sent none; token responses and errors carry it back.
 	CorrelationID string `json:"correlationId,omitempty"`
-	RequestID     string `json:"requestId,omitempty"`
-	IPAddress     string `json:"ipAddress,omitempty"`
-	UserAgent     string `json:"userAgent,omitempty"`
+	// RequestID is the id of the HTTP request, set by the caller that
+	// appends the event; the Issuer leaves it empty.
+	RequestID string `json:"requestId,omitempty"`
+	// IPAddress is the client's IP address, set by the caller that appends
+	// the event; the Issuer leaves it empty.
+	IPAddress string `json:"ipAddress,omitempty"`
+	// UserAgent is the client's User-Agent, set by the caller that appends
+	// the event; the Issuer leaves it empty.
+	UserAgent string `json:"userAgent,omitempty"`
 }
 
 // MaxSignInFieldLen bounds each string field of a stored SignInEvent, in
@@ -149,17 +163,17 @@ func cut(s string, n int) string {
 // SignInFilter selects sign-in events. Every field that is set must match
 // (exactly, case-sensitively); the zero SignInFilter matches every event.
 type SignInFilter struct {
-	TenantID           string
-	ClientAppID        string
-	ResourceAppID      string
-	UserID             string
-	ServicePrincipalID string
-	GrantType          string
-	CorrelationID      string
-	Outcome            SignInOutcome
-	ErrorCode          int       // an AADSTS code; 0: any
-	Since              time.Time // events at or after Since; zero: no bound
-	Until              time.Time // events before Until; zero: no bound
+	TenantID           string        // SignInEvent.TenantID
+	ClientAppID        string        // SignInEvent.ClientAppID
+	ResourceAppID      string        // SignInEvent.ResourceAppID
+	UserID             string        // SignInEvent.UserID
+	ServicePrincipalID string        // SignInEvent.ServicePrincipalID
+	GrantType          string        // SignInEvent.GrantType, e.g. "client_credentials"
+	CorrelationID      string        // SignInEvent.CorrelationID
+	Outcome            SignInOutcome // SignInSuccess or SignInFailure
+	ErrorCode          int           // an AADSTS code; 0: any
+	Since              time.Time     // events at or after Since; zero: no bound
+	Until              time.Time     // events before Until; zero: no bound
 }
 
 // Match reports whether e passes f.

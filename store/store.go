@@ -140,13 +140,25 @@ const DefaultPageSize = 100
 // records a created object whole in After, a deleted one in Before, and a
 // changed one by its modified properties only.
 type AuditEvent struct {
-	Seq        int64           `json:"seq"`
-	Time       time.Time       `json:"time"`
-	TenantID   string          `json:"tenantId,omitempty"`
-	Actor      string          `json:"actor"`
-	Action     string          `json:"action"`
-	TargetKind string          `json:"targetKind"`
-	TargetID   string          `json:"targetId"`
-	Before     json.RawMessage `json:"before,omitempty"`
-	After      json.RawMessage `json:"after,omitempty"`
+	// Seq is the event's position in the audit log, assigned by the store
+	// when it is appended.
+	Seq int64 `json:"seq"`
+	// Time is when the mutation happened.
+	Time time.Time `json:"time"`
+	// TenantID is the tenant the target lives in.
+	TenantID string `json:"tenantId,omitempty"`
+	// Actor is who made the change: "system" or "user:{id}".
+	Actor string `json:"actor"`
+	// Action names the operation, e.g. "application.create".
+	Action string `json:"action"`
+	// TargetKind is the Kind name of the changed object, e.g. "application".
+	TargetKind string `json:"targetKind"`
+	// TargetID is the id of the changed object.
+	TargetID string `json:"targetId"`
+	// Before is the object before the change as JSON, secrets removed; empty
+	// for a creation.
+	Before json.RawMessage `json:"before,omitempty"`
+	// After is the object after the change as JSON, secrets removed; empty
+	// for a deletion.
+	After json.RawMessage `json:"after,omitempty"`
 }

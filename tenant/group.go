@@ -19,19 +19,31 @@ const (
 // Group is a group in a tenant. Members are users, nested groups and
 // service principals.
 type Group struct {
-	ID              string    `json:"id"`
-	TenantID        string    `json:"tenantId"`
-	DisplayName     string    `json:"displayName"`
-	Description     string    `json:"description,omitempty"`
-	SecurityEnabled bool      `json:"securityEnabled"`
-	MailEnabled     bool      `json:"mailEnabled"`
-	GroupTypes      []string  `json:"groupTypes,omitempty"`
-	Members         []Ref     `json:"members,omitempty"`
+	// ID is the group's object id.
+	ID string `json:"id"`
+	// TenantID is the id of the tenant the group lives in.
+	TenantID string `json:"tenantId"`
+	// DisplayName is the group's name.
+	DisplayName string `json:"displayName"`
+	// Description is free text about the group.
+	Description string `json:"description,omitempty"`
+	// SecurityEnabled marks a security group (Graph securityEnabled).
+	SecurityEnabled bool `json:"securityEnabled"`
+	// MailEnabled marks a mail-enabled group (Graph mailEnabled), kept as
+	// data.
+	MailEnabled bool `json:"mailEnabled"`
+	// GroupTypes is Graph groupTypes (such as Unified), kept as data.
+	GroupTypes []string `json:"groupTypes,omitempty"`
+	// Members are the group's direct members: users, groups and service
+	// principals of its tenant.
+	Members []Ref `json:"members,omitempty"`
+	// CreatedDateTime is when the group was created.
 	CreatedDateTime time.Time `json:"createdDateTime"`
 }
 
 // Ref references a directory object by id and type.
 type Ref struct {
+	// ID is the object id of the referenced object.
 	ID   string `json:"id"`
 	Type string `json:"@odata.type"` // User, Group or ServicePrincipal
 }

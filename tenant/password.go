@@ -8,12 +8,12 @@ import "errors"
 // them; this package only holds them, so that importing it links no
 // password-hashing code.
 type PasswordHash struct {
-	Algorithm string `json:"alg"` // "argon2id"
-	Time      uint32 `json:"t"`
-	MemoryKiB uint32 `json:"m"`
-	Threads   uint8  `json:"p"`
-	Salt      []byte `json:"salt"`
-	Hash      []byte `json:"hash"`
+	Algorithm string `json:"alg"`  // "argon2id"
+	Time      uint32 `json:"t"`    // argon2id time (iterations) parameter
+	MemoryKiB uint32 `json:"m"`    // argon2id memory parameter, in KiB
+	Threads   uint8  `json:"p"`    // argon2id parallelism parameter
+	Salt      []byte `json:"salt"` // random per-password salt
+	Hash      []byte `json:"hash"` // the argon2id output
 }
 
 // MinPasswordLength is the shortest password a user may be given.

@@ -25,6 +25,8 @@ const selfGrantPrefix = "managepermissiongrantsforself."
 // AuthorizationPolicy holds the tenant-wide settings of Graph's
 // authorizationPolicy singleton that tenantry enforces.
 type AuthorizationPolicy struct {
+	// DefaultUserRolePermissions are what member users without a directory
+	// role may do.
 	DefaultUserRolePermissions DefaultUserRolePermissions `json:"defaultUserRolePermissions"`
 	// GuestUserRoleID is one of GuestRoleUser, GuestRoleGuest, GuestRoleRestricted.
 	GuestUserRoleID string `json:"guestUserRoleId,omitempty"`
@@ -37,9 +39,13 @@ type AuthorizationPolicy struct {
 // no directory role.
 type DefaultUserRolePermissions struct {
 	// AllowedToCreateApps is the "Users can register applications" switch.
-	AllowedToCreateApps           bool `json:"allowedToCreateApps"`
+	AllowedToCreateApps bool `json:"allowedToCreateApps"`
+	// AllowedToCreateSecurityGroups is Graph allowedToCreateSecurityGroups,
+	// kept as data: creating a group requires a Global Administrator.
 	AllowedToCreateSecurityGroups bool `json:"allowedToCreateSecurityGroups"`
-	AllowedToReadOtherUsers       bool `json:"allowedToReadOtherUsers"`
+	// AllowedToReadOtherUsers, when false, hides other users from member
+	// users that hold no directory role.
+	AllowedToReadOtherUsers bool `json:"allowedToReadOtherUsers"`
 	// PermissionGrantPoliciesAssigned lists entries such as
 	// "ManagePermissionGrantsForSelf.microsoft-user-default-legacy"; an
 	// empty list disables user consent.

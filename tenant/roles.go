@@ -36,12 +36,21 @@ func RoleName(id string) string {
 // service principal) tenant-wide. JSON follows Graph's
 // unifiedRoleAssignment.
 type RoleAssignment struct {
-	ID               string    `json:"id"`
-	TenantID         string    `json:"tenantId"`
-	PrincipalID      string    `json:"principalId"`
-	RoleDefinitionID string    `json:"roleDefinitionId"`
-	DirectoryScopeID string    `json:"directoryScopeId"`
-	CreatedDateTime  time.Time `json:"createdDateTime"`
+	// ID is the assignment's id.
+	ID string `json:"id"`
+	// TenantID is the id of the tenant the assignment lives in.
+	TenantID string `json:"tenantId"`
+	// PrincipalID is the object id of the user, group or service principal
+	// holding the role.
+	PrincipalID string `json:"principalId"`
+	// RoleDefinitionID is the id (template id) of a supported directory
+	// role.
+	RoleDefinitionID string `json:"roleDefinitionId"`
+	// DirectoryScopeID is the scope of the assignment; only "/"
+	// (tenant-wide) is supported.
+	DirectoryScopeID string `json:"directoryScopeId"`
+	// CreatedDateTime is when the role was assigned.
+	CreatedDateTime time.Time `json:"createdDateTime"`
 }
 
 // Clone returns a copy of a.
@@ -88,7 +97,9 @@ var (
 // directory roles, or the system itself (SystemCaller). The zero Caller,
 // and any Caller without a user id, has no powers: every rule refuses it.
 type Caller struct {
-	User   User
+	// User is the calling user.
+	User User
+	// Roles are the directory roles the user holds in the tenant.
 	Roles  Roles
 	system bool
 }
@@ -181,7 +192,10 @@ func CanManageDirectory(c Caller) error {
 
 // ForbiddenError explains why a caller may not perform an operation. It
 // matches ErrForbidden.
-type ForbiddenError struct{ Reason string }
+type ForbiddenError struct {
+	// Reason says which rule refused the caller.
+	Reason string
+}
 
 // Error implements error.
 func (e *ForbiddenError) Error() string { return "tenant: forbidden: " + e.Reason }

@@ -28,20 +28,36 @@ const (
 // organization resource; the authorization policy, which Graph serves at
 // /policies/authorizationPolicy, is embedded.
 type Tenant struct {
-	ID              string              `json:"id"`
-	DisplayName     string              `json:"displayName"`
-	TenantType      string              `json:"tenantType,omitempty"`
-	VerifiedDomains []VerifiedDomain    `json:"verifiedDomains,omitempty"`
-	Policy          AuthorizationPolicy `json:"authorizationPolicy"`
-	CreatedDateTime time.Time           `json:"createdDateTime"`
+	// ID is the tenant id: a GUID, never changed.
+	ID string `json:"id"`
+	// DisplayName is the organization's name.
+	DisplayName string `json:"displayName"`
+	// TenantType is AAD for an organization, Consumers for the tenant of
+	// personal Microsoft accounts.
+	TenantType string `json:"tenantType,omitempty"`
+	// VerifiedDomains are the domains the tenant owns, among them the
+	// initial {name}.onmicrosoft.com domain; userPrincipalNames and App ID
+	// URIs use them.
+	VerifiedDomains []VerifiedDomain `json:"verifiedDomains,omitempty"`
+	// Policy is the tenant's authorization policy (Graph
+	// /policies/authorizationPolicy).
+	Policy AuthorizationPolicy `json:"authorizationPolicy"`
+	// CreatedDateTime is when the tenant was created.
+	CreatedDateTime time.Time `json:"createdDateTime"`
 }
 
 // VerifiedDomain is a domain name the tenant has proven it owns.
 type VerifiedDomain struct {
-	Name      string `json:"name"`
-	IsDefault bool   `json:"isDefault"`
-	IsInitial bool   `json:"isInitial"`
-	Type      string `json:"type,omitempty"`
+	// Name is the domain name, such as contoso.com.
+	Name string `json:"name"`
+	// IsDefault marks the default domain, used for new names such as an
+	// application's publisherDomain.
+	IsDefault bool `json:"isDefault"`
+	// IsInitial marks the {name}.onmicrosoft.com domain the tenant was
+	// created with.
+	IsInitial bool `json:"isInitial"`
+	// Type is the domain's type, such as Managed, kept as data.
+	Type string `json:"type,omitempty"`
 }
 
 // IsConsumers reports whether t is the tenant of personal Microsoft accounts.

@@ -24,14 +24,23 @@ const (
 // User is a user account in a tenant. JSON follows Graph's user resource;
 // TenantID, HomeTenantID and PasswordHash are tenantry's own.
 type User struct {
-	ID                string `json:"id"`
-	TenantID          string `json:"tenantId"`
+	// ID is the user's object id.
+	ID string `json:"id"`
+	// TenantID is the id of the tenant the user lives in.
+	TenantID string `json:"tenantId"`
+	// UserPrincipalName is the sign-in name, alias@domain in the tenant's
+	// namespace (a guest's is alias_home.com#EXT#@{initial domain}).
 	UserPrincipalName string `json:"userPrincipalName"`
-	DisplayName       string `json:"displayName,omitempty"`
-	GivenName         string `json:"givenName,omitempty"`
-	Surname           string `json:"surname,omitempty"`
-	Mail              string `json:"mail,omitempty"`
-	AccountEnabled    bool   `json:"accountEnabled"`
+	// DisplayName is the user's name.
+	DisplayName string `json:"displayName,omitempty"`
+	// GivenName is the user's first name.
+	GivenName string `json:"givenName,omitempty"`
+	// Surname is the user's last name.
+	Surname string `json:"surname,omitempty"`
+	// Mail is the user's e-mail address.
+	Mail string `json:"mail,omitempty"`
+	// AccountEnabled says whether the user may sign in and receive tokens.
+	AccountEnabled bool `json:"accountEnabled"`
 	// UserType is Member or Guest.
 	UserType string `json:"userType"`
 	// HomeTenantID is, for a guest, the tenant its identity comes from
@@ -50,7 +59,8 @@ type User struct {
 	// SignInSessionsValidFromDateTime: refresh tokens and sessions issued
 	// before it are invalid (set by revokeSignInSessions).
 	SignInSessionsValidFromDateTime time.Time `json:"signInSessionsValidFromDateTime"`
-	CreatedDateTime                 time.Time `json:"createdDateTime"`
+	// CreatedDateTime is when the user was created.
+	CreatedDateTime time.Time `json:"createdDateTime"`
 	// PasswordHash is the argon2id hash of the password used on sign-in
 	// pages, or nil. It is never the password itself.
 	PasswordHash *PasswordHash `json:"passwordHash,omitempty"`

@@ -52,6 +52,7 @@ const (
 
 // Object describes one directory object to the read rule.
 type Object struct {
+	// Kind is the kind of object.
 	Kind ObjectKind
 	// TenantID is the tenant the object lives in (for a tenant, its id;
 	// for an application, its home tenant).
@@ -85,10 +86,14 @@ const (
 // access there and her directory roles. Build it with NewReader or
 // SystemReader; the zero Reader reads nothing.
 type Reader struct {
+	// TenantID is the tenant the caller reads in.
 	TenantID string
-	UserID   string
-	Access   ReadAccess
-	Roles    Roles
+	// UserID is the caller's user id.
+	UserID string
+	// Access is how much of the directory the caller may read.
+	Access ReadAccess
+	// Roles are the caller's directory roles in TenantID.
+	Roles Roles
 	// OtherUsers is false when the tenant's allowedToReadOtherUsers is off
 	// and the caller holds no role: she then sees no other user.
 	OtherUsers bool

@@ -141,15 +141,15 @@ type AccessClaims struct {
 // https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference).
 // JSON encoding and decoding follow the rules of [AccessClaims].
 type IDClaims struct {
-	Audience          Audience               `json:"aud,omitempty"`     // the client's appId
-	Issuer            string                 `json:"iss,omitempty"`     // see [Authority.Issuer]
-	IssuedAt          int64                  `json:"iat,omitempty"`     // Unix seconds
-	NotBefore         int64                  `json:"nbf,omitempty"`     // Unix seconds
-	ExpiresAt         int64                  `json:"exp,omitempty"`     // Unix seconds
-	AIO               string                 `json:"aio,omitempty"`     // opaque, internal
-	AccessTokenHash   string                 `json:"at_hash,omitempty"` // see [ClaimHash]; only from /authorize
-	CodeHash          string                 `json:"c_hash,omitempty"`  // see [ClaimHash]; only from /authorize
-	Email             string                 `json:"email,omitempty"`
+	Audience          Audience               `json:"aud,omitempty"`                // the client's appId
+	Issuer            string                 `json:"iss,omitempty"`                // see [Authority.Issuer]
+	IssuedAt          int64                  `json:"iat,omitempty"`                // Unix seconds
+	NotBefore         int64                  `json:"nbf,omitempty"`                // Unix seconds
+	ExpiresAt         int64                  `json:"exp,omitempty"`                // Unix seconds
+	AIO               string                 `json:"aio,omitempty"`                // opaque, internal
+	AccessTokenHash   string                 `json:"at_hash,omitempty"`            // see [ClaimHash]; only from /authorize
+	CodeHash          string                 `json:"c_hash,omitempty"`             // see [ClaimHash]; only from /authorize
+	Email             string                 `json:"email,omitempty"`              // the user's e-mail address; optional
 	Groups            []string               `json:"groups,omitempty"`             // group object ids
 	HasGroups         bool                   `json:"hasgroups,omitempty"`          // implicit-flow overage
 	ClaimNames        map[string]string      `json:"_claim_names,omitempty"`       // overage
