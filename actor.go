@@ -64,8 +64,11 @@ func (a Actor) String() string {
 	return "none"
 }
 
-// errNoActor refuses the zero Actor.
-var errNoActor = &tenant.ForbiddenError{Reason: "no actor: use tenantry.System() or tenantry.UserActor(id)"}
+// noActor refuses the zero Actor (a new error each time, so that no
+// caller can change another's).
+func noActor() error {
+	return &tenant.ForbiddenError{Reason: "no actor: use tenantry.System() or tenantry.UserActor(id)"}
+}
 
 // caller loads the acting user (which must belong to tenantID) with its
 // directory roles there.
@@ -78,7 +81,7 @@ func loadCaller(tx store.ReadTx, actor Actor, tenantID string) (tenant.Caller, e
 	case actorSystem:
 		return tenant.SystemCaller(), nil
 	case actorNone:
-		return tenant.Caller{}, errNoActor
+		return tenant.Caller{}, noActor()
 	}
 	u, err := store.Users.Get(tx, actor.userID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -170,7 +170,7 @@ func (d *core) mutatePerObject(ctx context.Context, actor Actor, fn func(o *op) 
 
 func (d *core) run(ctx context.Context, actor Actor, perObject bool, fn func(o *op) error) error {
 	if actor.IsZero() {
-		return errNoActor
+		return noActor()
 	}
 	return d.st.Update(ctx, func(tx store.Tx) error {
 		o := &op{d: d, tx: tx, now: d.clock(), actor: actor}

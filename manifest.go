@@ -120,7 +120,7 @@ var errNoChange = errors.New("no change")
 func (d *Directory) Plan(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
 	switch {
 	case actor.IsZero():
-		return nil, errNoActor
+		return nil, noActor()
 	case !actor.IsSystem():
 		return nil, &tenant.ForbiddenError{Reason: "only the system plans manifests"}
 	}

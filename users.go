@@ -46,7 +46,7 @@ type UserSpec struct {
 // never another tenant's; the #EXT# form of guests always holds.
 func (d *Directory) CreateUser(ctx context.Context, actor Actor, tenantID string, spec UserSpec) (tenant.User, error) {
 	if actor.IsZero() {
-		return tenant.User{}, errNoActor // before the costly password hash
+		return tenant.User{}, noActor() // before the costly password hash
 	}
 	var hash *tenant.PasswordHash
 	if spec.Password != "" {

@@ -62,7 +62,7 @@ type Page[T any] struct {
 // Actor, an unknown user and a disabled one are refused with ErrForbidden.
 func (d *core) readFor(ctx context.Context, actor Actor, fn func(tx store.ReadTx, r tenant.Reader) error) error {
 	if actor.IsZero() {
-		return errNoActor
+		return noActor()
 	}
 	return d.st.View(ctx, func(tx store.ReadTx) error {
 		r, err := loadReader(tx, actor)
@@ -81,7 +81,7 @@ func loadReader(tx store.ReadTx, actor Actor) (tenant.Reader, error) {
 	case actorSystem:
 		return tenant.SystemReader(), nil
 	case actorNone:
-		return tenant.Reader{}, errNoActor
+		return tenant.Reader{}, noActor()
 	}
 	u, err := store.Users.Get(tx, actor.userID)
 	if errors.Is(err, store.ErrNotFound) {
