@@ -1,6 +1,7 @@
 package tenantry
 
 import (
+	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -34,7 +35,9 @@ type TokenConfig struct {
 	// Algorithm signs tokens: token.RS256 (the default, as Entra),
 	// token.ES256 or token.EdDSA.
 	Algorithm token.Algorithm
-	// Rotation is the key rotation policy; Algorithm is taken from above.
+	// Rotation is the key rotation policy. Its Algorithm, when set, must
+	// equal Algorithm above (New refuses a disagreement); empty, it follows
+	// Algorithm.
 	Rotation token.RotationPolicy
 	// InitialKey, when set, becomes the first active signing key of a store
 	// that holds no key of Algorithm yet, instead of a generated one; later
@@ -129,7 +132,10 @@ func newTokenService(ctx context.Context, d *core, cfg TokenConfig) (*tokenServi
 		cfg.Random = rand.Reader
 	}
 	if cfg.Algorithm == "" {
-		cfg.Algorithm = token.RS256
+		cfg.Algorithm = cmp.Or(cfg.Rotation.Algorithm, token.RS256)
+	}
+	if cfg.Rotation.Algorithm != "" && cfg.Rotation.Algorithm != cfg.Algorithm {
+		return nil, fmt.Errorf("tenantry: %w: TokenConfig.Algorithm is %s but TokenConfig.Rotation.Algorithm is %s; set one", token.ErrUnsupportedAlgorithm, cfg.Algorithm, cfg.Rotation.Algorithm)
 	}
 	cfg.Rotation.Algorithm = cfg.Algorithm
 	def := func(v *time.Duration, x time.Duration) {

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/store/memory"
+	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
 )
 
@@ -174,5 +176,23 @@ func TestKeysInitialKey(t *testing.T) {
 	}
 	if _, err := tenantry.New(ctx, tenantry.Config{Now: clock.Now, Tokens: tenantry.TokenConfig{InitialKey: es}}); !errors.Is(err, token.ErrInvalidKey) {
 		t.Fatalf("ES256 initial key for RS256: err = %v, want token.ErrInvalidKey", err)
+	}
+}
+
+// TokenConfig's two places for the algorithm must agree: a disagreement is
+// a configuration error, never one silently overriding the other.
+func TestTokenConfigAlgorithmsAgree(t *testing.T) {
+	ctx := context.Background()
+	_, err := tenantry.New(ctx, tenantry.Config{Tokens: tenantry.TokenConfig{Algorithm: token.ES256, Rotation: token.RotationPolicy{Algorithm: token.EdDSA}}})
+	if !errors.Is(err, token.ErrUnsupportedAlgorithm) {
+		t.Fatalf("New with two algorithms: %v, want a configuration error", err)
+	}
+	d, err := tenantry.New(ctx, tenantry.Config{Tokens: tenantry.TokenConfig{Rotation: token.RotationPolicy{Algorithm: token.ES256}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := d.Issuer().JWKS(ctx, tenant.ConsumersID, token.Version2)
+	if err != nil || !strings.Contains(string(keys), `"EC"`) {
+		t.Fatalf("Rotation.Algorithm ES256 alone: keys %s, %v; want an EC key", keys, err)
 	}
 }
