@@ -1,14 +1,15 @@
 // Package golden compares the output of an example program with its
-// reviewed copy under testdata; `go test ./examples/... -update` rewrites
-// the copies after a deliberate change.
+// expected copy under testdata; `go test ./examples/<name> -update`
+// rewrites the copy after a deliberate change.
 package golden
 
 import (
 	"flag"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -26,7 +27,24 @@ func Check(t testing.TB, path, got string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("output differs from %s (-want +got):\n%s", path, diff)
+	if string(want) != got {
+		t.Errorf("output differs from %s: %s", path, firstDifference(string(want), got))
 	}
+}
+
+// firstDifference names the first line at which got departs from want.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	line := func(ls []string, i int) string {
+		if i >= len(ls) {
+			return "(end of output)"
+		}
+		return strconv.Quote(ls[i])
+	}
+	for i := 0; i < max(len(w), len(g)); i++ {
+		if i >= len(w) || i >= len(g) || w[i] != g[i] {
+			return fmt.Sprintf("line %d:\n  want %s\n  got  %s", i+1, line(w, i), line(g, i))
+		}
+	}
+	return "(no line differs)"
 }
