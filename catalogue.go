@@ -187,3 +187,17 @@ var (
 	// The service itself.
 	errInternal = aadsts(90000, OAuthServerError, 500, "internal error")
 )
+
+// Refusals of an HTTP front end (see Refuse).
+var (
+	errPostOnly          = aadsts(900561, OAuthInvalidRequest, 400, "The endpoint only accepts POST requests. Received a %s request.")
+	errRequestMalformed  = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request. Request is malformed or invalid: %s.")
+	errDuplicateParam    = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request. Request is malformed or invalid: the parameter '%s' is included more than once.")
+	errResourceParameter = aadsts(901002, OAuthInvalidRequest, 400, "The 'resource' request parameter is not supported.")
+	errCrossOrigin       = aadsts(9002326, OAuthInvalidRequest, 400, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.")
+	errUnknownInstance   = aadsts(50049, OAuthInvalidInstance, 400, "Unknown or invalid instance: '%s'.")
+	errLoginRequired     = aadsts(50058, OAuthLoginRequired, 400, "A silent sign-in request was sent but no user is signed in.")
+	errConsentDeclined   = aadsts(65004, OAuthAccessDenied, 400, "User declined to consent to access the app.")
+	errResponseMode      = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request. Request is malformed or invalid: response_mode '%s' is not supported; use query or form_post.")
+	errBadUserCode       = aadsts(70018, OAuthBadVerificationCode, 400, "Invalid verification code: the code was not found or is no longer valid.")
+)

@@ -129,6 +129,8 @@ const (
 	OAuthBadVerificationCode     = "bad_verification_code"
 	OAuthExpiredToken            = "expired_token"
 	OAuthInvalidTenant           = "invalid_tenant"
+	OAuthInvalidInstance         = "invalid_instance"
+	OAuthLoginRequired           = "login_required"
 	OAuthServerError             = "server_error"
 )
 

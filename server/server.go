@@ -1,0 +1,172 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tenantry/tenantry"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Issuer is the token service the server exposes. Required.
+	Issuer *tenantry.Issuer
+	// InsecureHTTP allows an authority (Issuer.Authority().V2Base) with the
+	// http scheme. MSAL and azidentity refuse such authorities and session
+	// cookies then travel without the Secure attribute: use it only on a
+	// developer's machine.
+	InsecureHTTP bool
+	// Logger receives one record per request (method, endpoint, status,
+	// correlation id, OAuth error and AADSTS code; never a query string, a
+	// form value, a secret, a code or a token). Nil discards them.
+	Logger *slog.Logger
+	// OnRequest, when set, is called once per request after the response
+	// was written, with what the logger records. It must be safe for
+	// concurrent use and must not keep the record's fields beyond the call
+	// other than by copying them.
+	OnRequest func(Record)
+	// MaxBodyBytes bounds a request body; default 64 KiB. A larger body is
+	// refused with AADSTS9002313 before it is read.
+	MaxBodyBytes int64
+	// Now is the clock of the server's timestamps (error replies); nil
+	// means time.Now. Tests pass the Directory's clock.
+	Now func() time.Time
+}
+
+// Record describes one request the server answered.
+type Record struct {
+	// Time is when the request arrived.
+	Time time.Time
+	// Method is the HTTP method.
+	Method string
+	// Endpoint names what was asked for: "token", "authorize",
+	// "devicecode", "discovery", "keys", "instance", …; "unknown" for a
+	// path the server does not serve.
+	Endpoint string
+	// Tenant is the authority's tenant segment as the request gave it.
+	Tenant string
+	// Status is the HTTP status of the answer.
+	Status int
+	// Error is the OAuth error of a refusal ("" on success).
+	Error string
+	// Code is the AADSTS code of a refusal (0 on success).
+	Code int
+	// CorrelationID is the request's correlation id (the client-request-id
+	// header when it is a GUID, else one the server made).
+	CorrelationID string
+	// Duration is how long the server took to answer.
+	Duration time.Duration
+}
+
+// Server is an http.Handler serving Entra's endpoints for one Issuer. It is
+// safe for concurrent use.
+type Server struct {
+	iss      *tenantry.Issuer
+	base     *url.URL
+	baseStr  string
+	insecure bool
+	log      *slog.Logger
+	observe  func(Record)
+	maxBody  int64
+	now      func() time.Time
+}
+
+// ErrConfig is wrapped by the errors of New about its Config.
+var ErrConfig = errors.New("server: invalid configuration")
+
+// DefaultMaxBodyBytes is the default bound of a request body.
+const DefaultMaxBodyBytes = 64 << 10
+
+// New returns a Server for cfg. The authority's base URL
+// (cfg.Issuer.Authority().V2Base) is where the server must be reached:
+// scheme and host (with port), no path.
+func New(cfg Config) (*Server, error) {
+	if cfg.Issuer == nil {
+		return nil, fmt.Errorf("%w: no Issuer", ErrConfig)
+	}
+	baseStr := cfg.Issuer.Authority().V2Base
+	base, err := url.Parse(baseStr)
+	if err != nil || base.Host == "" || (base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.Fragment != "" || base.User != nil {
+		return nil, fmt.Errorf("%w: the authority %q must be scheme://host[:port]", ErrConfig, baseStr)
+	}
+	switch base.Scheme {
+	case "https":
+	case "http":
+		if !cfg.InsecureHTTP {
+			return nil, fmt.Errorf("%w: the authority %q uses http; set InsecureHTTP to allow it", ErrConfig, baseStr)
+		}
+	default:
+		return nil, fmt.Errorf("%w: the authority %q must use https", ErrConfig, baseStr)
+	}
+	s := &Server{
+		iss: cfg.Issuer, base: base, baseStr: strings.TrimSuffix(baseStr, "/"),
+		insecure: base.Scheme == "http", log: cfg.Logger, observe: cfg.OnRequest,
+		maxBody: cfg.MaxBodyBytes, now: cfg.Now,
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// BaseURL returns the URL the server is reached at, without a trailing
+// slash: the authority of every issuer and endpoint it announces.
+func (s *Server) BaseURL() string { return s.baseStr }
+
+// route is one endpoint below the tenant segment.
+type route struct {
+	name    string
+	version int // token endpoint version (1 or 2); 0 where it does not apply
+	handle  func(s *Server, x *exchange)
+}
+
+// routes maps the lower-cased path after the tenant segment to its
+// endpoint.
+var routes = map[string]route{
+	"v2.0/.well-known/openid-configuration": {"discovery", 2, (*Server).discovery},
+	".well-known/openid-configuration":      {"discovery", 1, (*Server).discovery},
+	"discovery/v2.0/keys":                   {"keys", 2, (*Server).keys},
+	"discovery/keys":                        {"keys", 1, (*Server).keys},
+	"discovery/instance":                    {"instance", 0, (*Server).instance},
+	"oauth2/v2.0/token":                     {"token", 2, (*Server).token},
+	"oauth2/token":                          {"token", 1, (*Server).token},
+	"oauth2/v2.0/devicecode":                {"devicecode", 2, (*Server).deviceCode},
+	"oauth2/devicecode":                     {"devicecode", 1, (*Server).deviceCode},
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := s.newExchange(w, r)
+	defer s.finish(x)
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	seg, rest, _ := strings.Cut(path, "/")
+	x.rec.Tenant = seg
+	rt, ok := routes[strings.ToLower(strings.TrimSuffix(rest, "/"))]
+	if !ok || seg == "" {
+		x.rec.Endpoint = "unknown"
+		s.notFound(x)
+		return
+	}
+	x.rec.Endpoint = rt.name
+	x.version = rt.version
+	x.tenant = seg
+	rt.handle(s, x)
+}
+
+// notFound answers a path the server does not serve, in Entra's JSON.
+func (s *Server) notFound(x *exchange) {
+	te := tenantry.Refuse(tenantry.RefuseMalformed, "the path is not an endpoint of this server")
+	te.Status = http.StatusNotFound
+	s.writeError(x, te)
+}
