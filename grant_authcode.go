@@ -416,6 +416,9 @@ func (d *core) redeemCode(ctx context.Context, req TokenRequest, fed *federatedR
 		if req.RedirectURI != cd.RedirectURI {
 			return errCodeRedirectMismatch.new()
 		}
+		if req.Origin != "" && cd.Grant.Platform != application.PlatformSPA {
+			return errCrossOrigin.new()
+		}
 		switch {
 		case cd.Challenge != "":
 			if err := token.VerifyPKCE(cd.Method, cd.Challenge, req.CodeVerifier); err != nil {

@@ -99,6 +99,9 @@ func (d *core) refreshIn(ctx context.Context, tx store.ReadTx, req TokenRequest,
 	if req.ClientID != rs.Grant.ClientAppID {
 		return nil, 0, errRefreshOtherClient.new()
 	}
+	if req.Origin != "" && rs.Grant.Platform != application.PlatformSPA {
+		return nil, 0, errCrossOrigin.new()
+	}
 	if !now.Before(rs.Expiry) {
 		if rs.Grant.Platform == application.PlatformSPA && !now.Before(rs.Grant.RefreshExpiry) {
 			return nil, 0, errRefreshSPAExpired.new()

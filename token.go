@@ -47,6 +47,12 @@ type TokenRequest struct {
 	DeviceCode string
 	// ClientInfo asks for the client_info field (client_info=1).
 	ClientInfo bool
+	// Origin is the Origin header of a browser's cross-origin request
+	// (a server passes it; empty otherwise). Only a single-page
+	// application's code and refresh token redemptions may come from a
+	// browser: any other grant or client type is refused with
+	// AADSTS9002326, as Entra refuses it.
+	Origin string
 	// CorrelationID ties the request to the caller's logs (a server passes
 	// the client-request-id header); it is recorded in the sign-in log.
 	// Empty means a new GUID, returned in TokenResponse.CorrelationID and
@@ -103,6 +109,9 @@ func (d *Issuer) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 
 // grant runs the grant named by req.GrantType.
 func (d *core) grant(ctx context.Context, req TokenRequest, fed *federatedResult) (*TokenResponse, error) {
+	if req.Origin != "" && req.GrantType != GrantAuthorizationCode && req.GrantType != GrantRefreshToken {
+		return nil, errCrossOrigin.new()
+	}
 	switch req.GrantType {
 	case GrantClientCredentials:
 		return d.clientCredentials(ctx, req, fed)

@@ -14,6 +14,11 @@ import (
 // every grant, with client_secret_post, client_secret_basic and
 // private_key_jwt client authentication.
 func (s *Server) token(x *exchange) {
+	origin := x.r.Header.Get("Origin")
+	if x.r.Method == http.MethodOptions && origin != "" && x.r.Header.Get("Access-Control-Request-Method") != "" {
+		s.preflight(x, origin)
+		return
+	}
 	f, err := s.postForm(x, "token")
 	if err != nil {
 		s.writeError(x, err)
@@ -36,7 +41,27 @@ func (s *Server) token(x *exchange) {
 		return
 	}
 	x.rec.CorrelationID = resp.CorrelationID
+	if origin != "" {
+		// Only a single-page application's redemption succeeds from a
+		// browser (the Issuer refuses the rest): it may read the answer,
+		// never with credentials.
+		x.w.Header().Set("Access-Control-Allow-Origin", origin)
+		x.w.Header().Set("Vary", "Origin")
+	}
 	s.writeJSON(x, http.StatusOK, resp, "")
+}
+
+// preflight answers a browser's CORS preflight of a token request: POST
+// with the headers MSAL.js sends; the POST itself decides.
+func (s *Server) preflight(x *exchange, origin string) {
+	h := x.headers()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, client-request-id, return-client-request-id, x-client-SKU, x-client-VER, x-client-OS, x-client-CPU, x-client-current-telemetry, x-client-last-telemetry, x-ms-lib-capability")
+	h.Set("Access-Control-Max-Age", "86400")
+	h.Set("Vary", "Origin")
+	x.rec.Status = http.StatusNoContent
+	x.w.WriteHeader(http.StatusNoContent)
 }
 
 // tokenRequest translates the form of a token request; basic reports
@@ -60,6 +85,7 @@ func (s *Server) tokenRequest(x *exchange, f form) (tenantry.TokenRequest, bool,
 		DeviceCode:          f.get("device_code"),
 		ClientInfo:          f.get("client_info") == "1",
 		CorrelationID:       x.rec.CorrelationID,
+		Origin:              x.r.Header.Get("Origin"),
 	}
 	if req.GrantType == "device_code" {
 		// Some clients poll with the bare name instead of RFC 8628's URN.

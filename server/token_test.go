@@ -132,3 +132,22 @@ func TestCorrelationIDEcho(t *testing.T) {
 		t.Fatalf("non-GUID correlation id: %v", body)
 	}
 }
+
+func TestCrossOriginTokenRequest(t *testing.T) {
+	f := newFixture(t)
+	path := "/" + f.tenant.ID + "/oauth2/v2.0/token"
+	status, h, body := f.postRaw(path, f.ccForm().Encode(), http.Header{"Origin": {"https://evil.example"}})
+	if status != 400 || body["error"] != "invalid_request" || h.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("cross-origin client credentials: %d %v %v", status, h, body)
+	}
+	if codes := body["error_codes"].([]any); codes[0] != float64(9002326) {
+		t.Fatalf("error_codes %v", codes)
+	}
+	req, _ := http.NewRequest(http.MethodOptions, f.base+path, nil)
+	req.Header.Set("Origin", "https://spa.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	status, h, _ = f.do(req)
+	if status != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "https://spa.example" || h.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("preflight: %d %v", status, h)
+	}
+}
