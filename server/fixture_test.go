@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,7 +35,8 @@ var testKey = sync.OnceValue(func() *token.Key {
 // publishing an app role and a scope, and a confidential client granted
 // the role.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
+	h       http.Handler
 	ctx     context.Context
 	srv     *httptest.Server
 	dir     *tenantry.Directory
@@ -50,7 +52,7 @@ type fixture struct {
 
 const roleRead = "5d2f3c1e-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
@@ -72,6 +74,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = s
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	f.h = s
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { dir.Close() })

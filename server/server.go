@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,11 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; default 64 KiB. A larger body is
 	// refused with AADSTS9002313 before it is read.
 	MaxBodyBytes int64
+	// MaxHeaderBytes bounds the request line and headers the handler
+	// accepts; default 16 KiB. Larger requests are answered with 431 in
+	// Entra's error JSON. The http.Server's own MaxHeaderBytes should be
+	// larger (its refusal is plain text), as the development IdP sets it.
+	MaxHeaderBytes int
 	// Now is the clock of the server's timestamps (error replies); nil
 	// means time.Now. Tests pass the Directory's clock.
 	Now func() time.Time
@@ -73,14 +79,18 @@ type Server struct {
 	log      *slog.Logger
 	observe  func(Record)
 	maxBody  int64
+	maxHead  int
 	now      func() time.Time
 }
 
 // ErrConfig is wrapped by the errors of New about its Config.
 var ErrConfig = errors.New("server: invalid configuration")
 
-// DefaultMaxBodyBytes is the default bound of a request body.
-const DefaultMaxBodyBytes = 64 << 10
+// Default bounds of a request.
+const (
+	DefaultMaxBodyBytes   = 64 << 10
+	DefaultMaxHeaderBytes = 16 << 10
+)
 
 // New returns a Server for cfg. The authority's base URL
 // (cfg.Issuer.Authority().V2Base) is where the server must be reached:
@@ -106,10 +116,13 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		iss: cfg.Issuer, base: base, baseStr: strings.TrimSuffix(baseStr, "/"),
 		insecure: base.Scheme == "http", log: cfg.Logger, observe: cfg.OnRequest,
-		maxBody: cfg.MaxBodyBytes, now: cfg.Now,
+		maxBody: cfg.MaxBodyBytes, maxHead: cfg.MaxHeaderBytes, now: cfg.Now,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxHead <= 0 {
+		s.maxHead = DefaultMaxHeaderBytes
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -149,6 +162,13 @@ var routes = map[string]route{
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := s.newExchange(w, r)
 	defer s.finish(x)
+	if headerBytes(r) > s.maxHead {
+		x.rec.Endpoint = "unknown"
+		te := tenantry.Refuse(tenantry.RefuseMalformed, "the request's headers are larger than "+strconv.Itoa(s.maxHead)+" bytes")
+		te.Status = http.StatusRequestHeaderFieldsTooLarge
+		s.writeError(x, te)
+		return
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	seg, rest, _ := strings.Cut(path, "/")
 	x.rec.Tenant = seg
@@ -162,6 +182,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.version = rt.version
 	x.tenant = seg
 	rt.handle(s, x)
+}
+
+// headerBytes is the size of r's request line and headers, as sent.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // notFound answers a path the server does not serve, in Entra's JSON.
