@@ -151,3 +151,32 @@ func TestCrossOriginTokenRequest(t *testing.T) {
 		t.Fatalf("preflight: %d %v", status, h)
 	}
 }
+
+// MSAL adds "openid offline_access profile" to every request, client
+// credentials included, and sends claims, client_info and x-client-*
+// parameters: Entra accepts them beside /.default.
+func TestMSALExtrasOnClientCredentials(t *testing.T) {
+	f := newFixture(t)
+	form := f.ccForm()
+	form.Set("scope", "api://contoso.onmicrosoft.com/orders/.default openid offline_access profile")
+	form.Set("claims", `{"access_token":{"xms_cc":{"values":["CP1"]}}}`)
+	form.Set("client_info", "1")
+	form.Set("x-client-SKU", "MSAL.Go")
+	form.Set("client-request-id", "5f0e4a9c-1b2d-4e3f-8a7b-6c5d4e3f2a1b")
+	status, _, body := f.postRaw("/"+f.tenant.ID+"/oauth2/v2.0/token", form.Encode(), http.Header{"X-Client-Sku": {"MSAL.Go"}, "X-Client-Ver": {"1.4.2"}})
+	if status != 200 || body["access_token"] == nil || body["refresh_token"] != nil || body["id_token"] != nil {
+		t.Fatalf("%d %v", status, body)
+	}
+}
+
+// The v1 token endpoint takes the resource parameter.
+func TestV1ResourceParameter(t *testing.T) {
+	f := newFixture(t)
+	form := f.ccForm()
+	form.Del("scope")
+	form.Set("resource", "api://contoso.onmicrosoft.com/orders")
+	status, _, body := f.post("/"+f.tenant.ID+"/oauth2/token", form)
+	if status != 200 || body["access_token"] == nil {
+		t.Fatalf("%d %v", status, body)
+	}
+}
