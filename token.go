@@ -14,6 +14,10 @@ const (
 	GrantRefreshToken      = "refresh_token"
 	GrantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	// GrantPassword is the resource owner password credentials grant
+	// (RFC 6749 §4.3), which Entra still serves for work accounts and
+	// Microsoft discourages: the client handles the user's password.
+	GrantPassword = "password"
 )
 
 // TokenRequest is a request to the token endpoint, field for field as the
@@ -45,6 +49,10 @@ type TokenRequest struct {
 	Assertion, RequestedTokenUse string
 	// DeviceCode polls the device code flow.
 	DeviceCode string
+	// Username and Password are the user's credentials of the password
+	// grant; the password is checked as Issuer.SignIn checks it (smart
+	// lockout included) and is never stored or logged.
+	Username, Password string
 	// ClientInfo asks for the client_info field (client_info=1).
 	ClientInfo bool
 	// Origin is the Origin header of a browser's cross-origin request
@@ -123,6 +131,8 @@ func (d *core) grant(ctx context.Context, req TokenRequest, fed *federatedResult
 		return d.onBehalfOf(ctx, req, fed)
 	case GrantDeviceCode:
 		return d.pollDeviceCode(ctx, req, fed)
+	case GrantPassword:
+		return d.passwordGrant(ctx, req, fed)
 	case "":
 		return nil, errMissingParameter.new("grant_type")
 	}

@@ -87,7 +87,7 @@ var (
 // the path's tenant segment, as Entra's do.
 func (s *Server) discovery(x *exchange) {
 	if x.r.Method != http.MethodGet && x.r.Method != http.MethodHead {
-		s.writeError(x, tenantry.Refuse(tenantry.RefuseMalformed, "discovery documents are read with GET"))
+		s.writeError(x, refuseMethod("discovery documents are read with GET"))
 		return
 	}
 	version := token.Version(x.version)
@@ -157,7 +157,7 @@ func cloudInstance(host string) string {
 // keys serves the JSON Web Key Sets.
 func (s *Server) keys(x *exchange) {
 	if x.r.Method != http.MethodGet && x.r.Method != http.MethodHead {
-		s.writeError(x, tenantry.Refuse(tenantry.RefuseMalformed, "key sets are read with GET"))
+		s.writeError(x, refuseMethod("key sets are read with GET"))
 		return
 	}
 	jwks, err := s.iss.JWKS(x.ctx, x.tenant, token.Version(x.version))
@@ -172,4 +172,9 @@ func (s *Server) keys(x *exchange) {
 	x.rec.Status = http.StatusOK
 	x.w.WriteHeader(http.StatusOK)
 	_, _ = x.w.Write(jwks)
+}
+
+// refuseMethod refuses a method an endpoint does not take.
+func refuseMethod(why string) error {
+	return tenantry.Refuse(tenantry.RefuseMalformed, why)
 }

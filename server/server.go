@@ -172,7 +172,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	seg, rest, _ := strings.Cut(path, "/")
 	x.rec.Tenant = seg
-	rt, ok := routes[strings.ToLower(strings.TrimSuffix(rest, "/"))]
+	lower := strings.ToLower(strings.TrimSuffix(rest, "/"))
+	if name, ok := strings.CutPrefix(lower, "userrealm/"); ok && name != "" {
+		x.rec.Endpoint, x.tenant = "userrealm", seg
+		s.userRealm(x, rest[len("userrealm/"):])
+		return
+	}
+	rt, ok := routes[lower]
 	if !ok || seg == "" {
 		x.rec.Endpoint = "unknown"
 		s.notFound(x)
