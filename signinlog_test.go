@@ -233,9 +233,9 @@ func ledgerFlows(t *testing.T) *ledgerRun {
 	untrusted := ftFedToken(t, "https://gitlab.example.com", ftFedSubject, application.TokenExchangeAudience, e.clock.Now(), 10*time.Minute)
 	r.expect("cc-untrusted-assertion", withAssertion(untrusted), refused(app(GrantClientCredentials, CredentialAssertion), 700211, OAuthInvalidClient))
 	r.expect("unsupported-grant", func(corr string) error {
-		_, err := r.token(ctx, TokenRequest{Tenant: con, GrantType: "password", ClientID: ftDaemonApp, CorrelationID: corr})
+		_, err := r.token(ctx, TokenRequest{Tenant: con, GrantType: "urn:ietf:params:oauth:grant-type:saml1_1-bearer", ClientID: ftDaemonApp, CorrelationID: corr})
 		return err
-	}, refused(app("password", CredentialNone), 70003, OAuthUnsupportedGrantType))
+	}, refused(app("urn:ietf:params:oauth:grant-type:saml1_1-bearer", CredentialNone), 70003, OAuthUnsupportedGrantType))
 
 	// Authorization code, refresh, code replay, on-behalf-of.
 	web := func(flow, cred string) store.SignInEvent {
