@@ -864,7 +864,7 @@ func TestFlowClientCredentialsRefusals(t *testing.T) {
 		{
 			name: "unsupported grant type",
 			req: func(e *ftEnv) TokenRequest {
-				return TokenRequest{Tenant: e.conID, GrantType: "password", ClientID: ftDaemonApp}
+				return TokenRequest{Tenant: e.conID, GrantType: "urn:ietf:params:oauth:grant-type:saml1_1-bearer", ClientID: ftDaemonApp}
 			},
 			code: 70003, oauth: OAuthUnsupportedGrantType,
 		},
