@@ -219,3 +219,34 @@ func TestFaultsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// Under concurrent requests FailNext fails exactly n of them, and every
+// request is recorded once.
+func TestFaultsUnderConcurrency(t *testing.T) {
+	s := newSeeded(t)
+	s.srv.FailNext("token", 3, tenantrytest.Status(503))
+	u := s.srv.Authority(s.contoso.ID) + "/oauth2/v2.0/token"
+	const n = 12
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			resp, err := s.srv.Client().PostForm(u, s.ccForm())
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	count := map[int]int{}
+	for range n {
+		count[<-statuses]++
+	}
+	if count[503] != 3 || count[200] != n-3 {
+		t.Errorf("statuses = %v, want 3×503 and %d×200", count, n-3)
+	}
+	if got := len(s.srv.Requests()); got != n {
+		t.Errorf("%d requests recorded, want %d", got, n)
+	}
+}

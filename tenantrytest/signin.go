@@ -31,14 +31,12 @@ func (s *Server) QueueSignIn(users ...User) {
 	}
 }
 
-// signInRequest is what the authorize endpoint knows when it asks whom
-// to sign in without a page.
-type signInRequest struct {
-	tenant, clientID, loginHint, prompt string
-}
-
-// autoSignIn decides who an authorization request signs in without a page.
-func (s *Server) autoSignIn(ctx context.Context, req signInRequest) (userID string, ok bool) {
+// autoSignIn decides who an authorization request with this login_hint
+// signs in without a page. The request's tenant, client and prompt do not
+// matter: Authorize checks the user against the tenant and the client, and
+// a user signed in this way counts as having a session (prompt=none
+// succeeds, prompt=login needs no page).
+func (s *Server) autoSignIn(ctx context.Context, loginHint string) (userID string, ok bool) {
 	s.mu.Lock()
 	if len(s.queue) > 0 {
 		userID = s.queue[0]
@@ -48,7 +46,7 @@ func (s *Server) autoSignIn(ctx context.Context, req signInRequest) (userID stri
 	}
 	hint := s.loginHint
 	s.mu.Unlock()
-	upn := strings.TrimSpace(req.loginHint)
+	upn := strings.TrimSpace(loginHint)
 	if !hint || upn == "" || len(upn) > 256 {
 		return "", false
 	}
@@ -67,7 +65,7 @@ func (s *Server) autoSignIn(ctx context.Context, req signInRequest) (userID stri
 // replace the body with:
 //
 //	cfg.AutoSignIn = func(ctx context.Context, r server.AutoSignIn) (string, bool) {
-//		return s.autoSignIn(ctx, signInRequest{tenant: r.Tenant, clientID: r.ClientID, loginHint: r.LoginHint, prompt: r.Prompt})
+//		return s.autoSignIn(ctx, r.LoginHint)
 //	}
 //	return true
 //

@@ -19,14 +19,14 @@ func TestAutoSignInDecision(t *testing.T) {
 	ada, bob := srv.CreateUser(contoso, "ada"), srv.CreateUser(contoso, "bob")
 	ctx := context.Background()
 	srv.QueueSignIn(bob, ada)
-	hinted := signInRequest{tenant: contoso.ID, clientID: "c", loginHint: strings.ToUpper(ada.UserPrincipalName)}
+	hinted := strings.ToUpper(ada.UserPrincipalName)
 	for i, want := range []string{bob.ID, ada.ID, ada.ID} {
 		if got, ok := srv.autoSignIn(ctx, hinted); !ok || got != want {
 			t.Errorf("request %d signed in %q (%v), want %q", i, got, ok, want)
 		}
 	}
 	for _, hint := range []string{"", "nobody@contoso.onmicrosoft.com", strings.Repeat("a", 300)} {
-		if got, ok := srv.autoSignIn(ctx, signInRequest{tenant: contoso.ID, loginHint: hint}); ok {
+		if got, ok := srv.autoSignIn(ctx, hint); ok {
 			t.Errorf("login_hint %.20q signed in %q", hint, got)
 		}
 	}
@@ -38,11 +38,11 @@ func TestWithoutLoginHintSignIn(t *testing.T) {
 	contoso := srv.CreateTenant("Contoso")
 	ada := srv.CreateUser(contoso, "ada")
 	ctx := context.Background()
-	if got, ok := srv.autoSignIn(ctx, signInRequest{tenant: contoso.ID, loginHint: ada.UserPrincipalName}); ok {
+	if got, ok := srv.autoSignIn(ctx, ada.UserPrincipalName); ok {
 		t.Errorf("login_hint signed in %q", got)
 	}
 	srv.QueueSignIn(ada)
-	if got, ok := srv.autoSignIn(ctx, signInRequest{tenant: contoso.ID}); !ok || got != ada.ID {
+	if got, ok := srv.autoSignIn(ctx, ""); !ok || got != ada.ID {
 		t.Errorf("queued sign-in: %q %v", got, ok)
 	}
 }
