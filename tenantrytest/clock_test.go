@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/tenantrytest"
 	"github.com/tenantry/tenantry/token"
 )
@@ -86,5 +87,26 @@ func TestRotateAndWithdrawKeys(t *testing.T) {
 	}
 	if _, err := local.Validate(context.Background(), fresh); err != nil {
 		t.Errorf("the new key's token after the withdrawal: %v", err)
+	}
+}
+
+// WithConfig adjusts the Directory: a shorter access token lifetime and
+// another signing algorithm reach the tokens.
+func TestWithConfig(t *testing.T) {
+	srv := tenantrytest.NewServer(t, tenantrytest.WithConfig(func(c *tenantry.Config) {
+		c.Tokens.AccessTokenLifetime = 10 * time.Minute
+		c.Tokens.Algorithm = token.ES256
+	}))
+	contoso := srv.CreateTenant("Contoso")
+	api := srv.CreateAPI(contoso, "API", tenantrytest.Roles("Read"))
+	app := srv.CreateApp(contoso, "Daemon")
+	srv.Grant(app, api, "Read")
+	raw := srv.AppToken(t, contoso, app, api)
+	c := claims(t, raw)
+	if exp, iat := c["exp"].(float64), c["iat"].(float64); exp-iat != 600 {
+		t.Errorf("lifetime = %vs, want 600", exp-iat)
+	}
+	if alg := header(t, raw)["alg"]; alg != "ES256" {
+		t.Errorf("alg = %v, want ES256", alg)
 	}
 }

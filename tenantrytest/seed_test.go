@@ -125,8 +125,7 @@ func TestUserToken(t *testing.T) {
 	}
 }
 
-// A public client gets a user token with PKCE and no secret, and is
-// refused client credentials, which need a confidential client.
+// Public clients and SPAs get user tokens with PKCE and no secret.
 func TestPublicClient(t *testing.T) {
 	s := newSeeded(t)
 	cli := s.srv.CreateApp(s.contoso, "CLI", tenantrytest.Public())
@@ -141,6 +140,10 @@ func TestPublicClient(t *testing.T) {
 	}
 	if len(a.PasswordCredentials) != 0 {
 		t.Error("a secret was added to a public client's user sign-in")
+	}
+	spa := s.srv.CreateApp(s.contoso, "SPA", tenantrytest.SPA("https://spa.example/"))
+	if c := claims(t, s.srv.UserToken(t, spa, ada, s.api.Scope("Orders.Read"))); c["azpacr"] != "0" {
+		t.Errorf("SPA azpacr = %v, want 0", c["azpacr"])
 	}
 }
 

@@ -81,9 +81,10 @@ func StartAt(t time.Time) Option { return func(o *options) { o.start = t } }
 func WithoutLoginHintSignIn() Option { return func(o *options) { o.noHint = true } }
 
 // WithConfig lets fn adjust the Directory's configuration (token
-// lifetimes, lockout, logger, store) before it is created. fn must leave
-// Now, Tokens.Authority and Tokens.InitialKey alone: the Server's clock,
-// URL and signing key depend on them.
+// lifetimes, signing algorithm, lockout, logger, store) before it is
+// created. The Server then sets Now (its manual clock), Tokens.Authority
+// (its URL) and Tokens.InitialKey (the process's RS256 key, or none for
+// another algorithm), whatever fn wrote there.
 func WithConfig(fn func(*tenantry.Config)) Option {
 	return func(o *options) { o.configure = append(o.configure, fn) }
 }
@@ -153,11 +154,13 @@ func start(t failer, opts []Option) (*Server, error) {
 		authority = token.Authority{V2Base: entraV2Base, V1Base: entraV1Base}
 	}
 	s.base = authority.V2Base
-	cfg := tenantry.Config{Now: s.clock.Now, Tokens: tenantry.TokenConfig{
-		InitialKey: key, Authority: authority, VerificationURI: s.base + "/devicelogin",
-	}}
+	cfg := tenantry.Config{Tokens: tenantry.TokenConfig{VerificationURI: s.base + "/devicelogin"}}
 	for _, fn := range o.configure {
 		fn(&cfg)
+	}
+	cfg.Now, cfg.Tokens.Authority, cfg.Tokens.InitialKey = s.clock.Now, authority, nil
+	if a := cfg.Tokens.Algorithm; a == "" || a == token.RS256 {
+		cfg.Tokens.InitialKey = key
 	}
 	dir, err := tenantry.New(context.Background(), cfg)
 	if err != nil {
