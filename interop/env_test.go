@@ -7,31 +7,19 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"io"
-	"log"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
-	"github.com/tenantry/tenantry/server"
 	"github.com/tenantry/tenantry/tenant"
+	"github.com/tenantry/tenantry/tenantrytest"
 	"github.com/tenantry/tenantry/token"
 )
 
-var signingKey = sync.OnceValue(func() *token.Key {
-	k, err := token.GenerateKey(token.RS256, time.Now(), nil)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-// env is a TLS test server with two tenants: Contoso publishes the Orders
+// env is a tenantrytest server with two tenants: Contoso publishes the Orders
 // API; Fabrikam is a customer.
 type env struct {
 	t        *testing.T
@@ -43,15 +31,18 @@ type env struct {
 	fabrikam tenant.Tenant
 	api      application.Application
 	admin    map[string]tenant.User // per tenant id
-	mu       sync.Mutex
-	served   map[string]int // requests answered, per endpoint
+	srv      *tenantrytest.Server
 }
 
 // requests returns how many requests the server answered at endpoint.
 func (e *env) requests(endpoint string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.served[endpoint]
+	n := 0
+	for _, r := range e.srv.Requests() {
+		if r.Endpoint == endpoint {
+			n++
+		}
+	}
+	return n
 }
 
 const (
@@ -60,35 +51,13 @@ const (
 	scopeID  = "6e3f4d2a-8b9c-4d0e-9f1a-2b3c4d5e6f70"
 )
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...tenantrytest.Option) *env {
 	t.Helper()
-	ctx := context.Background()
-	ts := httptest.NewUnstartedServer(nil)
-	base := "https://" + ts.Listener.Addr().String()
-	dir, err := tenantry.New(ctx, tenantry.Config{Tokens: tenantry.TokenConfig{
-		InitialKey: signingKey(), Authority: token.Authority{V2Base: base, V1Base: base}, VerificationURI: base + "/devicelogin",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, ctx: ctx, dir: dir, base: base, admin: map[string]tenant.User{}, served: map[string]int{}}
-	s, err := server.New(server.Config{Issuer: dir.Issuer(), OnRequest: func(r server.Record) {
-		e.mu.Lock()
-		e.served[r.Endpoint]++
-		e.mu.Unlock()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = s
-	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	t.Cleanup(func() { dir.Close() })
-	e.client = ts.Client()
+	srv := tenantrytest.NewServer(t, opts...)
+	e := &env{t: t, ctx: context.Background(), srv: srv, dir: srv.Directory(), base: srv.URL(), client: srv.Client(), admin: map[string]tenant.User{}}
 	e.contoso = e.tenant("Contoso")
 	e.fabrikam = e.tenant("Fabrikam")
-	e.api = e.must(dir.CreateApplication(ctx, tenantry.System(), e.contoso.ID, application.Application{
+	e.api = e.must(e.dir.CreateApplication(e.ctx, tenantry.System(), e.contoso.ID, application.Application{
 		DisplayName: "Orders API", SignInAudience: application.AzureADMultipleOrgs, IdentifierURIs: []string{apiURI},
 		AppRoles: []application.AppRole{{ID: roleRead, Value: "Orders.Read.All", DisplayName: "Read all orders", Description: "Read all orders",
 			AllowedMemberTypes: []string{application.MemberTypeApplication}, IsEnabled: true}},

@@ -161,3 +161,33 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHandler is the handler's cost without the network: the token
+// endpoint's ServeHTTP on a recorded request, beside Issuer.Token.
+func BenchmarkHandler(b *testing.B) {
+	bs := newBenchServer(b, token.ES256)
+	h, err := server.New(server.Config{Issuer: bs.iss, InsecureHTTP: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Issuer.Token", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := bs.iss.Token(context.Background(), bs.req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ServeHTTP", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req := httptest.NewRequest(http.MethodPost, bs.url, strings.NewReader(bs.form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatal(rec.Code)
+			}
+		}
+	})
+}
