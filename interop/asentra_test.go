@@ -3,10 +3,10 @@ package interop_test
 import (
 	"testing"
 
-	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/tenantrytest"
