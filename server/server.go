@@ -27,9 +27,8 @@ type Config struct {
 	// form value, a secret, a code or a token). Nil discards them.
 	Logger *slog.Logger
 	// OnRequest, when set, is called once per request after the response
-	// was written, with what the logger records. It must be safe for
-	// concurrent use and must not keep the record's fields beyond the call
-	// other than by copying them.
+	// was written (the client may already have read it), with what the
+	// logger records. It must be safe for concurrent use.
 	OnRequest func(Record)
 	// MaxBodyBytes bounds a request body; default 64 KiB. A larger body is
 	// refused with AADSTS9002313 before it is read.
