@@ -221,7 +221,7 @@ func describeConsent(p *ConsentPrompt, req consent.Request, refuse func(error) e
 	if req.TenantWide && len(signIn) == 0 {
 		signIn = slices.Clone(consent.BasicSignInScopes)
 	}
-	p.Permissions = permissionsOf(dec, req.Resources, signIn)
+	p.Permissions = permissionsOf(req.Client.AppID, dec, req.Resources, signIn)
 	return nil
 }
 
@@ -246,7 +246,7 @@ var signInPermissions = []Permission{
 
 // permissionsOf lists the permissions of dec: the sign-in scopes asked
 // for, then the delegated and application permissions in dec's order.
-func permissionsOf(dec consent.Decision, resources map[string]consent.Resource, signIn []string) []Permission {
+func permissionsOf(clientAppID string, dec consent.Decision, resources map[string]consent.Resource, signIn []string) []Permission {
 	var out []Permission
 	for _, sp := range signInPermissions {
 		if slices.Contains(signIn, sp.Value) {
@@ -254,7 +254,13 @@ func permissionsOf(dec consent.Decision, resources map[string]consent.Resource, 
 			out = append(out, sp)
 		}
 	}
-	for _, g := range dec.Delegated {
+	// The client's own permissions first, then those of APIs consented
+	// with it (knownClientApplications).
+	delegated := slices.Clone(dec.Delegated)
+	slices.SortStableFunc(delegated, func(a, b consent.DelegatedGrant) int {
+		return boolOrder(a.ClientAppID != clientAppID) - boolOrder(b.ClientAppID != clientAppID)
+	})
+	for _, g := range delegated {
 		res := resourceIn(resources, g.ResourceAppID)
 		for _, v := range g.Scopes {
 			p := Permission{ResourceAppID: g.ResourceAppID, ResourceDisplayName: res.DisplayName, Value: v, Type: PermissionDelegated}
@@ -287,6 +293,13 @@ func permissionsOf(dec consent.Decision, resources map[string]consent.Resource, 
 		}
 	}
 	return out
+}
+
+func boolOrder(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // resourceIn finds the application of appID among resources (by exact
