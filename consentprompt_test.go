@@ -26,7 +26,9 @@ func TestConsentPromptRefusesAsAuthorize(t *testing.T) {
 		{"response type", func(r *AuthorizeRequest) { r.ResponseType = "token" }, 700054, true},
 		{"bad challenge", func(r *AuthorizeRequest) { r.CodeChallenge = "short" }, 9002313, true},
 		{"user of another tenant", func(r *AuthorizeRequest) { r.UserID = e.carol.ID }, 50020, true},
-		{"two resources", func(r *AuthorizeRequest) { r.Scope = ftURI(ftOrdersApp) + "/Orders.Read " + ftURI(ftDownApp) + "/Files.Read" }, 700022, true},
+		{"two resources", func(r *AuthorizeRequest) {
+			r.Scope = ftURI(ftOrdersApp) + "/Orders.Read " + ftURI(ftDownApp) + "/Files.Read"
+		}, 700022, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := base
