@@ -66,7 +66,8 @@ type Record struct {
 	Time time.Time
 	// Method is the HTTP method.
 	Method string
-	// Endpoint names what was asked for: "token", "authorize",
+	// Endpoint names what was asked for: "token", "authorize", "adminconsent",
+	// "logout", "devicelogin", "error", "static",
 	// "devicecode", "discovery", "keys", "instance", …; "unknown" for a
 	// path the server does not serve.
 	Endpoint string
