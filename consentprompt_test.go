@@ -21,6 +21,7 @@ func TestConsentPromptRefusesAsAuthorize(t *testing.T) {
 	}{
 		{"unknown client", func(r *AuthorizeRequest) { r.ClientID = "0a000000-0000-4000-8000-0000000000ff" }, 700016, false},
 		{"redirect mismatch", func(r *AuthorizeRequest) { r.RedirectURI = "https://evil.example/auth" }, 50011, false},
+		{"no reply address", func(r *AuthorizeRequest) { r.ClientID, r.RedirectURI = ftDaemonApp, "" }, 500113, false},
 		{"unknown tenant", func(r *AuthorizeRequest) { r.Tenant = "nowhere.example" }, 90002, false},
 		{"malformed tenant", func(r *AuthorizeRequest) { r.Tenant = "not_a_tenant" }, 900023, false},
 		{"response type", func(r *AuthorizeRequest) { r.ResponseType = "token" }, 700054, true},

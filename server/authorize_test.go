@@ -163,9 +163,19 @@ func TestPromptNoneWithoutSession(t *testing.T) {
 	if got.Get("error") != "login_required" || !strings.HasPrefix(got.Get("error_description"), "AADSTS50058") || got.Get("state") != longState || got.Get("code") != "" {
 		t.Fatalf("prompt=none: %v", got)
 	}
+	// In fragment mode, the error is in the fragment.
+	q.Set("response_mode", "fragment")
+	pg := p.browser().get(p.authorizePath() + "?" + q.Encode())
+	loc, err := url.Parse(pg.header.Get("Location"))
+	if err != nil || pg.status != http.StatusFound || loc.RawQuery != "" {
+		t.Fatalf("fragment: %d %q", pg.status, pg.header.Get("Location"))
+	}
+	if frag, _ := url.ParseQuery(loc.EscapedFragment()); frag.Get("error") != "login_required" || frag.Get("state") != longState {
+		t.Fatalf("fragment parameters %v", frag)
+	}
 	// In form_post mode, the error is posted.
 	q.Set("response_mode", "form_post")
-	pg := p.browser().get(p.authorizePath() + "?" + q.Encode())
+	pg = p.browser().get(p.authorizePath() + "?" + q.Encode())
 	_, v := parseForm(t, pg.body, "formpost")
 	if v.Get("error") != "login_required" || v.Get("state") != longState {
 		t.Fatalf("form_post error: %v", v)
