@@ -139,6 +139,7 @@ var (
 	errConsentNotPermitted = aadsts(90094, OAuthConsentRequired, 400, "Consent could not be recorded for application '%s' (%s): %v")
 
 	// Authorization codes and PKCE.
+	errNoReplyAddress           = aadsts(500113, OAuthInvalidRequest, 400, "No reply address is registered for the application '%s'.")
 	errRedirectMismatch         = aadsts(50011, OAuthInvalidRequest, 400, "The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.")
 	errResponseType             = aadsts(700054, OAuthUnsupportedResponseType, 400, "response_type '%s' is not enabled for the application; use 'code'.")
 	errPKCERequired             = aadsts(9002325, OAuthInvalidRequest, 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption.")
@@ -198,6 +199,6 @@ var (
 	errUnknownInstance   = aadsts(50049, OAuthInvalidInstance, 400, "Unknown or invalid instance: '%s'.")
 	errLoginRequired     = aadsts(50058, OAuthLoginRequired, 400, "A silent sign-in request was sent but no user is signed in.")
 	errConsentDeclined   = aadsts(65004, OAuthAccessDenied, 400, "User declined to consent to access the app.")
-	errResponseMode      = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request. Request is malformed or invalid: response_mode '%s' is not supported; use query or form_post.")
+	errResponseMode      = aadsts(9002313, OAuthInvalidRequest, 400, "Invalid request. Request is malformed or invalid: response_mode '%s' is not supported; use query, fragment or form_post.")
 	errBadUserCode       = aadsts(70018, OAuthBadVerificationCode, 400, "Invalid verification code: the code was not found or is no longer valid.")
 )

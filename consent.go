@@ -89,41 +89,11 @@ func (d *Directory) Consent(ctx context.Context, actor Actor, tenantID string, s
 // event (the token flows reuse it for consent at sign-in).
 func (d *core) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResult, error) {
 	var out ConsentResult
-	t, err := byID(o.tx, store.Tenants, tenantID)
+	req, err := prepareConsent(o.tx, o.actor, tenantID, spec)
 	if err != nil {
 		return out, err
 	}
-	c, err := o.caller(tenantID)
-	if err != nil {
-		return out, err
-	}
-	if c.User.ID == "" && !spec.TenantWide {
-		return out, invalid("user consent needs a user actor")
-	}
-	client, err := store.Applications.One(o.tx, store.AppByAppID, spec.ClientAppID)
-	if err != nil {
-		return out, err
-	}
-	if client.IsDeleted() {
-		return out, fmt.Errorf("%w: application %s", ErrDeleted, client.AppID)
-	}
-	if !client.AdmitsTenant(tenantID) {
-		return out, fmt.Errorf("%w: %s (%s) in tenant %s", ErrAudience, client.AppID, client.SignInAudience, tenantID)
-	}
-	req := consent.Request{
-		Tenant: t, Caller: c, Client: client, Scopes: spec.Scopes,
-		Default: spec.Default, TenantWide: spec.TenantWide,
-		Resources: map[string]consent.Resource{},
-	}
-	if sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(client.AppID, tenantID)); err == nil {
-		if !sp.Usable() {
-			return out, fmt.Errorf("%w: service principal of %s is disabled", ErrForbidden, client.AppID)
-		}
-		req.ClientAssignmentRequired = sp.AppRoleAssignmentRequired
-	}
-	if err := loadResources(o.tx, tenantID, client, spec.Scopes, req.Resources); err != nil {
-		return out, err
-	}
+	client := req.Client
 	dec, err := consent.Decide(req)
 	if err != nil {
 		return out, err
@@ -153,7 +123,7 @@ func (d *core) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResul
 	out.ClientServicePrincipal = sps[client.AppID]
 	principal := ""
 	if dec.ConsentType == consent.Principal {
-		principal = c.User.ID
+		principal = req.Caller.User.ID
 	}
 	for _, dg := range dec.Delegated {
 		cl, res := sps[dg.ClientAppID], sps[dg.ResourceAppID]
@@ -197,6 +167,50 @@ func (d *core) consentIn(o *op, tenantID string, spec ConsentSpec) (ConsentResul
 		out.Assignments = append(out.Assignments, a)
 	}
 	return out, nil
+}
+
+// prepareConsent loads, reading only, what consent.Decide needs to decide
+// spec for actor in tenantID, and refuses what Decide cannot see: an
+// unknown tenant or actor, user consent without a user, a deleted client,
+// a client whose audience does not admit the tenant (ErrAudience) and a
+// disabled client service principal.
+func prepareConsent(tx store.ReadTx, actor Actor, tenantID string, spec ConsentSpec) (consent.Request, error) {
+	t, err := byID(tx, store.Tenants, tenantID)
+	if err != nil {
+		return consent.Request{}, err
+	}
+	c, err := loadCaller(tx, actor, tenantID)
+	if err != nil {
+		return consent.Request{}, err
+	}
+	if c.User.ID == "" && !spec.TenantWide {
+		return consent.Request{}, invalid("user consent needs a user actor")
+	}
+	client, err := store.Applications.One(tx, store.AppByAppID, spec.ClientAppID)
+	if err != nil {
+		return consent.Request{}, err
+	}
+	if client.IsDeleted() {
+		return consent.Request{}, fmt.Errorf("%w: application %s", ErrDeleted, client.AppID)
+	}
+	if !client.AdmitsTenant(tenantID) {
+		return consent.Request{}, fmt.Errorf("%w: %s (%s) in tenant %s", ErrAudience, client.AppID, client.SignInAudience, tenantID)
+	}
+	req := consent.Request{
+		Tenant: t, Caller: c, Client: client, Scopes: spec.Scopes,
+		Default: spec.Default, TenantWide: spec.TenantWide,
+		Resources: map[string]consent.Resource{},
+	}
+	if sp, err := store.ServicePrincipals.One(tx, store.SPByAppTenant, store.AppTenantKey(client.AppID, tenantID)); err == nil {
+		if !sp.Usable() {
+			return consent.Request{}, fmt.Errorf("%w: service principal of %s is disabled", ErrForbidden, client.AppID)
+		}
+		req.ClientAssignmentRequired = sp.AppRoleAssignmentRequired
+	}
+	if err := loadResources(tx, tenantID, client, spec.Scopes, req.Resources); err != nil {
+		return consent.Request{}, err
+	}
+	return req, nil
 }
 
 // signInResourceSP returns the service principal whose grant records the

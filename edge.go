@@ -3,6 +3,8 @@ package tenantry
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tenantry/tenantry/store"
@@ -100,8 +102,8 @@ const (
 	// RefuseConsentDeclined: the user declined the consent prompt
 	// (AADSTS65004).
 	RefuseConsentDeclined
-	// RefuseUnsupportedResponseMode: a response_mode other than query and
-	// form_post (AADSTS9002313). Detail: the mode.
+	// RefuseUnsupportedResponseMode: a response_mode other than query,
+	// fragment and form_post (AADSTS9002313). Detail: the mode.
 	RefuseUnsupportedResponseMode
 	// RefuseBadUserCode: the device code page was given a user code that
 	// is unknown or no longer valid (AADSTS70018).
@@ -144,3 +146,38 @@ func Refuse(r Refusal, detail string) *TokenError {
 // (TokenConfig.Algorithm with its default), as discovery documents list it
 // in id_token_signing_alg_values_supported.
 func (d *Issuer) Algorithm() token.Algorithm { return d.tokens.cfg.Algorithm }
+
+// CodeDescription describes an AADSTS code of the catalogue, for a page
+// about it (Entra's /error?code=N).
+type CodeDescription struct {
+	// Code is the AADSTS number.
+	Code int
+	// Error is the OAuth error value the code usually comes with.
+	Error string
+	// Descriptions are the catalogue's wordings of the code, with "…"
+	// where a refusal names its particulars.
+	Descriptions []string
+}
+
+// DescribeCode returns the catalogue's description of AADSTS code, and
+// whether the catalogue has it.
+func DescribeCode(code int) (CodeDescription, bool) {
+	out := CodeDescription{Code: code}
+	fromVariant := false // out.Error comes from a variant row, which a usual row replaces
+	for _, e := range catalogue {
+		if e.code != code {
+			continue
+		}
+		if out.Error == "" || (e.variant == "" && fromVariant) {
+			out.Error, fromVariant = e.oauth, e.variant != ""
+		}
+		text := verbPattern.ReplaceAllString(e.text, "…")
+		if !slices.Contains(out.Descriptions, text) {
+			out.Descriptions = append(out.Descriptions, text)
+		}
+	}
+	return out, len(out.Descriptions) > 0
+}
+
+// verbPattern matches the fmt verbs of catalogue templates.
+var verbPattern = regexp.MustCompile(`%[-+# 0]*[0-9]*[a-zA-Z]`)

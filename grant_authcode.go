@@ -50,6 +50,13 @@ type AuthorizeRequest struct {
 	CodeChallengeMethod string // S256 or plain
 	// Prompt: "consent" forces the consent step; "none" forbids it.
 	Prompt string
+	// ConsentFor is whose consent missing permissions are recorded as: the
+	// zero value, ConsentForUser, the signed-in user's own;
+	// ConsentForOrganization an administrator's on behalf of every user of
+	// the tenant (a sign-in page's "Consent on behalf of your
+	// organization"), refused (AADSTS65001) when the user is not an
+	// administrator who may consent tenant-wide.
+	ConsentFor ConsentScope
 	// UserID is the signed-in user's object id.
 	UserID string
 	// CorrelationID ties the request to the caller's logs; it is recorded
@@ -115,63 +122,126 @@ func (d *Issuer) Authorize(ctx context.Context, req AuthorizeRequest) (*Authoriz
 // code record keeps until the ID token carries it back.
 const MaxNonceLength = 1024
 
-func (d *core) authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
-	if len(req.Nonce) > MaxNonceLength {
-		return nil, errParameterTooLong.new("nonce", MaxNonceLength)
+// authorizeTarget is what the checks of an authorization request resolved.
+type authorizeTarget struct {
+	client   application.Application
+	platform application.RedirectURIPlatform
+	method   string        // the PKCE method, "plain" when omitted
+	segment  tenant.Tenant // the tenant a named segment designates (zero for common, organizations, consumers)
+	user     tenant.User   // zero without req.UserID
+	tenant   tenant.Tenant // the user's sign-in tenant (zero without req.UserID)
+	scope    scopeRequest
+}
+
+// checkAuthorize runs, reading only, every check of an authorization
+// request that comes before consent, in Authorize's order: the client
+// (AADSTS700016), its redirect URI (AADSTS500113 when it has none, 50011
+// on a mismatch), the tenant segment (90002, 900023), then the nonce's
+// bound, the response type, PKCE and, for req.UserID, the user, her
+// sign-in tenant and the client's audience there, and the scope. Without
+// req.UserID (a request not yet signed in) it stops after PKCE, checking
+// only the audience at a named tenant and the scope. validated reports
+// whether the client and redirect URI were found valid, so that a refusal
+// may be sent to the redirect URI; a refusal before that must not be.
+func checkAuthorize(tx store.ReadTx, req AuthorizeRequest) (at authorizeTarget, validated bool, err error) {
+	if at.client, at.platform, at.segment, err = checkClientRedirect(tx, req.ClientID, req.RedirectURI, req.Tenant); err != nil {
+		return at, false, err
 	}
+	if len(req.Nonce) > MaxNonceLength {
+		return at, true, errParameterTooLong.new("nonce", MaxNonceLength)
+	}
+	if req.ResponseType != "code" {
+		return at, true, errResponseType.new(safe(req.ResponseType))
+	}
+	if req.CodeChallenge == "" && (at.platform == application.PlatformSPA || at.platform == application.PlatformPublic) {
+		return at, true, errPKCERequired.new()
+	}
+	if req.CodeChallenge != "" {
+		at.method = req.CodeChallengeMethod
+		if at.method == "" {
+			at.method = "plain"
+		}
+		if at.platform != application.PlatformWeb && at.method != "S256" {
+			return at, true, errPKCES256.new()
+		}
+		if err := token.CheckPKCEChallenge(at.method, req.CodeChallenge); err != nil {
+			return at, true, errChallengeMalformed.new().with(err)
+		}
+	}
+	if req.UserID == "" {
+		if at.segment.ID != "" {
+			if err := audienceGate(at.client, at.segment, req.Tenant); err != nil {
+				return at, true, err
+			}
+		}
+		at.scope, err = parseScope(req.Scope)
+		return at, true, err
+	}
+	if at.user, err = store.Users.Get(tx, req.UserID); err != nil {
+		return at, true, errUserNotFoundAtAuthorize.new().with(err)
+	}
+	if at.tenant, err = signInTenant(tx, req.Tenant, at.user); err != nil {
+		return at, true, err
+	}
+	if err := audienceGate(at.client, at.tenant, req.Tenant); err != nil {
+		return at, true, err
+	}
+	at.scope, err = parseScope(req.Scope)
+	return at, true, err
+}
+
+// checkClientRedirect checks the client and redirect URI of an
+// interactive request and resolves its tenant segment: the client must
+// exist (AADSTS700016), register a redirect URI (500113) matching
+// redirectURI (50011), and a named segment must be a tenant (90002,
+// 900023). Until these hold, nothing may be sent to redirectURI.
+func checkClientRedirect(tx store.ReadTx, clientID, redirectURI, segment string) (application.Application, application.RedirectURIPlatform, tenant.Tenant, error) {
+	client, err := store.Applications.One(tx, store.AppByAppID, clientID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
+		return client, "", tenant.Tenant{}, errAppNotFound.new(safe(clientID))
+	} else if err != nil {
+		return client, "", tenant.Tenant{}, err
+	}
+	if redirectURI == "" && !hasRedirectURIs(client) {
+		return client, "", tenant.Tenant{}, errNoReplyAddress.new(client.AppID)
+	}
+	platform, ok := client.MatchRedirectURI(redirectURI)
+	if !ok {
+		return client, "", tenant.Tenant{}, errRedirectMismatch.new(safe(redirectURI), client.AppID)
+	}
+	switch strings.ToLower(segment) {
+	case "common", "organizations", "consumers":
+		return client, platform, tenant.Tenant{}, nil
+	}
+	t, err := lookupTenant(tx, segment)
+	return client, platform, t, err
+}
+
+// hasRedirectURIs reports whether app registers any redirect URI.
+func hasRedirectURIs(app application.Application) bool {
+	for _, p := range []application.RedirectURIPlatform{application.PlatformWeb, application.PlatformSPA, application.PlatformPublic} {
+		if len(app.RedirectURIsOf(p)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *core) authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeResponse, error) {
 	code, err := newOpaque(32)
 	if err != nil {
 		return nil, err
 	}
 	var resp *AuthorizeResponse
 	err = d.mutate(ctx, UserActor(req.UserID), func(o *op) error {
-		client, err := store.Applications.One(o.tx, store.AppByAppID, req.ClientID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && client.IsDeleted()) {
-			return errAppNotFound.new(safe(req.ClientID))
-		} else if err != nil {
-			return err
-		}
-		platform, ok := client.MatchRedirectURI(req.RedirectURI)
-		if !ok {
-			return errRedirectMismatch.new(safe(req.RedirectURI), client.AppID)
-		}
-		if req.ResponseType != "code" {
-			return errResponseType.new(safe(req.ResponseType))
-		}
-		if req.CodeChallenge == "" && (platform == application.PlatformSPA || platform == application.PlatformPublic) {
-			return errPKCERequired.new()
-		}
-		if req.CodeChallenge != "" {
-			method := req.CodeChallengeMethod
-			if method == "" {
-				method = "plain"
-			}
-			if platform != application.PlatformWeb && method != "S256" {
-				return errPKCES256.new()
-			}
-			if err := token.CheckPKCEChallenge(method, req.CodeChallenge); err != nil {
-				return errChallengeMalformed.new().with(err)
-			}
-			req.CodeChallengeMethod = method
-		}
-		u, err := store.Users.Get(o.tx, req.UserID)
-		if err != nil {
-			return errUserNotFoundAtAuthorize.new().with(err)
-		}
-		t, err := signInTenant(o.tx, req.Tenant, u)
+		at, _, err := checkAuthorize(o.tx, req)
 		if err != nil {
 			return err
 		}
+		client, u, t := at.client, at.user, at.tenant
 		signInOf(ctx).tenant(t.ID)
-		if err := audienceGate(client, t, req.Tenant); err != nil {
-			return err
-		}
-		sr, err := parseScope(req.Scope)
-		if err != nil {
-			return err
-		}
-		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: sr.String(), Platform: platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
-		consented, err := d.consentAtSignIn(o, g, req.Prompt)
+		g := userGrant{TenantID: t.ID, UserID: u.ID, ClientAppID: client.AppID, Scope: at.scope.String(), Platform: at.platform, AuthTime: o.now, Nonce: req.Nonce, Endpoint: req.EndpointVersion}
+		consented, err := d.consentAtSignIn(o, g, req.Prompt, req.ConsentFor)
 		if err != nil {
 			return err
 		}
@@ -181,7 +251,7 @@ func (d *core) authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeR
 			return err
 		}
 		signInOf(ctx).tokens(pt)
-		data, err := json.Marshal(codeData{Grant: g, RedirectURI: req.RedirectURI, Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod})
+		data, err := json.Marshal(codeData{Grant: g, RedirectURI: req.RedirectURI, Challenge: req.CodeChallenge, Method: at.method})
 		if err != nil {
 			return err
 		}
@@ -192,8 +262,8 @@ func (d *core) authorize(ctx context.Context, req AuthorizeRequest) (*AuthorizeR
 		if err := store.Codes.Create(o.tx, c); err != nil {
 			return err
 		}
-		resp = &AuthorizeResponse{RedirectURI: req.RedirectURI, Platform: platform, Code: code, State: req.State}
-		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, map[string]any{"clientAppId": client.AppID, "scope": g.Scope, "consented": consented})
+		resp = &AuthorizeResponse{RedirectURI: req.RedirectURI, Platform: at.platform, Code: code, State: req.State}
+		return o.audit(t.ID, "signIn.authorize", store.Users, u.ID, nil, authorizeSummary(client.AppID, g.Scope, consented, req.ConsentFor))
 	})
 	if err != nil {
 		return nil, err
@@ -300,24 +370,53 @@ func signInTenant(tx store.ReadTx, segment string, u tenant.User) (tenant.Tenant
 	return store.Tenants.Get(tx, u.TenantID)
 }
 
+// authorizeSummary is what the audit event of an authorization records.
+func authorizeSummary(clientAppID, scope string, consented bool, consentFor ConsentScope) map[string]any {
+	m := map[string]any{"clientAppId": clientAppID, "scope": scope, "consented": consented}
+	if consentFor == ConsentForOrganization {
+		m["consentFor"] = "organization"
+	}
+	return m
+}
+
 // consentAtSignIn records missing consent for g's user where the tenant's
-// policy lets the user consent (consent.Decide decides, as for Consent).
-// With prompt=none nothing may be asked, so only consent the resource
-// pre-authorizes for the client (api.preAuthorizedApplications) is
-// recorded: pre-authorization waives the prompt, never the policy.
-func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) {
+// policy lets the user consent (consent.Decide decides, as for Consent),
+// for the user herself or, with ConsentForOrganization, for every user of
+// the tenant (which needs an administrator). With prompt=none nothing may
+// be asked, so only consent the resource pre-authorizes for the client
+// (api.preAuthorizedApplications) is recorded: pre-authorization waives
+// the prompt, never the policy.
+func (d *core) consentAtSignIn(o *op, g userGrant, prompt string, consentFor ConsentScope) (bool, error) {
 	uc, err := loadUser(o.tx, g, o.now)
 	if err != nil {
 		return false, err
 	}
-	if !uc.needsConsent() && prompt != "consent" {
+	spec, preAuthorized, needed := signInConsentSpec(uc, prompt)
+	if !needed {
 		return false, nil
 	}
-	spec := ConsentSpec{ClientAppID: uc.client.AppID}
+	spec.TenantWide = consentFor == ConsentForOrganization
+	if prompt == "none" && !preAuthorized {
+		return false, errConsentInteraction.new(uc.client.AppID, listForError(uc.allMissing()))
+	}
+	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
+		return false, consentRefusal(uc, err)
+	}
+	return true, nil
+}
+
+// signInConsentSpec is the consent an authorization request for uc asks
+// for under prompt, whether the resource pre-authorizes all of it for the
+// client, and whether any is needed at all.
+func signInConsentSpec(uc *userContext, prompt string) (spec ConsentSpec, preAuthorized, needed bool) {
+	if !uc.needsConsent() && prompt != "consent" {
+		return spec, false, false
+	}
+	spec.ClientAppID = uc.client.AppID
 	// Without a prompt, only what the resource pre-authorizes may be
 	// consented; the sign-in scopes belong to Microsoft Graph and are never
 	// pre-authorized by the resource.
-	preAuthorized := len(uc.missingSignIn) == 0
+	preAuthorized = len(uc.missingSignIn) == 0
 	switch {
 	case len(uc.missing) == 0 && (prompt != "consent" || len(uc.missingSignIn) > 0):
 		// Only sign-in scopes are missing (prompt=consent asks again for
@@ -334,28 +433,38 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string) (bool, error) 
 	if len(uc.missingSignIn) > 0 || (len(uc.signIn) > 0 && !uc.needsConsent()) {
 		spec.Scopes = append(spec.Scopes, consent.ScopeRequest{Scopes: uc.signIn})
 	}
-	if prompt == "none" && !preAuthorized {
-		return false, errConsentInteraction.new(uc.client.AppID, listForError(uc.allMissing()))
+	return spec, preAuthorized, true
+}
+
+// consentRefusal is Authorize's answer when the consent of uc's request
+// cannot be recorded.
+func consentRefusal(uc *userContext, err error) error {
+	return consentRefusalFor(uc.client, uc.t, uc.res.AppID, err, false)
+}
+
+// consentRefusalFor turns an error of consent by client in t (resource
+// resAppID) into a refusal: the audience's and resource's refusals, a
+// *TokenError as it is, AADSTS90094 when the user may not consent (with
+// forbidden, also when she may not consent for the tenant), else AADSTS65001
+// (consent_required).
+func consentRefusalFor(client application.Application, t tenant.Tenant, resAppID string, err error, forbidden bool) error {
+	var ce *consent.Error
+	refusal := errConsentNotRecorded
+	if errors.As(err, &ce) && (errors.Is(err, consent.ErrAdminConsentRequired) || errors.Is(err, consent.ErrUserConsentDisabled) ||
+		(forbidden && errors.Is(err, tenant.ErrForbidden))) {
+		refusal = errConsentNotPermitted
 	}
-	if _, err := d.consentIn(o, uc.t.ID, spec); err != nil {
-		var ce *consent.Error
-		refusal := errConsentNotRecorded
-		if errors.As(err, &ce) && (errors.Is(err, consent.ErrAdminConsentRequired) || errors.Is(err, consent.ErrUserConsentDisabled)) {
-			refusal = errConsentNotPermitted
+	if errors.Is(err, ErrAudience) {
+		if err := audienceGate(client, t, t.ID); err != nil {
+			return err
 		}
-		if errors.Is(err, ErrAudience) {
-			if err := audienceGate(uc.client, uc.t, uc.t.ID); err != nil {
-				return false, err
-			}
-			return false, resourceNotFound(uc.res.AppID, uc.t).with(err)
-		}
-		var te *TokenError
-		if errors.As(err, &te) {
-			return false, te
-		}
-		return false, refusal.new(uc.client.AppID, uc.client.DisplayName, err).with(err)
+		return resourceNotFound(resAppID, t).with(err)
 	}
-	return true, nil
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te
+	}
+	return refusal.new(client.AppID, client.DisplayName, err).with(err)
 }
 
 func (uc *userContext) missingOrAll() []string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
@@ -225,7 +226,7 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 			if err := audienceGate(client, t, cd.RedirectURI); err != nil {
 				return err
 			}
-			if _, err := d.consentAtSignIn(o, cd.Grant, ""); err != nil {
+			if _, err := d.consentAtSignIn(o, cd.Grant, "", ConsentForUser); err != nil {
 				return err
 			}
 			if _, err := d.userTokens(o.tx, cd.Grant, o.now, token.ClientAuthPublic); err != nil {
@@ -300,4 +301,83 @@ func (d *core) pollDeviceCode(ctx context.Context, req TokenRequest, fed *federa
 		return nil, err
 	}
 	return d.finish(ctx, pt, req.ClientInfo)
+}
+
+// DeviceCodePrompt is what the device code verification page shows once
+// the user has entered a valid user code (see [Issuer.DeviceCodePrompt]).
+type DeviceCodePrompt struct {
+	// UserCode is the user code, normalized (upper case, no spaces).
+	UserCode string
+	// Tenant is the authority segment the device code was requested at;
+	// the user signs in there.
+	Tenant string
+	// TenantID is the tenant the segment names; empty for common and
+	// organizations.
+	TenantID string
+	// ClientAppID, ClientDisplayName and PublisherDomain describe the app
+	// that asks to sign in.
+	ClientAppID, ClientDisplayName, PublisherDomain string
+	// VerifiedPublisher is the app's verified publisher, nil when it has
+	// none.
+	VerifiedPublisher *application.VerifiedPublisher
+	// Scope is the scope the device code asks for (as stored, canonical).
+	Scope string
+}
+
+// maxUserCodeLength bounds the user code a page passes to
+// DeviceCodePrompt; the codes tenantry issues have 9 characters.
+const maxUserCodeLength = 64
+
+// DeviceCodePrompt looks up a user code entered on the verification page,
+// changing nothing: an unknown code is AADSTS70018, an expired one 70019,
+// one already approved or declined 54005.
+func (d *Issuer) DeviceCodePrompt(ctx context.Context, userCode string) (*DeviceCodePrompt, error) {
+	uc := strings.ToUpper(strings.Join(strings.Fields(userCode), ""))
+	if uc == "" || len(uc) > maxUserCodeLength {
+		return nil, errUserCodeInvalid.new()
+	}
+	var out *DeviceCodePrompt
+	err := d.st.View(ctx, func(tx store.ReadTx) error {
+		link, err := store.Codes.Get(tx, hashCode(codeKindUser, uc))
+		if errors.Is(err, store.ErrNotFound) {
+			return errUserCodeInvalid.new()
+		} else if err != nil {
+			return err
+		}
+		var ld codeData
+		if err := json.Unmarshal(link.Data, &ld); err != nil {
+			return err
+		}
+		c, err := store.Codes.Get(tx, ld.DeviceHash)
+		if errors.Is(err, store.ErrNotFound) {
+			return errUserCodeInvalid.new()
+		} else if err != nil {
+			return err
+		}
+		var cd codeData
+		if err := json.Unmarshal(c.Data, &cd); err != nil {
+			return err
+		}
+		if !d.clock().Before(c.ExpiresAt) {
+			return errUserCodeExpired.new()
+		}
+		if cd.Status != "pending" {
+			return errDeviceCodeUsed.new()
+		}
+		client, err := store.Applications.One(tx, store.AppByAppID, cd.Grant.ClientAppID)
+		if err != nil || client.IsDeleted() {
+			return errAppNotFound.new(cd.Grant.ClientAppID).with(err)
+		}
+		out = &DeviceCodePrompt{UserCode: uc, Tenant: cd.RedirectURI, TenantID: cd.Grant.TenantID, ClientAppID: client.AppID,
+			ClientDisplayName: client.DisplayName, PublisherDomain: client.PublisherDomain, Scope: cd.Grant.Scope}
+		if vp := client.VerifiedPublisher; vp != nil && vp.VerifiedPublisherID != "" {
+			c := *vp
+			out.VerifiedPublisher = &c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -25,6 +25,8 @@ type exchange struct {
 	// echoCorrelation answers the correlation id in the client-request-id
 	// header (the client sent return-client-request-id: true).
 	echoCorrelation bool
+	// csrfSeed is the anti-forgery cookie set during this exchange.
+	csrfSeed string
 }
 
 func (s *Server) newExchange(w http.ResponseWriter, r *http.Request) *exchange {

@@ -54,6 +54,13 @@ const roleRead = "5d2f3c1e-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with the server's configuration changed by
+// edit (when not nil) before the server is built.
+func newFixtureWith(t testing.TB, edit func(*fixture, *server.Config)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "https://" + ts.Listener.Addr().String()
@@ -65,11 +72,15 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctx: ctx, dir: dir, base: base}
-	s, err := server.New(server.Config{Issuer: dir.Issuer(), OnRequest: func(r server.Record) {
+	cfg := server.Config{Issuer: dir.Issuer(), OnRequest: func(r server.Record) {
 		f.mu.Lock()
 		f.records = append(f.records, r)
 		f.mu.Unlock()
-	}})
+	}}
+	if edit != nil {
+		edit(f, &cfg)
+	}
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

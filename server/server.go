@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,9 +41,28 @@ type Config struct {
 	// Entra's error JSON. The http.Server's own MaxHeaderBytes should be
 	// larger (its refusal is plain text), as the development IdP sets it.
 	MaxHeaderBytes int
-	// Now is the clock of the server's timestamps (error replies); nil
-	// means time.Now. Tests pass the Directory's clock.
+	// Now is the clock of the server's timestamps (error replies) and
+	// sessions; nil means time.Now. Tests pass the Directory's clock.
 	Now func() time.Time
+	// SessionKey keys the HMAC-SHA-256 that signs session cookies and
+	// anti-forgery tokens: at least 32 bytes, shared by the processes that
+	// serve the same pages. Empty means a random key for this Server only
+	// (its sessions end with it).
+	SessionKey []byte
+	// SessionLifetime is how long a sign-in on the pages lasts; default
+	// DefaultSessionLifetime (8 hours).
+	SessionLifetime time.Duration
+	// AutoSignIn is a TEST AND DEVELOPMENT SWITCH. It MUST NOT be set on a
+	// server anyone else can reach: whoever reaches it is signed in as
+	// the user it names. When set, every authorization request asks it
+	// first; when it answers ok, the request proceeds as that user without
+	// any page, and missing consent is recorded as Issuer.Authorize records
+	// it where the tenant's policy allows (no consent page is shown).
+	// prompt=none is still honoured: AutoSignIn stands for a session, not
+	// for a prompt, so a request that needs consent with prompt=none is
+	// refused as Authorize refuses it. When it answers !ok, the session
+	// cookie and the pages apply as usual.
+	AutoSignIn func(ctx context.Context, req AutoSignIn) (userID string, ok bool)
 }
 
 // Record describes one request the server answered.
@@ -49,7 +71,8 @@ type Record struct {
 	Time time.Time
 	// Method is the HTTP method.
 	Method string
-	// Endpoint names what was asked for: "token", "authorize",
+	// Endpoint names what was asked for: "token", "authorize", "adminconsent",
+	// "logout", "devicelogin", "error", "static",
 	// "devicecode", "discovery", "keys", "instance", …; "unknown" for a
 	// path the server does not serve.
 	Endpoint string
@@ -80,6 +103,10 @@ type Server struct {
 	maxBody  int64
 	maxHead  int
 	now      func() time.Time
+
+	sessionKey  []byte
+	sessionLife time.Duration
+	autoSignIn  func(context.Context, AutoSignIn) (string, bool)
 }
 
 // ErrConfig is wrapped by the errors of New about its Config.
@@ -116,6 +143,21 @@ func New(cfg Config) (*Server, error) {
 		iss: cfg.Issuer, base: base, baseStr: strings.TrimSuffix(baseStr, "/"),
 		insecure: base.Scheme == "http", log: cfg.Logger, observe: cfg.OnRequest,
 		maxBody: cfg.MaxBodyBytes, maxHead: cfg.MaxHeaderBytes, now: cfg.Now,
+	}
+	switch {
+	case len(cfg.SessionKey) == 0:
+		s.sessionKey = make([]byte, 32)
+		if _, err := rand.Read(s.sessionKey); err != nil {
+			return nil, err
+		}
+	case len(cfg.SessionKey) < 32:
+		return nil, fmt.Errorf("%w: the session key must have at least 32 bytes", ErrConfig)
+	default:
+		s.sessionKey = bytes.Clone(cfg.SessionKey)
+	}
+	s.sessionLife, s.autoSignIn = cfg.SessionLifetime, cfg.AutoSignIn
+	if s.sessionLife <= 0 {
+		s.sessionLife = DefaultSessionLifetime
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -155,6 +197,20 @@ var routes = map[string]route{
 	"oauth2/token":                          {"token", 1, (*Server).token},
 	"oauth2/v2.0/devicecode":                {"devicecode", 2, (*Server).deviceCode},
 	"oauth2/devicecode":                     {"devicecode", 1, (*Server).deviceCode},
+	"oauth2/v2.0/authorize":                 {"authorize", 2, (*Server).authorize},
+	"oauth2/authorize":                      {"authorize", 1, (*Server).authorize},
+	"v2.0/adminconsent":                     {"adminconsent", 2, (*Server).adminConsent},
+	"adminconsent":                          {"adminconsent", 1, (*Server).adminConsent},
+	"oauth2/v2.0/logout":                    {"logout", 2, (*Server).logout},
+	"oauth2/logout":                         {"logout", 1, (*Server).logout},
+}
+
+// rootRoutes maps the lower-cased paths at the host root, outside any
+// tenant segment, to their endpoint.
+var rootRoutes = map[string]route{
+	"devicelogin":         {"devicelogin", 0, (*Server).deviceLogin},
+	"error":               {"error", 0, (*Server).errorCode},
+	"static/tenantry.css": {"static", 0, (*Server).staticCSS},
 }
 
 // ServeHTTP serves one request.
@@ -169,6 +225,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/")
+	if rt, ok := rootRoutes[strings.ToLower(strings.TrimSuffix(path, "/"))]; ok {
+		x.rec.Endpoint = rt.name
+		rt.handle(s, x)
+		return
+	}
 	seg, rest, _ := strings.Cut(path, "/")
 	x.rec.Tenant = seg
 	lower := strings.ToLower(strings.TrimSuffix(rest, "/"))

@@ -1,6 +1,7 @@
 // Package tenantrytest is a fake Microsoft Entra ID for tests: a TLS
 // httptest server ([NewServer]) serving package server's endpoints
-// (discovery, keys, instance discovery, token, device code) over a
+// (discovery, keys, instance discovery, token, device code, authorize with
+// its sign-in and consent pages, admin consent, logout) over a
 // [tenantry.Directory] that obeys Entra's rules, with one-line seeding,
 // token helpers, a manual clock, key rotation, a record of every request
 // and per-endpoint fault injection.
@@ -35,5 +36,8 @@
 // connection or publish a broken key set, to test retries.
 //
 // Authorization requests sign in, without a page, a user queued with
-// [Server.QueueSignIn] or the one their login_hint names.
+// [Server.QueueSignIn] or the one their login_hint names (unless
+// [WithoutLoginHintSignIn]); missing consent is then recorded where the
+// tenant's policy lets the user give it. Without either, the sign-in and
+// consent pages answer, as for a browser.
 package tenantrytest

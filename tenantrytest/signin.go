@@ -58,19 +58,9 @@ func (s *Server) autoSignIn(ctx context.Context, loginHint string) (userID strin
 }
 
 // installAutoSignIn connects the Server's non-interactive sign-in to the
-// authorize endpoint. It reports whether it did.
-//
-// GLUE — waiting for server.Config.AutoSignIn (the authorize and sign-in
-// pages, added to package server separately). Once that field exists,
-// replace the body with:
-//
-//	cfg.AutoSignIn = func(ctx context.Context, r server.AutoSignIn) (string, bool) {
-//		return s.autoSignIn(ctx, r.LoginHint)
-//	}
-//	return true
-//
-// TestAutoSignInGlue, skipped while this returns false, then runs.
-func installAutoSignIn(cfg *server.Config, s *Server) bool {
-	_, _ = cfg, s
-	return false
+// authorize endpoint.
+func installAutoSignIn(cfg *server.Config, s *Server) {
+	cfg.AutoSignIn = func(ctx context.Context, r server.AutoSignIn) (string, bool) {
+		return s.autoSignIn(ctx, r.LoginHint)
+	}
 }
