@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/consent"
+	"github.com/tenantry/tenantry/server"
 	"github.com/tenantry/tenantry/token"
 )
 
@@ -303,5 +305,25 @@ func TestCancelConsent(t *testing.T) {
 	}
 	if n := p.grantsOf(p.web.AppID); n != 0 {
 		t.Errorf("a cancelled consent recorded %d grants", n)
+	}
+}
+
+// A public client's authorization request without PKCE, or with the plain
+// method, is refused at its (validated) redirect URI.
+func TestPublicClientNeedsPKCE(t *testing.T) {
+	var p *pagesFixture
+	p = newPagesFixture(t, func(f *fixture, cfg *server.Config) {
+		cfg.AutoSignIn = func(_ context.Context, req server.AutoSignIn) (string, bool) { return p.alice.ID, true }
+	})
+	for name, edit := range map[string]func(url.Values){
+		"no code_challenge": func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") },
+		"plain":             func(q url.Values) { q.Set("code_challenge", testVerifier); q.Set("code_challenge_method", "plain") },
+	} {
+		q := p.authorizeQuery(p.desktop.AppID, loopbackRequest, "query", "s-1", "")
+		edit(q)
+		got := redirectParams(t, p.browser().get(p.authorizePath()+"?"+q.Encode()), loopbackRequest+"?")
+		if got.Get("error") != "invalid_request" || !strings.Contains(got.Get("error_description"), "AADSTS9002325") || got.Get("state") != "s-1" || got.Get("code") != "" {
+			t.Errorf("%s: %v", name, got)
+		}
 	}
 }

@@ -43,7 +43,7 @@ type pagesFixture struct {
 	admin     tenant.User
 }
 
-func newPagesFixture(t *testing.T, edit func(*fixture, *server.Config)) *pagesFixture {
+func newPagesFixture(t testing.TB, edit func(*fixture, *server.Config)) *pagesFixture {
 	t.Helper()
 	f := newFixtureWith(t, edit)
 	p := &pagesFixture{fixture: f}
