@@ -209,7 +209,13 @@ type manifestRun struct {
 	plan []Change
 	// spIDs are the explicit service principal ids of the manifest, by
 	// store.AppTenantKey.
-	spIDs map[string]string
+	spIDs map[string]explicitID
+}
+
+// explicitID is an object id a manifest gives, and where.
+type explicitID struct {
+	id   string
+	path string // the object's ManifestError.Path
 }
 
 // object names one object of a manifest run.

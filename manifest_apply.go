@@ -18,7 +18,7 @@ import (
 const maxManifestPassword = 256
 
 func (d *core) applyIn(o *op, m Manifest) ([]Change, error) {
-	r := &manifestRun{o: o, spIDs: map[string]string{}}
+	r := &manifestRun{o: o, spIDs: map[string]explicitID{}}
 	// Explicit service principal ids first: a home-tenant service principal
 	// is created with its application.
 	for i, mt := range m.Tenants {
@@ -26,10 +26,11 @@ func (d *core) applyIn(o *op, m Manifest) ([]Change, error) {
 			if ms.ID == "" {
 				continue
 			}
+			path := fmt.Sprintf("tenants[%d].servicePrincipals[%d]", i, j)
 			if !guid.Valid(ms.ID) {
-				return nil, manifestErr(fmt.Sprintf("tenants[%d].servicePrincipals[%d]", i, j), ms.AppID, &tenant.FieldError{Field: "id", Reason: "must be a GUID"})
+				return nil, manifestErr(path, ms.AppID, &tenant.FieldError{Field: "id", Reason: "must be a GUID"})
 			}
-			r.spIDs[store.AppTenantKey(ms.AppID, mt.ID)] = ms.ID
+			r.spIDs[store.AppTenantKey(ms.AppID, mt.ID)] = explicitID{id: ms.ID, path: path}
 		}
 	}
 	// Tenants, users and applications first: later sections refer to them.
@@ -270,13 +271,13 @@ func (d *core) applyApp(r *manifestRun, tenantID string, app application.Applica
 			}
 		}
 		spID := r.spIDs[store.AppTenantKey(na.AppID, tenantID)]
-		if spID != "" {
-			if err := idFree(o.tx, spID); err != nil {
-				return fmt.Errorf("its service principal: %w", err)
+		if spID.id != "" {
+			if err := idFree(o.tx, spID.id); err != nil {
+				return manifestErr(spID.path, na.AppID, err)
 			}
 		}
 		na.FillPermissionIDs(application.Application{}, d.newID)
-		a, sp, err := d.createApp(o, t, na, spID)
+		a, sp, err := d.createApp(o, t, na, spID.id)
 		if err != nil {
 			return err
 		}
