@@ -175,9 +175,11 @@ func (d *Directory) Plan(ctx context.Context, actor Actor, m Manifest) ([]Change
 // at once, and it writes one audit event per object it creates or changes,
 // in its tenant: a created object whole, a changed one by its modified
 // properties, as the operation that makes that change alone would record
-// it (tenant.create, user.update, directoryRole.assign, application.create,
-// servicePrincipal.create, oauth2PermissionGrant.create,
-// appRoleAssignment.create, …). Applying the same manifest again changes
+// it (tenant.create, user.update, directoryRole.assign, group.create,
+// group.update, application.create, servicePrincipal.create,
+// oauth2PermissionGrant.create, appRoleAssignment.create, …). Secrets and
+// passwords are recorded only as the audit log records them elsewhere:
+// not at all. Applying the same manifest again changes
 // nothing and writes no event. Objects not named in the manifest are left
 // alone. Only System may apply manifests.
 func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
