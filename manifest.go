@@ -177,9 +177,8 @@ func (d *Directory) Plan(ctx context.Context, actor Actor, m Manifest) ([]Change
 // properties, as the operation that makes that change alone would record
 // it (tenant.create, user.update, directoryRole.assign, group.create,
 // group.update, application.create, servicePrincipal.create,
-// oauth2PermissionGrant.create, appRoleAssignment.create, …). Secrets and
-// passwords are recorded only as the audit log records them elsewhere:
-// not at all. Applying the same manifest again changes
+// oauth2PermissionGrant.create, appRoleAssignment.create, …). No secret or
+// password reaches the returned changes or the audit log. Applying the same manifest again changes
 // nothing and writes no event. Objects not named in the manifest are left
 // alone. Only System may apply manifests.
 func (d *Directory) Apply(ctx context.Context, actor Actor, m Manifest) ([]Change, error) {
