@@ -70,7 +70,7 @@ func (d *Directory) CreateApplication(ctx context.Context, actor Actor, tenantID
 			}
 		}
 		a.FillPermissionIDs(application.Application{}, d.newID)
-		if a, _, err = d.createApp(o, t, a); err != nil {
+		if a, _, err = d.createApp(o, t, a, ""); err != nil {
 			return err
 		}
 		out = o.shown(a)
@@ -105,8 +105,9 @@ func noCallerCredentials(a application.Application) error {
 // a purge, holds: the store's unique appId index and appIDFree), validates
 // the object in its home tenant and creates it with its home-tenant service
 // principal (invariant 2), as the Entra admin center does, and returns both.
-// Who may create what, and the audit event, are the caller's.
-func (d *core) createApp(o *op, t tenant.Tenant, a application.Application) (application.Application, serviceprincipal.ServicePrincipal, error) {
+// The service principal gets spID, or a new id when spID is empty. Who may
+// create what, and the audit event, are the caller's.
+func (d *core) createApp(o *op, t tenant.Tenant, a application.Application, spID string) (application.Application, serviceprincipal.ServicePrincipal, error) {
 	if a.ID == "" {
 		a.ID = d.newID()
 	}
@@ -128,7 +129,10 @@ func (d *core) createApp(o *op, t tenant.Tenant, a application.Application) (app
 	if err := store.Applications.Create(o.tx, a); err != nil {
 		return a, serviceprincipal.ServicePrincipal{}, err
 	}
-	sp := serviceprincipal.New(d.newID(), a, t.ID, o.now)
+	if spID == "" {
+		spID = d.newID()
+	}
+	sp := serviceprincipal.New(spID, a, t.ID, o.now)
 	sp.Owners = slices.Clone(a.Owners)
 	if err := store.ServicePrincipals.Create(o.tx, sp); err != nil {
 		return a, sp, err

@@ -11,6 +11,10 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
+// DefaultSecretLifetime is how long a client secret is valid when its end
+// is not given.
+const DefaultSecretLifetime = 180 * 24 * time.Hour
+
 // PasswordSpec describes a new client secret.
 type PasswordSpec struct {
 	// DisplayName names the secret (displayName): at most 256 characters.
@@ -18,7 +22,7 @@ type PasswordSpec struct {
 	// Secret is a caller-supplied secret (16–64 characters), for dev seeds
 	// and imports; empty means a generated 40-character secret.
 	Secret string
-	// Start defaults to now; End defaults to Start + 180 days.
+	// Start defaults to now; End defaults to Start + DefaultSecretLifetime.
 	Start, End time.Time
 }
 
@@ -33,7 +37,7 @@ func (d *Directory) AddPassword(ctx context.Context, actor Actor, applicationID 
 	}
 	end := spec.End
 	if end.IsZero() {
-		end = start.Add(180 * 24 * time.Hour)
+		end = start.Add(DefaultSecretLifetime)
 	}
 	cred, err := application.NewPasswordCredential(d.newID(), spec.DisplayName, spec.Secret, start, end)
 	if err != nil {

@@ -62,6 +62,12 @@ func (d *Directory) CreateServicePrincipal(ctx context.Context, actor Actor, ten
 // the app's audience admits the tenant. It writes no audit event: the
 // calling operation's event covers it.
 func (d *core) ensureSP(o *op, app application.Application, tenantID string) (serviceprincipal.ServicePrincipal, bool, error) {
+	return d.ensureSPWithID(o, app, tenantID, "")
+}
+
+// ensureSPWithID is ensureSP creating the service principal with id, or a
+// new id when id is empty.
+func (d *core) ensureSPWithID(o *op, app application.Application, tenantID, id string) (serviceprincipal.ServicePrincipal, bool, error) {
 	sp, err := store.ServicePrincipals.One(o.tx, store.SPByAppTenant, store.AppTenantKey(app.AppID, tenantID))
 	if err == nil {
 		return sp, false, nil
@@ -75,7 +81,10 @@ func (d *core) ensureSP(o *op, app application.Application, tenantID string) (se
 	if !app.AdmitsTenant(tenantID) {
 		return sp, false, fmt.Errorf("%w: %s (%s) in tenant %s", ErrAudience, app.AppID, app.SignInAudience, tenantID)
 	}
-	sp = serviceprincipal.New(d.newID(), app, tenantID, o.now)
+	if id == "" {
+		id = d.newID()
+	}
+	sp = serviceprincipal.New(id, app, tenantID, o.now)
 	if tenantID == app.TenantID {
 		sp.Owners = slices.Clone(app.Owners)
 	}
