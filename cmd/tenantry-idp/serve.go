@@ -25,7 +25,11 @@ const (
 	readTimeout       = 15 * time.Second
 	writeTimeout      = 30 * time.Second
 	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 16 << 10
+	// maxHeaderBytes is the handler's bound, answered in Entra's error
+	// JSON (431); the connection's hard cap, where net/http answers in
+	// plain text, is four times larger.
+	maxHeaderBytes = 16 << 10
+	hardHeaderCap  = 4 * maxHeaderBytes
 )
 
 // run is the command: it parses the flags, listens and serves until ctx
@@ -164,10 +168,10 @@ func printAuthorities(w io.Writer, base string, m tenantry.Manifest) {
 // endpoints (package server) for dir, logging each request.
 func newHandler(dir *tenantry.Directory, base *url.URL, logger *slog.Logger) (http.Handler, error) {
 	s, err := server.New(server.Config{
-		Issuer:       dir.Issuer(),
-		InsecureHTTP: base.Scheme == "http",
-		OnRequest:    requestLogger(logger),
-		// Directory: dir, // the sign-in, consent and device pages: pass dir once server.Config has this field
+		Issuer:         dir.Issuer(),
+		InsecureHTTP:   base.Scheme == "http",
+		OnRequest:      requestLogger(logger),
+		MaxHeaderBytes: maxHeaderBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -199,7 +203,7 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    hardHeaderCap,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenantry/tenantry"
+	"github.com/tenantry/tenantry/token"
 )
 
 // The command started on 127.0.0.1:0 with the example seed serves a client
@@ -125,10 +129,22 @@ func TestRunRefusesBadSeed(t *testing.T) {
 
 func TestHTTPServerBounds(t *testing.T) {
 	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
-	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes != 16<<10 || srv.ErrorLog == nil {
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes != 64<<10 || srv.ErrorLog == nil {
 		t.Errorf("server bounds: header %v read %v write %v idle %v max header %d", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 	}
-	// The header bound holds on a served connection.
+	// The header bound holds on a served connection: the handler answers
+	// a 20 KiB header in Entra's JSON, net/http a 100 KiB one.
+	dir, err := tenantry.New(context.Background(), tenantry.Config{Tokens: tenantry.TokenConfig{Authority: token.Authority{V2Base: "http://127.0.0.1", V1Base: "http://127.0.0.1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	base, _ := url.Parse("http://127.0.0.1")
+	h, err := newHandler(dir, base, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = newHTTPServer(h, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -141,9 +157,18 @@ func TestHTTPServerBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(string(body), `"error_codes":[9002313]`) {
+		t.Errorf("a 20 KiB header: %d %s, want 431 in Entra's JSON", resp.StatusCode, body)
+	}
+	req.Header.Set("X-Big", strings.Repeat("a", 100<<10))
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
-		t.Errorf("a 20 KiB header: %d, want 431", resp.StatusCode)
+		t.Errorf("a 100 KiB header: %d, want 431", resp.StatusCode)
 	}
 }
 
