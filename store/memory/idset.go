@@ -12,8 +12,8 @@ const blockSize = 512
 
 // idSet is a sorted set of record ids: the ids of a kind, or of one key of
 // an index. Small sets (nearly every index key) are a single sorted slice;
-// a set that outgrows blockSize becomes a list of sorted blocks (the layout
-// of Python's sortedcontainers), so that keeping 1,000,000 ids in order costs
+// a set that outgrows blockSize becomes a list of sorted blocks, each at
+// most blockSize long, so that keeping 1,000,000 ids in order costs
 // O(blockSize) per insert instead of O(n), and listing a page costs a seek
 // instead of a sort.
 //
