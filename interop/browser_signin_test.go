@@ -7,11 +7,9 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/oauth2"
 
 	"github.com/tenantry/tenantry/application"
-	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/tenantrytest"
 )
 
@@ -127,6 +125,24 @@ func TestBrowserSignInAndUserConsent(t *testing.T) {
 	if oid := f.redeem(got.Get("code")); oid != alice.ID {
 		t.Fatalf("the code is for %s, want %s", oid, alice.ID)
 	}
-	_ = kb.Tab
-	_ = tenant.RoleGlobalAdministrator
+}
+
+// Cancel on the consent page sends the browser to the redirect URI with
+// access_denied (AADSTS65004) and the state, and grants nothing.
+func TestBrowserConsentCancel(t *testing.T) {
+	e := newEnv(t, tenantrytest.WithoutLoginHintSignIn())
+	f := e.newWebFlow()
+	alice := e.user("alice@"+e.contoso.VerifiedDomains[0].Name, "Alice-Passw0rd!")
+	b := e.newTab()
+	b.do("opening the authorize URL", chromedp.Navigate(f.authURL("s-cancel")))
+	b.signIn(alice.UserPrincipalName, "Alice-Passw0rd!")
+	b.do("waiting for the consent page", chromedp.WaitVisible(chromedp.ID("cancel")))
+	b.submit("cancelling", chromedp.Click(chromedp.ID("cancel")))
+	got := b.landed(f.cb)
+	if got.Get("error") != "access_denied" || !strings.Contains(got.Get("error_description"), "AADSTS65004") || got.Get("state") != "s-cancel" || got.Get("code") != "" {
+		t.Fatalf("the redirect URI got %v", got)
+	}
+	if grants := e.grants(e.contoso.ID, f.app.AppID); len(grants) != 0 {
+		t.Fatalf("cancelled consent left grants %+v", grants)
+	}
 }

@@ -1,12 +1,16 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image/png"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -223,12 +227,22 @@ func (b *tab) screenshot(name string) {
 	if os.Getenv("TENANTRY_SCREENSHOTS") != "1" {
 		return
 	}
-	png := run(b, "screenshot of "+name, chromedp.FullScreenshot(100))
+	shot := run(b, "screenshot of "+name, chromedp.FullScreenshot(100))
+	// Chromium compresses for speed; the committed files are smaller
+	// compressed at the best level.
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+		b.t.Fatal(err)
+	}
 	dir := filepath.Join("..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), out.Bytes(), 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -272,14 +286,35 @@ func (c *callback) uri() string {
 	return "http://localhost:" + u.Port() + "/callback"
 }
 
-// next returns what the next request to the callback carried.
+// next returns what the last request to the callback carried; the
+// browser has shown the callback's page, so it has been recorded.
 func (c *callback) next(t *testing.T) url.Values {
 	t.Helper()
 	select {
 	case v := <-c.got:
 		return v
-	case <-time.After(step):
+	default:
 		t.Fatal("nothing arrived at the redirect URI")
 		return nil
 	}
+}
+
+// Chromium trusts the test server's key and nothing else: a server with
+// another certificate fails the navigation, so the tests do not run with
+// certificate checks turned off.
+func TestBrowserRefusesOtherCertificates(t *testing.T) {
+	e := newEnv(t)
+	b := e.newTab()
+	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "untrusted") }))
+	other.Config.ErrorLog = log.New(io.Discard, "", 0) // Chromium's refusal of the handshake
+	other.StartTLS()
+	defer other.Close()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Navigate(other.URL))
+	var le *chromedp.LoadError
+	if !errors.As(err, &le) || !strings.Contains(le.ErrorText, "CERT") {
+		t.Fatalf("navigating to a server with an unknown certificate: %v, want a certificate error", err)
+	}
+	b.do("opening the device login page", chromedp.Navigate(e.base+"/devicelogin"), chromedp.WaitVisible(chromedp.ID("usercode")))
 }
