@@ -8,6 +8,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"log"
@@ -17,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -228,14 +232,12 @@ func (b *tab) screenshot(name string) {
 		return
 	}
 	shot := run(b, "screenshot of "+name, chromedp.FullScreenshot(100))
-	// Chromium compresses for speed; the committed files are smaller
-	// compressed at the best level.
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, paletted(img)); err != nil {
 		b.t.Fatal(err)
 	}
 	dir := filepath.Join("..", "docs", "screenshots")
@@ -317,4 +319,35 @@ func TestBrowserRefusesOtherCertificates(t *testing.T) {
 		t.Fatalf("navigating to a server with an unknown certificate: %v, want a certificate error", err)
 	}
 	b.do("opening the device login page", chromedp.Navigate(e.base+"/devicelogin"), chromedp.WaitVisible(chromedp.ID("usercode")))
+}
+
+// paletted maps img to its 256 most frequent colours, the nearest for
+// the rest: a page is a few colours and their anti-aliased edges, so the
+// picture looks the same in a third of the bytes.
+func paletted(img image.Image) *image.Paletted {
+	counts := map[color.RGBA]int{}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	colours := make([]color.RGBA, 0, len(counts))
+	for c := range counts {
+		colours = append(colours, c)
+	}
+	sort.Slice(colours, func(i, j int) bool {
+		if counts[colours[i]] != counts[colours[j]] {
+			return counts[colours[i]] > counts[colours[j]]
+		}
+		a, b := colours[i], colours[j]
+		return uint32(a.R)<<24|uint32(a.G)<<16|uint32(a.B)<<8|uint32(a.A) < uint32(b.R)<<24|uint32(b.G)<<16|uint32(b.B)<<8|uint32(b.A)
+	})
+	pal := make(color.Palette, 0, 256)
+	for _, c := range colours[:min(256, len(colours))] {
+		pal = append(pal, c)
+	}
+	out := image.NewPaletted(r, pal)
+	draw.Draw(out, r, img, r.Min, draw.Src)
+	return out
 }
