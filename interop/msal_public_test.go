@@ -54,6 +54,7 @@ func TestMSALPublicClientPassword(t *testing.T) {
 	alice := e.user(upn, "Alice-Passw0rd!")
 	c := e.publicClient(app.AppID)
 	scopes := []string{apiURI + "/Orders.Read"}
+	//lint:ignore SA1019 the password grant is what this test checks
 	r, err := c.AcquireTokenByUsernamePassword(e.ctx, scopes, upn, "Alice-Passw0rd!")
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +77,7 @@ func TestMSALPublicClientPassword(t *testing.T) {
 
 	surfaces := func(name, password, want string) {
 		t.Helper()
+		//lint:ignore SA1019 the password grant is what this test checks
 		_, err := c.AcquireTokenByUsernamePassword(e.ctx, scopes, upn, password)
 		var ce msalerrors.CallErr
 		if !errors.As(err, &ce) || ce.Resp.StatusCode != 400 || !strings.Contains(err.Error(), want) {
@@ -96,6 +98,7 @@ func TestMSALPublicClientPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 10 {
+		//lint:ignore SA1019 the password grant is what this test checks
 		_, _ = c.AcquireTokenByUsernamePassword(e.ctx, scopes, upn, "not-her-password")
 	}
 	surfaces("locked account", "Alice-Passw0rd!", "AADSTS50053")
