@@ -151,6 +151,8 @@ func (e *env) newTab() *tab {
 		startChromium(e.base, &tls.Config{RootCAs: e.srv.RootCAs(), MinVersion: tls.VersionTLS12})
 	})
 	switch {
+	case chromium.skip != "" && os.Getenv("TENANTRY_REQUIRE_BROWSER") != "":
+		e.t.Fatalf("%s (TENANTRY_REQUIRE_BROWSER is set: the browser tests must run)", chromium.skip)
 	case chromium.skip != "":
 		e.t.Skip(chromium.skip)
 	case chromium.err != nil:
