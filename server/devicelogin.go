@@ -59,7 +59,7 @@ func (s *Server) deviceLogin(x *exchange) {
 		s.render(x, http.StatusOK, "signin", pageData{Title: "Sign in to your account", Action: action, CSRF: s.csrfToken(x, sess.UserID),
 			Hidden: append(hidden, field{stepField, "signin"}), Error: msg, Username: username, App: app}, pageOptions{})
 	}
-	uid := ""
+	uid, upn := "", ""
 	step := f.get(stepField)
 	if step == "signin" {
 		u, msg := s.passwordSignIn(x, dp.Tenant, f)
@@ -68,7 +68,7 @@ func (s *Server) deviceLogin(x *exchange) {
 			return
 		}
 		s.setSession(x, u.ID, u.TenantID)
-		uid, step = u.ID, "code"
+		uid, upn, step = u.ID, u.UserPrincipalName, "code"
 	} else if cur, ok := s.sessionFor(x.r, dp.TenantID); ok {
 		uid = cur.UserID
 	}
@@ -79,7 +79,7 @@ func (s *Server) deviceLogin(x *exchange) {
 	switch step {
 	case "code":
 		s.render(x, http.StatusOK, "deviceconfirm", pageData{Title: "Are you trying to sign in?", Action: action, CSRF: s.csrfToken(x, uid),
-			Hidden: hidden, App: app}, pageOptions{})
+			Hidden: hidden, App: app, Username: upn}, pageOptions{})
 	case "continue", "cancel":
 		actor := tenantry.UserActor(uid)
 		if step == "continue" {
