@@ -42,7 +42,14 @@ func (s *tokenService) authenticate(ctx context.Context, app application.Applica
 	return 0, errNoCredential.new()
 }
 
-func (s *tokenService) tokenEndpoints(t tenant.Tenant) []string {
+// assertionAudiences are the audiences a client assertion for tenant t may
+// name: the tenant's token endpoints (v2 and v1, by id or verified
+// domain), as MSAL and Entra's documentation use, and the tenant's v2
+// issuer, which generic OpenID Connect clients put there (OpenID Connect
+// Core §9 as corrected in 2025 recommends the issuer, closing audience
+// injection; Entra's behaviour for it is undocumented). Another tenant's
+// endpoints and issuer are refused.
+func (s *tokenService) assertionAudiences(t tenant.Tenant) []string {
 	base := s.cfg.Authority.V2Base
 	if base == "" {
 		base = "https://login.microsoftonline.com"
@@ -55,7 +62,7 @@ func (s *tokenService) tokenEndpoints(t tenant.Tenant) []string {
 	for _, n := range names {
 		out = append(out, base+"/"+n+"/oauth2/v2.0/token", base+"/"+n+"/oauth2/token")
 	}
-	return out
+	return append(out, s.cfg.Authority.Issuer(token.Version2, t.ID))
 }
 
 func (s *tokenService) authenticateAssertion(ctx context.Context, app application.Application, t tenant.Tenant, req TokenRequest, fed *federatedResult, now time.Time) (token.ClientAuth, error) {
@@ -92,7 +99,7 @@ func (s *tokenService) authenticateAssertion(ctx context.Context, app applicatio
 				return 0, errAssertionKeyExpired.new()
 			}
 		}
-		_, err := ua.Verify(cert.PublicKey, token.AssertionRules{ClientID: app.AppID, Audiences: s.tokenEndpoints(t), Now: now, MaxLifetime: s.cfg.AssertionMaxLifetime})
+		_, err := ua.Verify(cert.PublicKey, token.AssertionRules{ClientID: app.AppID, Audiences: s.assertionAudiences(t), Now: now, MaxLifetime: s.cfg.AssertionMaxLifetime})
 		switch {
 		case errors.Is(err, token.ErrAssertionTime):
 			return 0, errAssertionTimeRange.new().with(err)

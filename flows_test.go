@@ -1037,6 +1037,18 @@ func TestFlowClientCredentialsCertificate(t *testing.T) {
 			e.clock.Advance(time.Minute)
 		}
 	})
+	t.Run("audience is the tenant's issuer", func(t *testing.T) {
+		f := setup(t)
+		e := f.e
+		claims := ftAssertionClaims(ftDaemonApp, e.conID, e.clock.Now())
+		claims["aud"] = "https://login.microsoftonline.com/" + e.conID + "/v2.0"
+		if _, err := e.assertionCC(e.conID, ftDaemonApp, ftSignJWT(t, ftRSA(t, 0), jose.RS256, ftX5THeader(f.cert), claims), orders); err != nil {
+			t.Fatal(err)
+		}
+		claims["aud"] = "https://login.microsoftonline.com/" + e.fabID + "/v2.0"
+		_, err := e.assertionCC(e.conID, ftDaemonApp, ftSignJWT(t, ftRSA(t, 0), jose.RS256, ftX5THeader(f.cert), claims), orders)
+		ftWantErr(t, err, 700027, OAuthInvalidClient)
+	})
 	t.Run("RS256 with x5t, v1 endpoint audience, v1 token", func(t *testing.T) {
 		f := setup(t)
 		e := f.e
