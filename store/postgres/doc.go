@@ -1,0 +1,2 @@
+// Package postgres is the PostgreSQL store.
+package postgres
