@@ -101,7 +101,9 @@ func freshSchema(t testing.TB) string {
 // open opens a store in a fresh schema, closed when the test ends.
 func open(t testing.TB, cfg postgres.Config) *postgres.Store {
 	t.Helper()
-	cfg.URL = serverURL(t)
+	if cfg.URL == "" {
+		cfg.URL = serverURL(t)
+	}
 	if cfg.Schema == "" {
 		cfg.Schema = freshSchema(t)
 	}

@@ -81,11 +81,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 // attempt runs fn once in a transaction; retry reports a failure worth
 // another attempt.
 func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (err error, retry bool) {
-	conn, err := s.pool.Acquire(ctx)
+	t := &tx{ctx: ctx}
+	conn, err := s.begin(ctx, t)
 	if err != nil {
-		return fmt.Errorf("postgres: update: %w", err), false
+		return fmt.Errorf("postgres: update: begin: %w", err), retryable(err)
 	}
-	t := &tx{ctx: ctx, conn: conn}
+	t.conn = conn
 	committed := false
 	defer func() {
 		t.end()
@@ -96,12 +97,6 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (err er
 		}
 		conn.Release()
 	}()
-	b := &pgx.Batch{}
-	b.Queue(sqlBeginUpdate)
-	b.Queue(sqlLock).QueryRow(func(row pgx.Row) error { return row.Scan(&t.seq, &t.rev) })
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("postgres: update: begin: %w", err), retryable(err)
-	}
 	ferr := fn(t)
 	t.end()
 	if t.err != nil && retryable(t.err) {
@@ -116,7 +111,7 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (err er
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("postgres: update: not committed: %w", err), false
 	}
-	b = &pgx.Batch{}
+	b := &pgx.Batch{}
 	t.queueAudit(b)
 	if t.wrote {
 		b.Queue(sqlUnlock, t.seq, t.rev)
@@ -130,6 +125,30 @@ func (s *Store) attempt(ctx context.Context, fn func(tx store.Tx) error) (err er
 	}
 	committed = true
 	return nil, false
+}
+
+// begin acquires a connection, begins a transaction on it and takes the
+// writers' lock, in one round trip; on a second connection if the first
+// was dead (the server ended it, say).
+func (s *Store) begin(ctx context.Context, t *tx) (*pgxpool.Conn, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b := &pgx.Batch{}
+		b.Queue(sqlBeginUpdate)
+		b.Queue(sqlLock).QueryRow(func(row pgx.Row) error { return row.Scan(&t.seq, &t.rev) })
+		err = conn.SendBatch(ctx, b).Close()
+		if err == nil {
+			return conn, nil
+		}
+		closed := conn.Conn().IsClosed()
+		conn.Release()
+		if !closed || attempt > 0 || ctx.Err() != nil {
+			return nil, err
+		}
+	}
 }
 
 // tx is the transaction of Update. It holds the writers' lock: seq and

@@ -42,13 +42,14 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 	if err != nil {
 		return fmt.Errorf("postgres: view: %w", err)
 	}
-	rt := &readTx{ctx: ctx, conn: conn}
+	rt := &readTx{s: s, ctx: ctx, conn: conn}
 	defer rt.end(s)
 	return fn(rt)
 }
 
 // readTx is the transaction of View.
 type readTx struct {
+	s     *Store
 	mu    sync.Mutex
 	ctx   context.Context
 	conn  *pgxpool.Conn
@@ -83,6 +84,9 @@ func (rt *readTx) end(s *Store) {
 	rt.done = true
 	conn := rt.conn
 	rt.conn = nil
+	if conn == nil {
+		return
+	}
 	if !rt.begun {
 		conn.Release()
 		return
@@ -108,15 +112,43 @@ func (rt *readTx) run(b *pgx.Batch) error {
 	if rt.err != nil {
 		return rt.err
 	}
-	if !rt.begun {
+	first := !rt.begun
+	if first {
 		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: sqlBeginView}}, b.QueuedQueries...)
 		rt.begun = true
 	}
-	if err := rt.conn.SendBatch(rt.ctx, b).Close(); err != nil {
+	err := rt.conn.SendBatch(rt.ctx, b).Close()
+	if err != nil && first && rt.conn.Conn().IsClosed() && rt.ctx.Err() == nil {
+		// The pooled connection was dead (the server ended it, say).
+		// Nothing was read yet: read again on another.
+		rt.conn.Release()
+		rt.conn = nil
+		conn, aerr := rt.s.pool.Acquire(rt.ctx)
+		if aerr != nil {
+			rt.begun = false // nothing to commit
+			rt.err = fmt.Errorf("postgres: view: %w", aerr)
+			return rt.err
+		}
+		rt.conn = conn
+		err = conn.SendBatch(rt.ctx, resend(b)).Close()
+	}
+	if err != nil {
 		rt.err = fmt.Errorf("postgres: view: %w", err)
 		return rt.err
 	}
 	return nil
+}
+
+// resend returns a copy of b's queries, to send on another connection
+// (a sent batch keeps statement descriptions of the connection it went
+// through).
+func resend(b *pgx.Batch) *pgx.Batch {
+	nb := &pgx.Batch{}
+	for _, q := range b.QueuedQueries {
+		nq := nb.Queue(q.SQL, q.Arguments...)
+		nq.Fn = q.Fn
+	}
+	return nb
 }
 
 func (rt *readTx) cacheRecords(k store.Kind, rs []record) {
