@@ -100,20 +100,20 @@ func pgChecks(t *testing.T, n int) {
 
 func TestPostgresDirectoryInvariants(t *testing.T) {
 	newStore := pgStores(t)
-	pgChecks(t, 50)
+	pgChecks(t, 30)
 	RunDirectoryInvariants(t, newStore)
 }
 
 func TestPostgresReplayDirectoryInvariants(t *testing.T) {
 	newStore := pgStores(t)
-	pgChecks(t, 20)
+	pgChecks(t, 15)
 	RunDirectoryInvariants(t, func() store.Store { return storetest.Replay(newStore()) })
 }
 
 func TestPostgresFlowProperties(t *testing.T) {
 	ftStore = pgStores(t)
 	t.Cleanup(func() { ftStore = nil })
-	pgChecks(t, 25)
+	pgChecks(t, 15)
 	for _, test := range []struct {
 		name string
 		fn   func(*testing.T)
