@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/server"
+	"github.com/tenantry/tenantry/store/storeurl"
 	"github.com/tenantry/tenantry/token"
 )
 
@@ -28,11 +30,13 @@ import (
 // goroutine: a subtest seeds through its own Server (they are cheap) or
 // through Directory().
 type Server struct {
-	t      failer
-	ts     *httptest.Server
-	dir    *tenantry.Directory
-	clock  *tenantry.ManualClock
-	client *http.Client
+	t   failer
+	ts  *httptest.Server
+	dir *tenantry.Directory
+	// dropStore closes the store StoreURL opened and drops its schema.
+	dropStore func() error
+	clock     *tenantry.ManualClock
+	client    *http.Client
 	// transport is client's, closed with the Server.
 	transport *http.Transport
 	closeOnce sync.Once
@@ -58,8 +62,16 @@ type options struct {
 	entra     bool
 	start     time.Time
 	noHint    bool
+	storeURL  string
 	configure []func(*tenantry.Config)
 }
+
+// StoreURL sets the Directory's store by URL (package store/storeurl):
+// "memory:" (the default) or "postgres://…", for which the Server makes a
+// schema of its own and drops it when it closes. Without this option the
+// environment variable TENANTRY_TEST_STORE names the store, so that a test
+// suite runs against PostgreSQL unchanged.
+func StoreURL(url string) Option { return func(o *options) { o.storeURL = url } }
 
 // AsEntra makes the Server answer as Entra's public cloud: its Directory's
 // authority is https://login.microsoftonline.com (v2 issuers) and
@@ -155,6 +167,18 @@ func start(t failer, opts []Option) (*Server, error) {
 	}
 	s.base = authority.V2Base
 	cfg := tenantry.Config{Tokens: tenantry.TokenConfig{VerificationURI: s.base + "/devicelogin"}}
+	storeURL := o.storeURL
+	if storeURL == "" {
+		storeURL = os.Getenv("TENANTRY_TEST_STORE")
+	}
+	if storeURL != "" {
+		st, drop, err := storeurl.OpenTemporary(context.Background(), storeURL)
+		if err != nil {
+			ts.Listener.Close()
+			return nil, err
+		}
+		cfg.Store, s.dropStore = st, drop
+	}
 	for _, fn := range o.configure {
 		fn(&cfg)
 	}
@@ -165,6 +189,9 @@ func start(t failer, opts []Option) (*Server, error) {
 	dir, err := tenantry.New(context.Background(), cfg)
 	if err != nil {
 		ts.Listener.Close()
+		if s.dropStore != nil {
+			_ = s.dropStore()
+		}
 		return nil, err
 	}
 	s.dir = dir
@@ -197,6 +224,9 @@ func (s *Server) Close() {
 		s.transport.CloseIdleConnections()
 		s.ts.Close()
 		_ = s.dir.Close()
+		if s.dropStore != nil {
+			_ = s.dropStore()
+		}
 	})
 }
 
