@@ -20,6 +20,7 @@ type config struct {
 	storeURL        string        // store URL: memory: (default)
 	dataDir         string        // directory for generated files
 	certOut         string        // where the trusted certificate is written
+	keyFile         string        // the key-encryption key's file
 	insecureHTTP    bool          // serve plain HTTP
 	logFormat       string        // text or json
 	shutdownTimeout time.Duration // how long a graceful shutdown may take
@@ -39,9 +40,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8443", "listen address (host:port)")
 	fs.StringVar(&c.baseURL, "base-url", "", "the URL clients reach the server at (scheme://host[:port]), for a proxy in front; default derived from -addr")
 	fs.StringVar(&c.seed, "seed", "", "seed manifest (JSON) applied at start")
-	fs.StringVar(&c.storeURL, "store", "memory:", "store URL: memory:")
+	fs.StringVar(&c.storeURL, "store", "memory:", "store URL: memory: or postgres://user@host:5432/db?schema=name")
 	fs.StringVar(&c.dataDir, "data", ".", "directory for generated files (the certificate)")
 	fs.StringVar(&c.certOut, "cert-out", "", "where to write the certificate clients must trust (default {data}/tenantry-idp.pem)")
+	fs.StringVar(&c.keyFile, "key-file", "", "the key-encryption key sealing the signing keys in the store, made if missing (default {data}/tenantry-idp.key)")
 	fs.BoolVar(&c.insecureHTTP, "insecure-http", false, "serve plain HTTP instead of HTTPS (MSAL and azidentity refuse http authorities)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "request log format: text or json")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for open requests")
@@ -70,6 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.certOut == "" {
 		c.certOut = filepath.Join(c.dataDir, "tenantry-idp.pem")
+	}
+	if c.keyFile == "" {
+		c.keyFile = filepath.Join(c.dataDir, "tenantry-idp.key")
 	}
 	return c, nil
 }

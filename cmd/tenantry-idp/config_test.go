@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,21 +90,39 @@ func TestBaseFor(t *testing.T) {
 }
 
 func TestOpenStore(t *testing.T) {
+	ctx := context.Background()
 	for _, ok := range []string{"memory:", "memory"} {
-		st, err := openStore(ok)
+		st, err := openStore(ctx, ok)
 		if err != nil {
 			t.Errorf("%s: %v", ok, err)
 			continue
 		}
 		st.Close()
 	}
-	_, err := openStore("postgres://idp:s3cret-pw@db.internal/idp")
-	if !errors.Is(err, errStoreNotBuilt) || strings.Contains(err.Error(), "s3cret-pw") {
-		t.Errorf("postgres: %v; want errStoreNotBuilt without the password", err)
-	}
-	for _, bad := range []string{"memory://host", "redis://u:s3cret-pw@h", "bolt:/tmp/x"} {
-		if _, err := openStore(bad); err == nil || errors.Is(err, errStoreNotBuilt) || strings.Contains(err.Error(), "s3cret-pw") {
+	for _, bad := range []string{"memory://host", "redis://u:s3cret-pw@h", "bolt:/tmp/x", "postgres://idp:s3cret-pw@127.0.0.1:1/idp?connect_timeout=1"} {
+		if _, err := openStore(ctx, bad); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+func TestKeyEncryptionKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k")
+	k1, made, err := loadKeyEncryptionKey(path)
+	if err != nil || !made || len(k1) != 32 {
+		t.Fatalf("first load: %v %v %d", err, made, len(k1))
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", fi, err)
+	}
+	k2, made, err := loadKeyEncryptionKey(path)
+	if err != nil || made || !bytes.Equal(k1, k2) {
+		t.Fatalf("second load: %v %v", err, made)
+	}
+	if err := os.WriteFile(path, []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadKeyEncryptionKey(path); err == nil {
+		t.Fatal("a 5-byte key was accepted")
 	}
 }

@@ -65,7 +65,14 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 		return err
 	}
 	logger := newLogger(cfg.logFormat, stderr)
-	st, err := openStore(cfg.storeURL)
+	kek, made, err := loadKeyEncryptionKey(cfg.keyFile)
+	if err != nil {
+		return err
+	}
+	if made {
+		fmt.Fprintf(stdout, "key-encryption key: %s (new; keep it with the store)\n", cfg.keyFile)
+	}
+	st, err := openStore(ctx, cfg.storeURL)
 	if err != nil {
 		return err
 	}
@@ -74,8 +81,9 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 		Store:  st,
 		Logger: logger,
 		Tokens: tenantry.TokenConfig{
-			Authority:       token.Authority{V2Base: baseStr, V1Base: baseStr},
-			VerificationURI: baseStr + "/devicelogin",
+			KeyEncryptionKey: kek,
+			Authority:        token.Authority{V2Base: baseStr, V1Base: baseStr},
+			VerificationURI:  baseStr + "/devicelogin",
 		},
 	})
 	if err != nil {
