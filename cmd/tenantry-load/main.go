@@ -58,6 +58,7 @@ func run(args []string, out io.Writer) error {
 	conc := fs.Int("c", 8, "concurrent connections")
 	dur := fs.Duration("d", 10*time.Second, "duration of the load")
 	warm := fs.Duration("warmup", 2*time.Second, "warm-up before measuring")
+	clientKind := fs.String("client", "raw", "load generator: raw (lean keep-alive connections) or http (net/http's client)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,12 +85,27 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}}
-	load(client, r, *conc, *warm)
+	drive := func(d time.Duration) ([]time.Duration, time.Duration, int, error) {
+		if *clientKind == "http" {
+			lat, elapsed, failures := load(client, r, *conc, d)
+			return lat, elapsed, failures, nil
+		}
+		return rawLoad(r, *conc, d)
+	}
+	if *clientKind != "http" && *clientKind != "raw" {
+		return fmt.Errorf("-client must be raw or http, not %q", *clientKind)
+	}
+	if _, _, _, err := drive(*warm); err != nil {
+		return err
+	}
 	cpu0, err := processCPU(r.PID)
 	if err != nil {
 		return err
 	}
-	lat, elapsed, failures := load(client, r, *conc, *dur)
+	lat, elapsed, failures, err := drive(*dur)
+	if err != nil {
+		return err
+	}
 	cpu1, err := processCPU(r.PID)
 	if err != nil {
 		return err
@@ -100,7 +116,7 @@ func run(args []string, out io.Writer) error {
 	slices.Sort(lat)
 	n := float64(len(lat))
 	perToken := float64(cpu1-cpu0) / n / 1e3
-	fmt.Fprintf(out, "alg %s, %d connections, %s, server GOMAXPROCS %d\n", r.Algorithm, *conc, *dur, r.GOMAXPROCS)
+	fmt.Fprintf(out, "alg %s, %d connections (%s client), %s, server GOMAXPROCS %d\n", r.Algorithm, *conc, *clientKind, *dur, r.GOMAXPROCS)
 	fmt.Fprintf(out, "tokens/s            %10.0f   (%d tokens, %d failures)\n", n/elapsed.Seconds(), len(lat), failures)
 	fmt.Fprintf(out, "latency p50 / p99   %10s / %s\n", lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond))
 	fmt.Fprintf(out, "server CPU/token    %10.1f µs\n", perToken)
