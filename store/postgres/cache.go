@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -150,25 +151,12 @@ func (c *snapCache) publish(tag counter, e *entries) {
 }
 
 // check reads the counter outside any transaction, in a statement of
-// its own (its own snapshot), the transaction's first on its connection:
-// it reports whether the counter is still at g's tag, and drops g from
-// the cache when it has moved.
+// its own (its own snapshot), or takes the value a concurrent View's
+// statement read, sent after this one asked (see checker): it reports
+// whether the counter is still at g's tag, and drops g from the cache
+// when it has moved.
 func (rt *readTx) check(g *generation) (bool, error) {
-	var now counter
-	read := func() error { return rt.conn.QueryRow(rt.ctx, sqlCounter).Scan(&now.seq, &now.rev) }
-	err := read()
-	if err != nil && rt.conn.Conn().IsClosed() && rt.ctx.Err() == nil {
-		// The pooled connection was dead (the server ended it, say).
-		rt.conn.Release()
-		rt.conn = nil
-		conn, aerr := rt.s.pool.Acquire(rt.ctx)
-		if aerr != nil {
-			err = aerr
-		} else {
-			rt.conn = conn
-			err = read()
-		}
-	}
+	now, err := rt.s.checks.read(rt.ctx, rt.readCounter)
 	if err != nil {
 		rt.err = fmt.Errorf("postgres: view: %w", err)
 		return false, rt.err
@@ -178,6 +166,90 @@ func (rt *readTx) check(g *generation) (bool, error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// readCounter reads the counter on rt's connection, the first statement
+// it sends; on another connection if the pooled one was dead (the server
+// ended it, say).
+func (rt *readTx) readCounter() (counter, error) {
+	var now counter
+	read := func() error { return rt.conn.QueryRow(rt.ctx, sqlCounter).Scan(&now.seq, &now.rev) }
+	err := read()
+	if err != nil && rt.conn.Conn().IsClosed() && rt.ctx.Err() == nil {
+		rt.conn.Release()
+		rt.conn = nil
+		conn, aerr := rt.s.pool.Acquire(rt.ctx)
+		if aerr != nil {
+			return counter{}, aerr
+		}
+		rt.conn = conn
+		err = read()
+	}
+	return now, err
+}
+
+// checker coalesces the counter checks of concurrent Views. A View needs
+// a value of the counter read after it began; a read sent after the View
+// asked is one, whoever sends it. So at most one read is in flight and
+// one is gathering: a View joins the gathering one, whose first View
+// sends it once the read in flight has returned, and every View that
+// joined takes its value.
+type checker struct {
+	mu   sync.Mutex
+	busy bool        // a read is in flight
+	next *checkRound // the read gathering Views, not sent yet
+}
+
+type checkRound struct {
+	start chan struct{} // closed when the round's read may be sent
+	done  chan struct{} // closed when tag and err are set
+	tag   counter
+	err   error
+}
+
+// read returns a value of the counter read after the call began: the one
+// send reads, or the one of a read another View sends after the call
+// began. A View that joined a read that failed sends its own.
+func (c *checker) read(ctx context.Context, send func() (counter, error)) (counter, error) {
+	c.mu.Lock()
+	if r := c.next; r != nil {
+		c.mu.Unlock()
+		select {
+		case <-r.done:
+			if r.err == nil {
+				return r.tag, nil
+			}
+			return send() // the sender's failure (its context, say) need not be ours
+		case <-ctx.Done():
+			return counter{}, ctx.Err()
+		}
+	}
+	r := &checkRound{start: make(chan struct{}), done: make(chan struct{})}
+	if c.busy {
+		c.next = r
+	} else {
+		c.busy = true
+		close(r.start)
+	}
+	c.mu.Unlock()
+	// Not interruptible: the read in flight returns within its own
+	// context, and Views that joined this round wait for it.
+	<-r.start
+	c.mu.Lock()
+	if c.next == r {
+		c.next = nil // Views that ask from now on join the next round
+	}
+	c.mu.Unlock()
+	r.tag, r.err = send()
+	close(r.done)
+	c.mu.Lock()
+	if c.next != nil {
+		close(c.next.start)
+	} else {
+		c.busy = false
+	}
+	c.mu.Unlock()
+	return r.tag, r.err
 }
 
 // want is a read of Get, Lookup, One or Prefetch: a record by id (get),

@@ -284,3 +284,56 @@ func TestCacheSnapshot(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestCacheConcurrentViews: while Views of store A keep its counter
+// checks in flight (concurrent Views share them), every View that begins
+// after store B committed a write sees it.
+func TestCacheConcurrentViews(t *testing.T) {
+	a, b := pair(t, &counter{})
+	read := func() (string, error) {
+		var name string
+		err := a.View(context.Background(), func(tx store.ReadTx) error {
+			u, err := store.Users.Get(tx, "u1")
+			name = u.DisplayName
+			return err
+		})
+		return name, err
+	}
+	putUser(t, b, tenant.User{ID: "u1", TenantID: "t1", DisplayName: "0"})
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	for range 4 {
+		bg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := read(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	defer func() { close(stop); bg.Wait() }()
+	for v := 1; v <= 100; v++ {
+		putUser(t, b, tenant.User{ID: "u1", TenantID: "t1", DisplayName: fmt.Sprint(v)})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				name, err := read()
+				if err != nil {
+					t.Error(err)
+				} else if name != fmt.Sprint(v) {
+					t.Errorf("a View begun after write %d committed found %s", v, name)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+	}
+}

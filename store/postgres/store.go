@@ -74,6 +74,7 @@ type Store struct {
 
 	signIns *signInWriter
 	cache   *snapCache // nil when Config.CacheEntries is negative
+	checks  checker    // the counter checks of Views answered by cache
 }
 
 var _ store.Store = (*Store)(nil)
