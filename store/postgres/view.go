@@ -25,7 +25,8 @@ const viewCommitTimeout = 30 * time.Second
 var errDone = fmt.Errorf("postgres: transaction used after it ended: %w", store.ErrClosed)
 
 // View runs fn against one snapshot of the committed state (see the
-// package documentation, "Views and the token path"). When the store's
+// package documentation, "Views and the token path" and "The snapshot
+// cache"). When the store's
 // cache holds every record fn's first read asks for, View checks with one
 // statement that no commit happened since they were read and then answers
 // fn from the cache; otherwise, or as soon as fn reads what the cache
