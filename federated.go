@@ -43,6 +43,7 @@ func (d *core) prepareFederated(ctx context.Context, req TokenRequest) *federate
 	}
 	trusted := false
 	_ = d.st.View(ctx, func(tx store.ReadTx) error {
+		trusted = false // the View function may run again
 		app, err := store.Applications.One(tx, store.AppByAppID, req.ClientID)
 		if err != nil {
 			return err

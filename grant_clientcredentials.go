@@ -31,7 +31,7 @@ func (d *core) clientCredentials(ctx context.Context, req TokenRequest, fed *fed
 	var claims token.AccessClaims
 	var v1 bool
 	now := d.clock()
-	err = d.st.View(ctx, func(tx store.ReadTx) error {
+	err = d.viewNoting(ctx, func(tx store.ReadTx) error {
 		if err := store.Prefetch(tx, clientCredentialsReads(req, resourceID)...); err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func (d *core) passwordGrant(ctx context.Context, req TokenRequest, fed *federat
 	signInOf(ctx).user(u)
 	now := d.clock()
 	var pt *pendingTokens
-	err = d.st.View(ctx, func(tx store.ReadTx) error {
+	err = d.viewNoting(ctx, func(tx store.ReadTx) error {
 		t, err := signInTenant(tx, req.Tenant, u)
 		if err != nil {
 			return err

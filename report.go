@@ -78,7 +78,7 @@ func (d *Directory) Report(ctx context.Context, actor Actor, tenantID string, op
 	}
 	// A page per View: a report over a large directory must not hold the
 	// store's read side for long.
-	err = eachPage(ctx, d.st, store.Applications, index, key, func(_ store.ReadTx, apps []application.Application) error {
+	err = eachPage(ctx, d.st, store.Applications, index, key, &r, func(_ store.ReadTx, apps []application.Application, r *Report) error {
 		for _, a := range apps {
 			if a.IsDeleted() {
 				continue
@@ -102,7 +102,7 @@ func (d *Directory) Report(ctx context.Context, actor Actor, tenantID string, op
 	if err != nil {
 		return r, err
 	}
-	err = eachPage(ctx, d.st, store.ServicePrincipals, index, key, func(tx store.ReadTx, sps []serviceprincipal.ServicePrincipal) error {
+	err = eachPage(ctx, d.st, store.ServicePrincipals, index, key, &r, func(tx store.ReadTx, sps []serviceprincipal.ServicePrincipal, r *Report) error {
 		for _, sp := range sps {
 			if sp.AppID == "" || sp.ServicePrincipalType != serviceprincipal.TypeApplication {
 				continue
@@ -121,7 +121,7 @@ func (d *Directory) Report(ctx context.Context, actor Actor, tenantID string, op
 	if err != nil {
 		return r, err
 	}
-	err = eachPage(ctx, d.st, store.Grants, index, key, func(tx store.ReadTx, grants []consent.Grant) error {
+	err = eachPage(ctx, d.st, store.Grants, index, key, &r, func(tx store.ReadTx, grants []consent.Grant, r *Report) error {
 		for _, g := range grants {
 			res, err := store.ServicePrincipals.Get(tx, g.ResourceID)
 			if err != nil {
@@ -144,21 +144,34 @@ func (d *Directory) Report(ctx context.Context, actor Actor, tenantID string, op
 }
 
 // eachPage calls fn with every page of the listing, each page read in a
-// View of its own.
-func eachPage[T any](ctx context.Context, st store.Store, c *store.Collection[T], index, key string, fn func(tx store.ReadTx, items []T) error) error {
+// View of its own. fn adds what it finds to the page's part of the report,
+// which is merged into r once the page's View has returned: a store may
+// run the View function more than once (see store.Store.View).
+func eachPage[T any](ctx context.Context, st store.Store, c *store.Collection[T], index, key string, r *Report,
+	fn func(tx store.ReadTx, items []T, part *Report) error) error {
 	p := store.Page{Limit: 500}
 	for {
 		var next string
+		var part Report
 		err := st.View(ctx, func(tx store.ReadTx) error {
+			part = Report{}
 			items, n, err := c.List(tx, index, key, p)
 			if err != nil {
 				return err
 			}
 			next = n
-			return fn(tx, items)
+			return fn(tx, items, &part)
 		})
-		if err != nil || next == "" {
+		if err != nil {
 			return err
+		}
+		r.OrphanedServicePrincipals = append(r.OrphanedServicePrincipals, part.OrphanedServicePrincipals...)
+		r.ApplicationsWithoutOwners = append(r.ApplicationsWithoutOwners, part.ApplicationsWithoutOwners...)
+		r.ExpiringCredentials = append(r.ExpiringCredentials, part.ExpiringCredentials...)
+		r.AdminScopeGrants = append(r.AdminScopeGrants, part.AdminScopeGrants...)
+		r.DivergentOwners = append(r.DivergentOwners, part.DivergentOwners...)
+		if next == "" {
+			return nil
 		}
 		p.After = next
 	}

@@ -157,6 +157,23 @@ func noteIfSet(field *string, v string) {
 	}
 }
 
+// viewNoting runs fn in a View of the store whose function notes the
+// request's sign-in event. A store may run a View function more than once
+// (see store.Store.View): each run starts from the notes made before the
+// View, so that the event holds the last run's notes only, never what an
+// earlier run read in an older snapshot.
+func (d *core) viewNoting(ctx context.Context, fn func(tx store.ReadTx) error) error {
+	r := signInOf(ctx)
+	if r == nil {
+		return d.st.View(ctx, fn)
+	}
+	before := r.ev
+	return d.st.View(ctx, func(tx store.ReadTx) error {
+		r.ev = before
+		return fn(tx)
+	})
+}
+
 // tenant notes the tenant the request resolved to.
 func (r *signInRecord) tenant(id string) {
 	if r != nil {

@@ -31,6 +31,10 @@ var (
 // concurrent use.
 type Store interface {
 	// View runs fn against a consistent snapshot. fn must not keep tx.
+	// fn may run more than once (a backend that answers from a cache
+	// runs it again when the cache turns out older than its snapshot)
+	// and must have no effects outside tx; the last run's result is
+	// returned.
 	View(ctx context.Context, fn func(tx ReadTx) error) error
 	// Update runs fn in a read-write transaction. If fn returns nil the
 	// writes commit atomically; otherwise nothing is written and fn's error

@@ -8,6 +8,14 @@
 //
 //	go run ./cmd/tenantry-load -alg RS256 -c 8 -d 10s
 //
+// With -store postgres://…, the server runs on store/postgres, in a
+// fresh schema (tenantry_load_<pid>) dropped when it exits; the report
+// then adds PostgreSQL's CPU time per token (every process named
+// postgres on this machine, the server's own backends included, read
+// from /proc/<pid>/stat) and the whole machine's (from /proc/stat).
+//
+//	go run ./cmd/tenantry-load -alg ES256 -store 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+//
 // The server's CPU time is read from /proc (Linux).
 package main
 
@@ -59,6 +67,7 @@ func run(args []string, out io.Writer) error {
 	dur := fs.Duration("d", 10*time.Second, "duration of the load")
 	warm := fs.Duration("warmup", 2*time.Second, "warm-up before measuring")
 	clientKind := fs.String("client", "raw", "load generator: raw (lean keep-alive connections) or http (net/http's client)")
+	storeURL := fs.String("store", "memory", "the server's store: memory, or a PostgreSQL URL (postgres://…)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,7 +75,7 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	child := exec.Command(self, "-serve", "-alg", *alg)
+	child := exec.Command(self, "-serve", "-alg", *alg, "-store", *storeURL)
 	child.Stderr = os.Stderr
 	stdout, err := child.StdoutPipe()
 	if err != nil {
@@ -75,7 +84,7 @@ func run(args []string, out io.Writer) error {
 	if err := child.Start(); err != nil {
 		return err
 	}
-	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+	defer stopChild(child)
 	var r ready
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
@@ -102,6 +111,7 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pg0, mach0 := postgresCPU(), machineCPU()
 	lat, elapsed, failures, err := drive(*dur)
 	if err != nil {
 		return err
@@ -110,16 +120,23 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pg1, mach1 := postgresCPU(), machineCPU()
 	if len(lat) == 0 {
 		return fmt.Errorf("no token was issued (%d failures)", failures)
 	}
 	slices.Sort(lat)
 	n := float64(len(lat))
 	perToken := float64(cpu1-cpu0) / n / 1e3
-	fmt.Fprintf(out, "alg %s, %d connections (%s client), %s, server GOMAXPROCS %d\n", r.Algorithm, *conc, *clientKind, *dur, r.GOMAXPROCS)
+	fmt.Fprintf(out, "alg %s, store %s, %d connections (%s client), %s, server GOMAXPROCS %d\n", r.Algorithm, storeName(*storeURL), *conc, *clientKind, *dur, r.GOMAXPROCS)
 	fmt.Fprintf(out, "tokens/s            %10.0f   (%d tokens, %d failures)\n", n/elapsed.Seconds(), len(lat), failures)
 	fmt.Fprintf(out, "latency p50 / p99   %10s / %s\n", lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond))
 	fmt.Fprintf(out, "server CPU/token    %10.1f µs\n", perToken)
+	if *storeURL != "memory" {
+		fmt.Fprintf(out, "PostgreSQL CPU/token%10.1f µs   (every process named postgres)\n", float64(pg1-pg0)/n/1e3)
+	}
+	if mach1 > mach0 {
+		fmt.Fprintf(out, "machine CPU/token   %10.1f µs   (all of /proc/stat: load generator, server, database, anything else)\n", float64(mach1-mach0)/n/1e3)
+	}
 	fmt.Fprintf(out, "in-process issuance %10.1f µs   (same process, one goroutine)\n", r.InProcUS)
 	fmt.Fprintf(out, "raw signature       %10.1f µs\n", r.RawSignUS)
 	fmt.Fprintf(out, "HTTP CPU over in-process issuance: %+.1f µs; server CPU/token ÷ raw signature: %.2f\n", perToken-r.InProcUS, perToken/r.RawSignUS)
@@ -187,4 +204,88 @@ func processCPU(pid int) (time.Duration, error) {
 	fmt.Sscan(f[12], &stime)
 	const ticks = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// stopChild asks the server to stop (it drops its PostgreSQL schema on
+// the way out) and kills it if it has not within 30 seconds.
+func stopChild(child *exec.Cmd) {
+	_ = child.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = child.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = child.Process.Kill()
+		<-done
+	}
+}
+
+// storeName is the store named in the report, without the URL's
+// credentials.
+func storeName(s string) string {
+	if s == "memory" {
+		return s
+	}
+	return "PostgreSQL"
+}
+
+// postgresCPU returns the CPU time of every process named postgres that
+// this user may read (a server's backends, and through its postmaster's
+// children's times, the backends that exited), 0 if none.
+func postgresCPU() time.Duration {
+	ents, _ := os.ReadDir("/proc")
+	var total time.Duration
+	for _, e := range ents {
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil || !strings.Contains(string(raw), "(postgres)") {
+			continue
+		}
+		total += statCPU(string(raw), true)
+	}
+	return total
+}
+
+// machineCPU returns the busy CPU time of the whole machine (every
+// state of /proc/stat's cpu line but idle and iowait).
+func machineCPU() time.Duration {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line)
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		var x int64
+		fmt.Sscan(v, &x)
+		busy += x
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(busy) * time.Second / ticks
+}
+
+// statCPU returns the user and system CPU time of a /proc/<pid>/stat
+// line, with its reaped children's when children is set.
+func statCPU(stat string, children bool) time.Duration {
+	// Fields after the command name (which may hold spaces) in ")".
+	_, rest, _ := strings.Cut(stat, ") ")
+	f := strings.Fields(rest)
+	if len(f) < 15 {
+		return 0
+	}
+	n := 2
+	if children {
+		n = 4
+	}
+	var sum int64
+	for _, v := range f[11 : 11+n] {
+		var x int64
+		fmt.Sscan(v, &x)
+		sum += x
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(sum) * time.Second / ticks
 }

@@ -10,19 +10,27 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"runtime"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantry/tenantry"
 	"github.com/tenantry/tenantry/application"
 	"github.com/tenantry/tenantry/server"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/store/postgres"
 	"github.com/tenantry/tenantry/tenant"
 	"github.com/tenantry/tenantry/token"
 )
@@ -34,17 +42,28 @@ const roleRead = "5d2f3c1e-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	algName := fs.String("alg", "RS256", "")
+	storeURL := fs.String("store", "memory", "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	alg := token.Algorithm(*algName)
-	ctx := context.Background()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	dir, err := tenantry.New(ctx, tenantry.Config{Tokens: tenantry.TokenConfig{Algorithm: alg, Authority: token.Authority{V2Base: base, V1Base: base}}})
+	st, drop, err := openStore(ctx, *storeURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	tc := tenantry.TokenConfig{Algorithm: alg, Authority: token.Authority{V2Base: base, V1Base: base}}
+	if st != nil { // a durable store keeps the signing keys sealed
+		tc.KeyEncryptionKey = []byte("tenantry-load key-encryption key")
+	}
+	dir, err := tenantry.New(ctx, tenantry.Config{Store: st, Tokens: tc})
 	if err != nil {
 		return err
 	}
@@ -103,7 +122,45 @@ func serve(args []string) error {
 		RawSignUS: float64(raw.NsPerOp()) / 1e3, InProcUS: float64(inProc.NsPerOp()) / 1e3, GOMAXPROCS: runtime.GOMAXPROCS(0)})
 	fmt.Println(string(line))
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	return srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// openStore opens the store the server runs on: the memory store, or
+// PostgreSQL at a postgres:// URL, in a fresh schema that drop removes
+// (after the Directory closed the store).
+func openStore(ctx context.Context, where string) (st store.Store, drop func(), err error) {
+	if where == "memory" {
+		return nil, func() {}, nil // tenantry.New's default
+	}
+	if !strings.HasPrefix(where, "postgres://") && !strings.HasPrefix(where, "postgresql://") {
+		return nil, nil, fmt.Errorf("-store: want memory or a postgres:// URL, got %q", where)
+	}
+	schema := fmt.Sprintf("tenantry_load_%d", os.Getpid())
+	s, err := postgres.Open(ctx, postgres.Config{URL: where, Schema: schema})
+	if err != nil {
+		return nil, nil, err
+	}
+	drop = func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(dctx, where)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "tenantry-load: drop schema:", err)
+			return
+		}
+		defer conn.Close(dctx)
+		if _, err := conn.Exec(dctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			fmt.Fprintln(os.Stderr, "tenantry-load: drop schema:", err)
+		}
+	}
+	return s, drop, nil
 }
 
 // rawSign measures the signature alone (SHA-256 digest signed by the

@@ -89,17 +89,51 @@
 //
 // # Views and the token path
 //
-// [Store.View] is a READ ONLY, REPEATABLE READ transaction: one snapshot.
-// It costs no round trip of its own. The BEGIN is sent with the view's
-// first read, in the same round trip; the COMMIT is sent after the view's
-// function returned, by a goroutine, and View does not wait for it (the
-// connection returns to the pool once it is done; Close waits). Reads are
-// cached for the transaction, and the transaction offers
-// [store.Prefetcher]: the reads it announces go out together, in one
-// pgx batch, one round trip. The client-credentials grant announces its
-// reads in two prefetches, so that an issuance waits for at most two
-// round trips (one when the tenant and the resource are named by id):
-// TestTokenPathRoundTrips counts them with a pgx tracer.
+// [Store.View] reads one snapshot: a READ ONLY, REPEATABLE READ
+// transaction, or the store's snapshot cache when it can answer. The
+// transaction costs no round trip of its own. The BEGIN is sent with the
+// view's first read, in the same round trip, together with a read of the
+// counters row 'audit'; the COMMIT is sent after the view's function
+// returned, by a goroutine, and View does not wait for it (the connection
+// returns to the pool once it is done; Close waits). Reads are cached for
+// the transaction, and the transaction offers [store.Prefetcher]: the
+// reads it announces go out together, in one pgx batch, one round trip.
+//
+// # The snapshot cache
+//
+// Every Update that writes changes the counters row 'audit' (its Seq
+// counts audit events, its revision counts record writes, deletions
+// included), in the transaction of its writes: two snapshots that find
+// the row at the same value hold the same records. So what a View reads
+// in its transaction (records by id, lookups by index key, records and
+// lookups found empty; not listings or logs) is kept in a cache that the
+// Store's Views share, tagged with the counter value of the snapshot it
+// was read in. When the cache holds every record a View's first read asks
+// for, View does not begin a transaction: it reads the counter with one
+// statement, outside any transaction, and if the counter is at the
+// cache's tag the View reads from the cache alone, the state that
+// statement saw. Concurrent Views share that statement: each takes the
+// value of a read sent after it asked (one read in flight, one gathering
+// Views). A read the cache lacks begins the transaction then; if its
+// snapshot's counter is not the cache's (a commit came in between), the
+// View's function runs again, once, in a transaction of its own:
+// [store.Store.View] allows a function to run more than once. A counter
+// that moved empties the cache, and the new snapshot's reads fill it
+// again.
+//
+// A warm client-credentials issuance therefore costs one statement and
+// one round trip, whatever the number of records it reads; a cold one (an
+// empty cache, after a start or a commit) waits for the grant's two
+// prefetches (one when the tenant and the resource are named by id), plus
+// the counter's round trip after a commit. TestTokenPathRoundTrips counts
+// them with a pgx tracer. The cache holds at most Config.CacheEntries
+// records and lookups (65,536 by default; a negative value turns it off)
+// and is emptied when full. Since every View checks the counter before
+// trusting the cache, a write by another process is seen by the next View
+// of this one, as without the cache; a crash of this or another process
+// leaves nothing to invalidate. The counter must only move forward: a
+// database restored to an earlier state, or a counter rewritten by hand,
+// needs the processes using it restarted.
 //
 // # Sign-in log
 //

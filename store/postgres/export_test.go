@@ -45,3 +45,11 @@ func Seed(ctx context.Context, s *Store, k store.Kind, vs []any) error {
 		return err
 	})
 }
+
+// DropCache empties s's snapshot cache, as a process that just started
+// has it.
+func DropCache(s *Store) {
+	s.cache.mu.Lock()
+	s.cache.gen = nil
+	s.cache.mu.Unlock()
+}

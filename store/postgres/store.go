@@ -40,6 +40,11 @@ type Config struct {
 	// CloseTimeout bounds how long Close waits to write the buffered
 	// sign-in events; 0 means 10 seconds.
 	CloseTimeout time.Duration
+	// CacheEntries bounds the store's cache of records read by Views
+	// (see the package documentation, "The snapshot cache"): records
+	// and lookups, found or not; 0 means 65,536, a negative value turns
+	// the cache off. A full cache is emptied and fills again.
+	CacheEntries int
 	// Tracer, when set, traces every query of the pool (pgx.QueryTracer,
 	// and pgx.BatchTracer and pgx.CopyFromTracer if it implements them).
 	Tracer pgx.QueryTracer
@@ -68,6 +73,8 @@ type Store struct {
 	views sync.WaitGroup
 
 	signIns *signInWriter
+	cache   *snapCache // nil when Config.CacheEntries is negative
+	checks  checker    // the counter checks of Views answered by cache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -113,7 +120,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, maxRetries: cfg.MaxRetries, log: cfg.Logger, wmu: make(chan struct{}, 1)}
+	s := &Store{pool: pool, maxRetries: cfg.MaxRetries, log: cfg.Logger, wmu: make(chan struct{}, 1),
+		cache: newSnapCache(cfg.CacheEntries)}
 	s.idle.L = &s.mu
 	if s.maxRetries <= 0 {
 		s.maxRetries = 10

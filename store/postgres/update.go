@@ -435,6 +435,7 @@ func (t *tx) write(k store.Kind, v any, rev store.Rev, create bool) error {
 }
 
 // Delete implements store.Tx: the record and its keys, in one round trip.
+// It takes a revision, as a write does.
 func (t *tx) Delete(k store.Kind, id string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -454,6 +455,9 @@ func (t *tx) Delete(k store.Kind, id string) error {
 	if deleted == 0 {
 		return notFound(k, id)
 	}
+	// A deletion takes a revision too, so that every commit that writes
+	// moves the counter row, which Views check their cache against.
+	t.rev++
 	t.wrote = true
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,13 +24,21 @@ const viewCommitTimeout = 30 * time.Second
 
 var errDone = fmt.Errorf("postgres: transaction used after it ended: %w", store.ErrClosed)
 
-// View runs fn in a read-only REPEATABLE READ transaction: one snapshot
-// of the committed state. The transaction begins with fn's first read, in
-// the same round trip, and its COMMIT is sent after fn returned without
-// View waiting for it (the connection returns to the pool once it is
-// done; Close waits for it). Reads are cached for the transaction: a
-// record read twice, or read after a Prefetch (store.Prefetcher) fetched
-// it, costs no round trip. fn's error is returned unchanged.
+// View runs fn against one snapshot of the committed state (see the
+// package documentation, "Views and the token path" and "The snapshot
+// cache"). When the store's
+// cache holds every record fn's first read asks for, View checks with one
+// statement that no commit happened since they were read and then answers
+// fn from the cache; otherwise, or as soon as fn reads what the cache
+// lacks, fn reads in a READ ONLY REPEATABLE READ transaction, which
+// begins with the read, in the same round trip, and whose COMMIT is sent
+// after fn returned without View waiting for it (the connection returns
+// to the pool once it is done; Close waits for it). If that transaction's
+// snapshot is newer than the cache fn had read from, fn runs again, once,
+// in a transaction of its own, and the second run's result is returned.
+// Reads are cached for the transaction: a record read twice, or read
+// after a Prefetch (store.Prefetcher) fetched it, costs no round trip.
+// fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("postgres: view: %w", err)
@@ -38,26 +47,48 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 		return err
 	}
 	defer s.leave()
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: view: %w", err)
+	rerun, err := s.view(ctx, fn, s.cache != nil)
+	if rerun {
+		_, err = s.view(ctx, fn, false)
 	}
-	rt := &readTx{s: s, ctx: ctx, conn: conn}
-	defer rt.end(s)
-	return fn(rt)
+	return err
 }
 
-// readTx is the transaction of View.
+// view runs fn once; rerun reports that fn's reads were answered by a
+// cache older than the snapshot it then had to read from, and that fn
+// must run again.
+func (s *Store) view(ctx context.Context, fn func(tx store.ReadTx) error, cached bool) (rerun bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres: view: %w", err)
+	}
+	rt := &readTx{s: s, ctx: ctx, conn: conn, tried: !cached}
+	defer rt.end(s)
+	err = fn(rt)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.rerun, err
+}
+
+// readTx is the transaction of View. It reads from its generation of the
+// store's cache (gen, when the counter check found it current) and from
+// its own snapshot, once begun; both are the state at tag.
 type readTx struct {
 	s     *Store
 	mu    sync.Mutex
 	ctx   context.Context
 	conn  *pgxpool.Conn
+	tried bool        // the cache was consulted, or may not be
+	gen   *generation // the cache's generation fn reads from, verified current
+	cand  *generation // a generation the snapshot's counter may verify
+	tag   counter     // the snapshot's counter, read with the BEGIN
 	begun bool
 	done  bool
+	rerun bool  // the snapshot is newer than gen: fn must run again
 	err   error // a failed round trip: the transaction is lost
 	recs  map[recKey]cachedRecord
 	looks map[lookKey][]string // complete lookups: ids in order
+	fresh entries              // read, not yet published to the cache
 }
 
 type recKey struct{ kind, id string }
@@ -103,24 +134,116 @@ func (rt *readTx) end(s *Store) {
 	}()
 }
 
-// run sends b, with the BEGIN of the snapshot ahead of it when the
-// transaction has not begun, in one round trip.
-func (rt *readTx) run(b *pgx.Batch) error {
+// usable reports whether rt may still read.
+func (rt *readTx) usable() error {
 	if rt.done {
 		return errDone
 	}
-	if rt.err != nil {
+	return rt.err
+}
+
+// fetch makes rt hold every read of ws. At the transaction's first read,
+// the cache's generation is used if it holds them all and the counter
+// has not moved; otherwise what rt lacks is read from the snapshot.
+func (rt *readTx) fetch(ws []want) error {
+	if err := rt.usable(); err != nil {
+		return err
+	}
+	if rt.holds(ws) {
+		return nil
+	}
+	if !rt.tried {
+		rt.tried = true
+		if g := rt.s.cache.current(); g != nil {
+			rt.gen = g
+			if !rt.holds(ws) {
+				rt.gen, rt.cand = nil, g
+			} else if ok, err := rt.check(g); ok || err != nil {
+				if err != nil {
+					rt.gen = nil
+				}
+				return err
+			} else {
+				rt.gen = nil
+			}
+		}
+	}
+	b := &pgx.Batch{}
+	rt.queueMissing(b, ws)
+	return rt.send(b)
+}
+
+// holds reports whether rt holds every read of ws.
+func (rt *readTx) holds(ws []want) bool {
+	for _, w := range ws {
+		if _, ok := rt.resolve(w); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// queueMissing queues into b the reads of ws rt does not hold, each once.
+func (rt *readTx) queueMissing(b *pgx.Batch, ws []want) {
+	for i, w := range ws {
+		r, ok := rt.resolve(w)
+		if ok || slices.Contains(ws[:i], w) {
+			continue
+		}
+		switch {
+		case r.get:
+			rt.queueGet(b, r.k, r.key)
+		case r.via != nil:
+			rt.queueVia(b, store.Read{Kind: r.k, Index: r.idx, Via: r.via})
+		default:
+			rt.queueLookup(b, r.k, r.idx, r.key)
+		}
+	}
+}
+
+// send runs b in the snapshot (see run), then checks the snapshot against
+// the generation fn read from, and publishes what b read to the cache.
+func (rt *readTx) send(b *pgx.Batch) error {
+	if err := rt.run(b); err != nil {
+		return err
+	}
+	if rt.gen != nil && rt.tag != rt.gen.tag {
+		// A commit came between the counter check and the snapshot: what
+		// fn read from the cache is older than what it would read now.
+		rt.rerun, rt.err = true, errRerun
 		return rt.err
+	}
+	if rt.cand != nil {
+		if rt.tag == rt.cand.tag {
+			rt.gen = rt.cand
+		}
+		rt.cand = nil
+	}
+	if rt.s.cache != nil && rt.fresh.len() > 0 {
+		rt.s.cache.publish(rt.tag, &rt.fresh)
+		rt.fresh = entries{}
+	}
+	return nil
+}
+
+// run sends b, with the BEGIN of the snapshot and the read of its counter
+// ahead of it when the transaction has not begun, in one round trip.
+func (rt *readTx) run(b *pgx.Batch) error {
+	if err := rt.usable(); err != nil {
+		return err
 	}
 	first := !rt.begun
 	if first {
-		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: sqlBeginView}}, b.QueuedQueries...)
+		head := &pgx.Batch{}
+		head.Queue(sqlBeginView)
+		head.Queue(sqlCounter).QueryRow(func(row pgx.Row) error { return row.Scan(&rt.tag.seq, &rt.tag.rev) })
+		b.QueuedQueries = append(head.QueuedQueries, b.QueuedQueries...)
 		rt.begun = true
 	}
 	err := rt.conn.SendBatch(rt.ctx, b).Close()
 	if err != nil && first && rt.conn.Conn().IsClosed() && rt.ctx.Err() == nil {
 		// The pooled connection was dead (the server ended it, say).
-		// Nothing was read yet: read again on another.
+		// Nothing was read in the snapshot yet: read again on another.
 		rt.conn.Release()
 		rt.conn = nil
 		conn, aerr := rt.s.pool.Acquire(rt.ctx)
@@ -156,7 +279,19 @@ func (rt *readTx) cacheRecords(k store.Kind, rs []record) {
 		rt.recs = map[recKey]cachedRecord{}
 	}
 	for _, r := range rs {
-		rt.recs[recKey{k.Name(), r.id}] = cachedRecord{v: r.v, rev: r.rev, found: true}
+		rt.keep(recKey{k.Name(), r.id}, cachedRecord{v: r.v, rev: r.rev, found: true})
+	}
+}
+
+// keep caches a record (or its absence) for the transaction, and for the
+// store's cache.
+func (rt *readTx) keep(key recKey, c cachedRecord) {
+	if rt.recs == nil {
+		rt.recs = map[recKey]cachedRecord{}
+	}
+	rt.recs[key] = c
+	if rt.s.cache != nil {
+		rt.fresh.recs = append(rt.fresh.recs, recEntry{key, c})
 	}
 }
 
@@ -169,12 +304,16 @@ func (rt *readTx) cacheLookup(k store.Kind, index, key string, rs []record) {
 	for i, r := range rs {
 		ids[i] = r.id
 	}
-	rt.looks[lookKey{k.Name(), index, key}] = ids
+	lk := lookKey{k.Name(), index, key}
+	rt.looks[lk] = ids
+	if rt.s.cache != nil {
+		rt.fresh.looks = append(rt.fresh.looks, lookEntry{lk, ids})
+	}
 }
 
-// cachedLookup returns the records of a cached lookup.
+// cachedLookup returns the records of a lookup rt holds.
 func (rt *readTx) cachedLookup(k store.Kind, index, key string) ([]any, bool) {
-	ids, ok := rt.looks[lookKey{k.Name(), index, key}]
+	ids, ok := rt.look(k, index, key)
 	if !ok {
 		return nil, false
 	}
@@ -183,7 +322,8 @@ func (rt *readTx) cachedLookup(k store.Kind, index, key string) ([]any, bool) {
 	}
 	out := make([]any, len(ids))
 	for i, id := range ids {
-		out[i] = rt.recs[recKey{k.Name(), id}].v
+		c, _ := rt.rec(k, id)
+		out[i] = c.v
 	}
 	return out, true
 }
@@ -208,10 +348,7 @@ func (rt *readTx) queueGet(b *pgx.Batch, k store.Kind, id string) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if rt.recs == nil {
-			rt.recs = map[recKey]cachedRecord{}
-		}
-		rt.recs[recKey{k.Name(), id}] = c
+		rt.keep(recKey{k.Name(), id}, c)
 		return nil
 	})
 }
@@ -231,17 +368,10 @@ func (rt *readTx) queueLookup(b *pgx.Batch, k store.Kind, index, key string) {
 func (rt *readTx) Get(k store.Kind, id string) (any, store.Rev, error) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	c, ok := rt.recs[recKey{k.Name(), id}]
-	if !ok {
-		b := &pgx.Batch{}
-		rt.queueGet(b, k, id)
-		if err := rt.run(b); err != nil {
-			return nil, 0, err
-		}
-		c = rt.recs[recKey{k.Name(), id}]
-	} else if rt.done {
-		return nil, 0, errDone
+	if err := rt.fetch([]want{{get: true, k: k, key: id}}); err != nil {
+		return nil, 0, err
 	}
+	c, _ := rt.rec(k, id)
 	if !c.found {
 		return nil, 0, notFound(k, id)
 	}
@@ -255,15 +385,7 @@ func (rt *readTx) Lookup(k store.Kind, index, key string) ([]any, error) {
 	if _, err := checkIndex(k, index, false); err != nil {
 		return nil, err
 	}
-	if rt.done {
-		return nil, errDone
-	}
-	if vs, ok := rt.cachedLookup(k, index, key); ok {
-		return vs, nil
-	}
-	b := &pgx.Batch{}
-	rt.queueLookup(b, k, index, key)
-	if err := rt.run(b); err != nil {
+	if err := rt.fetch([]want{{k: k, idx: index, key: key}}); err != nil {
 		return nil, err
 	}
 	vs, _ := rt.cachedLookup(k, index, key)
@@ -300,7 +422,7 @@ func (rt *readTx) List(k store.Kind, index, key string, p store.Page) ([]any, st
 func (rt *readTx) runOne(q readQuery) error {
 	b := &pgx.Batch{}
 	b.Queue(q.sql, q.args...).Query(q.scan)
-	return rt.run(b)
+	return rt.send(b)
 }
 
 // Audit implements store.ReadTx.
@@ -328,55 +450,18 @@ func (rt *readTx) AuditEvents(f store.AuditFilter, p store.LogPage) ([]store.Aud
 // errVia refuses a Read whose Via is not a read of one record.
 var errVia = errors.New("postgres: prefetch: Via must read one record, by id or by a unique index, without a Via")
 
-// Prefetch implements store.Prefetcher: every read not yet cached is
-// queued in one batch, sent in one round trip (with the BEGIN of the
-// snapshot when it is the transaction's first), and cached.
+// Prefetch implements store.Prefetcher: every read rt does not hold yet
+// is queued in one batch, sent in one round trip (with the BEGIN of the
+// snapshot when it is the transaction's first), and cached; or, at the
+// transaction's first read, answered by the store's cache (see View).
 func (rt *readTx) Prefetch(reads ...store.Read) error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	b := &pgx.Batch{}
-	for _, r := range reads {
-		if r.Via != nil {
-			v := r.Via
-			if v.Via != nil {
-				return errVia
-			}
-			if _, err := checkIndex(r.Kind, r.Index, false); err != nil {
-				return err
-			}
-			if v.Index == "" {
-				r.Key, r.Via = v.Key, nil
-			} else if ix, err := checkIndex(v.Kind, v.Index, false); err != nil {
-				return err
-			} else if !ix.Unique {
-				return errVia
-			} else {
-				if _, ok := rt.looks[lookKey{v.Kind.Name(), v.Index, v.Key}]; !ok {
-					rt.queueVia(b, r)
-				}
-				continue
-			}
-		}
-		if r.Index == "" {
-			if _, ok := rt.recs[recKey{r.Kind.Name(), r.Key}]; !ok {
-				rt.queueGet(b, r.Kind, r.Key)
-			}
-			continue
-		}
-		if _, err := checkIndex(r.Kind, r.Index, false); err != nil {
-			return err
-		}
-		if _, ok := rt.looks[lookKey{r.Kind.Name(), r.Index, r.Key}]; !ok {
-			rt.queueLookup(b, r.Kind, r.Index, r.Key)
-		}
+	ws, err := wantsOf(reads)
+	if err != nil {
+		return err
 	}
-	if b.Len() == 0 {
-		if rt.done {
-			return errDone
-		}
-		return nil
-	}
-	return rt.run(b)
+	return rt.fetch(ws)
 }
 
 // queueVia queues a Read with a Via: the lookup of r's kind by the id of

@@ -17,7 +17,11 @@ import (
 // transaction, is the one whose result counts. This is what a backend that
 // retries serialization failures does (PostgreSQL at SERIALIZABLE, for
 // instance), and the contract of [store.Store.Update] allows it: fn may run
-// more than once and must touch nothing but its transaction.
+// more than once and must touch nothing but its transaction. View
+// functions run twice too, each run in a View of its own, and the second
+// run's result is returned: a backend may run them again (the PostgreSQL
+// store does when its cache turns out older than its snapshot), as
+// [store.Store.View] allows.
 //
 // Run code under Replay to find update functions that are not re-runnable:
 // one that appends to a slice it closes over, counts, draws an id it keeps
@@ -43,9 +47,9 @@ func Replay(s store.Store) store.Store {
 	return replay{s}
 }
 
-// ErrNotRerunnable is returned by Update of a Replay store whose update
+// ErrNotRerunnable is returned by Update or View of a Replay store whose
 // function changed a stored record outside its transaction.
-var ErrNotRerunnable = errors.New("storetest: replay: the update function is not re-runnable")
+var ErrNotRerunnable = errors.New("storetest: replay: the function is not re-runnable")
 
 type replay struct {
 	store.Store
@@ -57,33 +61,51 @@ var errRollback = errors.New("storetest: replay: first run rolled back")
 func (r replay) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	var first *trackedTx
 	err := r.Store.Update(ctx, func(tx store.Tx) error {
-		first = &trackedTx{Tx: tx, seen: map[recordKey]bool{}}
+		first = &trackedTx{Tx: tx, r: &trackedRead{ReadTx: tx, seen: map[recordKey]bool{}}}
 		_ = fn(first) // the first run's result is discarded with its writes
 		return errRollback
 	})
 	if !errors.Is(err, errRollback) {
 		return err
 	}
-	for _, rv := range first.reads {
-		// Both sides are clones, so that a Clone that turns an empty
-		// slice into nil does not count as a change.
-		if now := rv.k.Clone(rv.v); !reflect.DeepEqual(rv.clone, now) {
-			return fmt.Errorf("%w: its rolled-back run changed %s %q, as read, in place (-read +after the run):\n%s",
-				ErrNotRerunnable, rv.k.Name(), rv.k.ID(rv.v), cmp.Diff(rv.clone, now))
-		}
+	if err := first.r.unchanged(); err != nil {
+		return err
 	}
 	return r.Store.Update(ctx, fn)
 }
 
+func (r replay) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
+	var first *trackedRead
+	err := r.Store.View(ctx, func(tx store.ReadTx) error {
+		first = &trackedRead{ReadTx: tx, seen: map[recordKey]bool{}}
+		_ = fn(first) // the first run's result is discarded
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		return err
+	}
+	if err := first.unchanged(); err != nil {
+		return err
+	}
+	return r.Store.View(ctx, fn)
+}
+
 type recordKey struct{ kind, id string }
 
-// trackedTx is the transaction of a first run: it keeps every value it
-// reads with a copy made at the first read, so that Update can tell
-// whether the run changed one in place.
-type trackedTx struct {
-	store.Tx
+// trackedRead reads for a first run: it keeps every value it reads with
+// a copy made at the first read, so that Update and View can tell whether
+// the run changed one in place.
+type trackedRead struct {
+	store.ReadTx
 	seen  map[recordKey]bool
 	reads []readValue
+}
+
+// trackedTx is the transaction of an update function's first run: its
+// writes are the backend's, its reads are tracked.
+type trackedTx struct {
+	store.Tx
+	r *trackedRead
 }
 
 type readValue struct {
@@ -91,7 +113,21 @@ type readValue struct {
 	v, clone any
 }
 
-func (t *trackedTx) note(k store.Kind, vs ...any) {
+// unchanged reports an error matching ErrNotRerunnable if a value the run
+// read differs from its copy.
+func (t *trackedRead) unchanged() error {
+	for _, rv := range t.reads {
+		// Both sides are clones, so that a Clone that turns an empty
+		// slice into nil does not count as a change.
+		if now := rv.k.Clone(rv.v); !reflect.DeepEqual(rv.clone, now) {
+			return fmt.Errorf("%w: its first run changed %s %q, as read, in place (-read +after the run):\n%s",
+				ErrNotRerunnable, rv.k.Name(), rv.k.ID(rv.v), cmp.Diff(rv.clone, now))
+		}
+	}
+	return nil
+}
+
+func (t *trackedRead) note(k store.Kind, vs ...any) {
 	for _, v := range vs {
 		key := recordKey{k.Name(), k.ID(v)}
 		if !t.seen[key] {
@@ -101,30 +137,30 @@ func (t *trackedTx) note(k store.Kind, vs ...any) {
 	}
 }
 
-func (t *trackedTx) Get(k store.Kind, id string) (any, store.Rev, error) {
-	v, rev, err := t.Tx.Get(k, id)
+func (t *trackedRead) Get(k store.Kind, id string) (any, store.Rev, error) {
+	v, rev, err := t.ReadTx.Get(k, id)
 	if err == nil {
 		t.note(k, v)
 	}
 	return v, rev, err
 }
 
-func (t *trackedTx) Lookup(k store.Kind, index, key string) ([]any, error) {
-	vs, err := t.Tx.Lookup(k, index, key)
+func (t *trackedRead) Lookup(k store.Kind, index, key string) ([]any, error) {
+	vs, err := t.ReadTx.Lookup(k, index, key)
 	t.note(k, vs...)
 	return vs, err
 }
 
-func (t *trackedTx) List(k store.Kind, index, key string, p store.Page) ([]any, string, error) {
-	vs, next, err := t.Tx.List(k, index, key, p)
+func (t *trackedRead) List(k store.Kind, index, key string, p store.Page) ([]any, string, error) {
+	vs, next, err := t.ReadTx.List(k, index, key, p)
 	t.note(k, vs...)
 	return vs, next, err
 }
 
 // One keeps the backend's store.UniqueReader, if it has one, and
 // otherwise answers as Collection.One does without it.
-func (t *trackedTx) One(k store.Kind, index, key string) (any, error) {
-	u, ok := t.Tx.(store.UniqueReader)
+func (t *trackedRead) One(k store.Kind, index, key string) (any, error) {
+	u, ok := t.ReadTx.(store.UniqueReader)
 	if !ok {
 		vs, err := t.Lookup(k, index, key)
 		if err != nil {
@@ -141,3 +177,15 @@ func (t *trackedTx) One(k store.Kind, index, key string) (any, error) {
 	}
 	return v, err
 }
+
+func (t *trackedTx) Get(k store.Kind, id string) (any, store.Rev, error) { return t.r.Get(k, id) }
+
+func (t *trackedTx) Lookup(k store.Kind, index, key string) ([]any, error) {
+	return t.r.Lookup(k, index, key)
+}
+
+func (t *trackedTx) List(k store.Kind, index, key string, p store.Page) ([]any, string, error) {
+	return t.r.List(k, index, key, p)
+}
+
+func (t *trackedTx) One(k store.Kind, index, key string) (any, error) { return t.r.One(k, index, key) }

@@ -118,3 +118,49 @@ func TestReplayInPlace(t *testing.T) {
 		t.Errorf("Update changing a clone returned %v, want success", err)
 	}
 }
+
+// TestReplayView: View runs fn twice, each run in a View of its own, and
+// returns the second run's result; a function that changes a value it
+// read in place is caught; a done context stops the first run.
+func TestReplayView(t *testing.T) {
+	s := storetest.Replay(memory.New())
+	defer s.Close()
+	g := tenant.Group{ID: "g1", TenantID: "t1", DisplayName: "eng", GroupTypes: []string{"Unified"}}
+	if err := s.Update(t.Context(), func(tx store.Tx) error { return store.Groups.Create(tx, g) }); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	errSecond := errors.New("second")
+	err := s.View(t.Context(), func(tx store.ReadTx) error {
+		runs++
+		if _, err := store.Groups.Get(tx, "g1"); err != nil {
+			return err
+		}
+		if runs == 2 {
+			return errSecond
+		}
+		return nil
+	})
+	if !errors.Is(err, errSecond) || runs != 2 {
+		t.Errorf("View returned %v after %d runs, want the second run's error after 2", err, runs)
+	}
+
+	err = s.View(t.Context(), func(tx store.ReadTx) error {
+		got, err := store.Groups.Get(tx, "g1")
+		if err == nil {
+			got.GroupTypes[0] = "DynamicMembership"
+		}
+		return err
+	})
+	if !errors.Is(err, storetest.ErrNotRerunnable) {
+		t.Errorf("View changing a read value in place returned %v, want ErrNotRerunnable", err)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	runs = 0
+	err = s.View(ctx, func(store.ReadTx) error { runs++; return nil })
+	if !errors.Is(err, context.Canceled) || runs != 0 {
+		t.Errorf("View with a done context returned %v after %d runs, want context.Canceled and none", err, runs)
+	}
+}

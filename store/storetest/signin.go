@@ -206,7 +206,14 @@ func testSignInLog(t *testing.T, open func(*testing.T) store.Store) {
 		return errAbort
 	})
 	wantErr(t, err, errAbort, "Update that appends a sign-in event and fails")
-	view(t, s, "append during a View", func(store.ReadTx) error { return s.AppendSignIn(t.Context(), signInEvent(1001)) })
+	appended = false
+	view(t, s, "append during a View", func(store.ReadTx) error {
+		if appended { // a View function may run again, too
+			return nil
+		}
+		appended = true
+		return s.AppendSignIn(t.Context(), signInEvent(1001))
+	})
 	got, _, err = s.SignIns(t.Context(), store.SignInFilter{}, store.LogPage{After: int64(n)})
 	if noErr(t, err, "SignIns") && (len(got) != 2 || got[0].RequestID != signInEvent(1000).RequestID || got[1].RequestID != signInEvent(1001).RequestID) {
 		t.Errorf("after appends during a failed Update and a View, the log has %d new events, want both", len(got))
