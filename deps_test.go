@@ -108,3 +108,17 @@ func TestApplicationImportsNoDomainPackage(t *testing.T) {
 		}
 	}
 }
+
+// Programs that do not use PostgreSQL do not link pgx: the root package
+// and every package but the PostgreSQL store and the URL opener (and
+// what imports them on purpose: the development IdP, tenantrytest)
+// stay free of it.
+func TestRootDoesNotLinkPgx(t *testing.T) {
+	for _, pkg := range []string{"github.com/tenantry/tenantry", "github.com/tenantry/tenantry/server", "github.com/tenantry/tenantry/token", "github.com/tenantry/tenantry/store/memory"} {
+		for _, dep := range goList(t, "-deps", pkg) {
+			if strings.HasPrefix(dep, "github.com/jackc/") {
+				t.Errorf("%s links %s", pkg, dep)
+			}
+		}
+	}
+}

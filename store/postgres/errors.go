@@ -13,6 +13,9 @@ const (
 	codeUniqueViolation      = "23505"
 	codeDuplicateTable       = "42P07"
 	codeDuplicateSchema      = "42P06"
+	// codeDuplicateObject is what a concurrent CREATE TABLE IF NOT EXISTS
+	// may also answer: the table's row type already exists.
+	codeDuplicateObject = "42710"
 )
 
 // isCode reports whether err is a server error with one of codes.

@@ -73,7 +73,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			version integer PRIMARY KEY,
 			name text NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now())`)
-		if err == nil || attempt == 3 || !isCode(err, codeUniqueViolation, codeDuplicateTable) {
+		if err == nil || attempt == 3 || !isCode(err, codeUniqueViolation, codeDuplicateTable, codeDuplicateObject) {
 			break
 		}
 	}
