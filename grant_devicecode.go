@@ -180,31 +180,11 @@ func (d *core) decideDeviceCode(ctx context.Context, actor Actor, userCode strin
 		return &tenant.ForbiddenError{Reason: "a device code is approved or declined by the signed-in user"}
 	}
 	return d.mutate(ctx, actor, func(o *op) error {
-		link, err := store.Codes.Get(o.tx, hashCode(codeKindUser, strings.ToUpper(strings.TrimSpace(userCode))))
-		if errors.Is(err, store.ErrNotFound) {
-			return errUserCodeInvalid.new()
-		} else if err != nil {
-			return err
-		}
-		var ld codeData
-		if err := json.Unmarshal(link.Data, &ld); err != nil {
-			return err
-		}
-		c, err := store.Codes.Get(o.tx, ld.DeviceHash)
+		c, cd, err := pendingDeviceCode(o.tx, userCode, o.now)
 		if err != nil {
 			return err
 		}
-		var cd codeData
-		if err := json.Unmarshal(c.Data, &cd); err != nil {
-			return err
-		}
 		signInOf(ctx).grant(cd.Grant)
-		if !o.now.Before(c.ExpiresAt) {
-			return errUserCodeExpired.new()
-		}
-		if cd.Status != "pending" {
-			return errDeviceCodeUsed.new()
-		}
 		u, err := store.Users.Get(o.tx, userID)
 		if err != nil {
 			return errUserNotFound.new().with(err)
@@ -332,37 +312,16 @@ const maxUserCodeLength = 64
 // changing nothing: an unknown code is AADSTS70018, an expired one 70019,
 // one already approved or declined 54005.
 func (d *Issuer) DeviceCodePrompt(ctx context.Context, userCode string) (*DeviceCodePrompt, error) {
-	uc := strings.ToUpper(strings.Join(strings.Fields(userCode), ""))
-	if uc == "" || len(uc) > maxUserCodeLength {
+	uc, ok := normalizeUserCode(userCode)
+	if !ok {
 		return nil, errUserCodeInvalid.new()
 	}
 	var out *DeviceCodePrompt
 	err := d.st.View(ctx, func(tx store.ReadTx) error {
-		link, err := store.Codes.Get(tx, hashCode(codeKindUser, uc))
-		if errors.Is(err, store.ErrNotFound) {
-			return errUserCodeInvalid.new()
-		} else if err != nil {
+		out = nil
+		_, cd, err := pendingDeviceCode(tx, uc, d.clock())
+		if err != nil {
 			return err
-		}
-		var ld codeData
-		if err := json.Unmarshal(link.Data, &ld); err != nil {
-			return err
-		}
-		c, err := store.Codes.Get(tx, ld.DeviceHash)
-		if errors.Is(err, store.ErrNotFound) {
-			return errUserCodeInvalid.new()
-		} else if err != nil {
-			return err
-		}
-		var cd codeData
-		if err := json.Unmarshal(c.Data, &cd); err != nil {
-			return err
-		}
-		if !d.clock().Before(c.ExpiresAt) {
-			return errUserCodeExpired.new()
-		}
-		if cd.Status != "pending" {
-			return errDeviceCodeUsed.new()
 		}
 		client, err := store.Applications.One(tx, store.AppByAppID, cd.Grant.ClientAppID)
 		if err != nil || client.IsDeleted() {
@@ -380,4 +339,48 @@ func (d *Issuer) DeviceCodePrompt(ctx context.Context, userCode string) (*Device
 		return nil, err
 	}
 	return out, nil
+}
+
+// normalizeUserCode is a user code as entered, in the form the device
+// code flow stores it: upper case, spaces removed, bounded.
+func normalizeUserCode(userCode string) (string, bool) {
+	uc := strings.ToUpper(strings.Join(strings.Fields(userCode), ""))
+	return uc, uc != "" && len(uc) <= maxUserCodeLength
+}
+
+// pendingDeviceCode loads the device code a user code stands for, if it
+// is still pending at now: an unknown code is AADSTS70018, an expired one
+// 70019, one already approved or declined 54005.
+func pendingDeviceCode(tx store.ReadTx, userCode string, now time.Time) (store.Code, codeData, error) {
+	var cd codeData
+	uc, ok := normalizeUserCode(userCode)
+	if !ok {
+		return store.Code{}, cd, errUserCodeInvalid.new()
+	}
+	link, err := store.Codes.Get(tx, hashCode(codeKindUser, uc))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Code{}, cd, errUserCodeInvalid.new()
+	} else if err != nil {
+		return store.Code{}, cd, err
+	}
+	var ld codeData
+	if err := json.Unmarshal(link.Data, &ld); err != nil {
+		return store.Code{}, cd, err
+	}
+	c, err := store.Codes.Get(tx, ld.DeviceHash)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Code{}, cd, errUserCodeInvalid.new()
+	} else if err != nil {
+		return store.Code{}, cd, err
+	}
+	if err := json.Unmarshal(c.Data, &cd); err != nil {
+		return store.Code{}, cd, err
+	}
+	if !now.Before(c.ExpiresAt) {
+		return store.Code{}, cd, errUserCodeExpired.new()
+	}
+	if cd.Status != "pending" {
+		return store.Code{}, cd, errDeviceCodeUsed.new()
+	}
+	return c, cd, nil
 }
