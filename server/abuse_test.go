@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tenantry/tenantry/server"
 )
 
 // raw sends a request written by hand over TLS and returns the status and
@@ -73,5 +75,22 @@ func TestAbuseAtTheEdge(t *testing.T) {
 	status, body = f.raw(t, "POST /"+tid+"/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\ngrant_type=client_credentials")
 	if status != 400 || body["error"] != "invalid_request" {
 		t.Errorf("oversize Content-Length: %d %v", status, body)
+	}
+}
+
+func TestEndpointNames(t *testing.T) {
+	for path, want := range map[string][2]string{
+		"/Contoso.com/oauth2/v2.0/token":                 {"token", "Contoso.com"},
+		"/common/v2.0/.well-known/openid-configuration/": {"discovery", "common"},
+		"/common/UserRealm/ada@contoso.com":              {"userrealm", "common"},
+		"/devicelogin":                                   {"devicelogin", ""},
+		"/x/oauth2/v2.0/nothing":                         {"unknown", "x"},
+		"/":                                              {"unknown", ""},
+		"//oauth2/v2.0/token":                            {"unknown", ""},
+		"/organizations/oauth2/authorize":                {"authorize", "organizations"},
+	} {
+		if e, tn := server.Endpoint(path); e != want[0] || tn != want[1] {
+			t.Errorf("%s: %s %q, want %s %q", path, e, tn, want[0], want[1])
+		}
 	}
 }

@@ -224,30 +224,51 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(x, te)
 		return
 	}
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	if rt, ok := rootRoutes[strings.ToLower(strings.TrimSuffix(path, "/"))]; ok {
-		x.rec.Endpoint = rt.name
-		rt.handle(s, x)
-		return
-	}
-	seg, rest, _ := strings.Cut(path, "/")
-	x.rec.Tenant = seg
-	lower := strings.ToLower(strings.TrimSuffix(rest, "/"))
-	if name, ok := strings.CutPrefix(lower, "userrealm/"); ok && name != "" {
-		x.rec.Endpoint, x.tenant = "userrealm", seg
-		s.userRealm(x, rest[len("userrealm/"):])
-		return
-	}
-	rt, ok := routes[lower]
-	if !ok || seg == "" {
-		x.rec.Endpoint = "unknown"
+	rt, tenant, rest, ok := match(r.URL.Path)
+	x.rec.Endpoint, x.rec.Tenant, x.tenant, x.version = rt.name, tenant, tenant, rt.version
+	switch {
+	case !ok:
 		s.notFound(x)
-		return
+	case rt.name == "userrealm":
+		s.userRealm(x, rest)
+	default:
+		rt.handle(s, x)
 	}
-	x.rec.Endpoint = rt.name
-	x.version = rt.version
-	x.tenant = seg
-	rt.handle(s, x)
+}
+
+var (
+	unknownRoute   = route{name: "unknown"}
+	userRealmRoute = route{name: "userrealm"}
+)
+
+// match finds the endpoint of a request path: a path at the host root, or
+// one below the tenant segment (returned as given); rest is what follows
+// userrealm/ for user realm discovery. An unknown path matches the
+// "unknown" route and ok is false.
+func match(path string) (rt route, tenant, rest string, ok bool) {
+	path = strings.TrimPrefix(path, "/")
+	if rt, ok := rootRoutes[strings.ToLower(strings.TrimSuffix(path, "/"))]; ok {
+		return rt, "", "", true
+	}
+	seg, below, _ := strings.Cut(path, "/")
+	lower := strings.ToLower(strings.TrimSuffix(below, "/"))
+	if name, ok := strings.CutPrefix(lower, "userrealm/"); ok && name != "" && seg != "" {
+		return userRealmRoute, seg, below[len("userrealm/"):], true
+	}
+	if rt, ok := routes[lower]; ok && seg != "" {
+		return rt, seg, "", true
+	}
+	return unknownRoute, seg, "", false
+}
+
+// Endpoint names the endpoint a request path goes to, as [Record.Endpoint]
+// names it ("token", "keys", "discovery", "authorize", …; "unknown" for a
+// path the server does not serve), and the tenant segment it names ("" for
+// the paths at the host root). A test double can classify requests
+// before they reach the server with it.
+func Endpoint(path string) (endpoint, tenant string) {
+	rt, tenant, _, _ := match(path)
+	return rt.name, tenant
 }
 
 // headerBytes is the size of r's request line and headers, as sent.

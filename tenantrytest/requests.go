@@ -3,7 +3,6 @@ package tenantrytest
 import (
 	"bytes"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,34 +79,12 @@ func (s *Server) appendRequest(r Request) {
 	s.mu.Unlock()
 }
 
-// routes maps the lower-cased path below the tenant segment to the
-// endpoint's name, as package server names them; faults are armed by
-// these names.
-var routes = map[string]string{
-	"v2.0/.well-known/openid-configuration": "discovery",
-	".well-known/openid-configuration":      "discovery",
-	"discovery/v2.0/keys":                   "keys",
-	"discovery/keys":                        "keys",
-	"discovery/instance":                    "instance",
-	"oauth2/v2.0/token":                     "token",
-	"oauth2/token":                          "token",
-	"oauth2/v2.0/devicecode":                "devicecode",
-	"oauth2/devicecode":                     "devicecode",
-	"oauth2/v2.0/authorize":                 "authorize",
-	"oauth2/authorize":                      "authorize",
-}
-
 // Endpoints are the names [Server.Fail] and [Server.FailNext] take.
 var endpoints = map[string]bool{"token": true, "keys": true, "discovery": true, "instance": true, "devicecode": true, "authorize": true}
 
-// classify returns the endpoint and tenant segment of a request path.
-func classify(path string) (endpoint, tenant string) {
-	seg, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	if name, ok := routes[strings.ToLower(strings.TrimSuffix(rest, "/"))]; ok && seg != "" {
-		return name, seg
-	}
-	return "unknown", seg
-}
+// classify returns the endpoint and tenant segment of a request path, as
+// package server names them.
+func classify(path string) (endpoint, tenant string) { return server.Endpoint(path) }
 
 // correlationID returns the request's client-request-id when it is a GUID
 // (normalised as the server normalises it), else a new one set on the
