@@ -25,10 +25,10 @@ type Prefetcher interface {
 // assignments of the service principal that holds an (appId, tenant)
 // key); if Via finds none, nothing is read.
 type Read struct {
-	Kind  Kind
-	Index string
-	Key   string
-	Via   *Read
+	Kind  Kind   // the record kind read
+	Index string // the index read by, "" for a read by id
+	Key   string // the id, or the index key
+	Via   *Read  // the one-record read whose result's id is the key, if any
 }
 
 // Prefetch calls tx's Prefetch when tx is a [Prefetcher] and does nothing

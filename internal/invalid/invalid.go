@@ -9,7 +9,7 @@ import "errors"
 // FieldError names the field of a directory object that failed validation.
 type FieldError struct {
 	Field  string // Graph property path, e.g. "web.redirectUris[2]"
-	Reason string
+	Reason string // what is wrong with it, e.g. "must use https"
 }
 
 // Error implements error: "invalid {field}: {reason}".

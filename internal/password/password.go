@@ -19,9 +19,9 @@ const Algorithm = "argon2id"
 
 // Params are the argon2id cost parameters.
 type Params struct {
-	Time      uint32
-	MemoryKiB uint32
-	Threads   uint8
+	Time      uint32 // passes over the memory
+	MemoryKiB uint32 // memory in KiB
+	Threads   uint8  // lanes
 }
 
 // DefaultParams follow OWASP's minimum for argon2id (19 MiB, 2 iterations,
