@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	pw "github.com/tenantry/tenantry/internal/password"
 	"github.com/tenantry/tenantry/store"
@@ -115,4 +116,29 @@ func dummyPasswordHash() tenant.PasswordHash {
 		dummyHash, _ = pw.Hash("tenantry-dummy-password", pw.DefaultParams)
 	})
 	return dummyHash
+}
+
+// CheckSession reports whether a sign-in page's session still stands:
+// userID signed in at signedIn (when she entered her password) and her
+// account has not been disabled, deleted or had its sign-in sessions
+// revoked (revokeSignInSessions, SignInSessionsValidFromDateTime) since;
+// for a guest, her home account neither. A session that no longer stands
+// must sign nobody in: the page asks for the password again. The refusal
+// is a *TokenError (AADSTS50034, 50057, 50173).
+func (d *Issuer) CheckSession(ctx context.Context, userID string, signedIn time.Time) error {
+	return d.st.View(ctx, func(tx store.ReadTx) error {
+		u, err := store.Users.Get(tx, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errUserNotFoundAtAuthorize.new()
+		} else if err != nil {
+			return err
+		}
+		if !u.AccountEnabled {
+			return errUserDisabled.new()
+		}
+		if !u.SessionValid(signedIn) {
+			return errGrantRevoked.new(signedIn.UTC().Format(time.RFC3339), u.SignInSessionsValidFromDateTime.UTC().Format(time.RFC3339))
+		}
+		return checkGuestHome(tx, u, signedIn)
+	})
 }

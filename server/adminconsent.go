@@ -63,7 +63,9 @@ func (s *Server) adminConsent(x *exchange) {
 		fail(err)
 		return
 	}
-	if step == "cancel" {
+	// Cancel, and the admin-approval page's "Return to the application
+	// without consenting", grant nothing.
+	if step == "cancel" || step == "back" {
 		fail(tenantry.Refuse(tenantry.RefuseConsentDeclined, ""))
 		return
 	}
@@ -103,7 +105,7 @@ func (s *Server) adminConsent(x *exchange) {
 	}
 	req.UserID = uid
 	switch step {
-	case "accept", "back":
+	case "accept":
 		resp, err := s.iss.AdminConsent(x.ctx, req)
 		if err != nil {
 			fail(err)

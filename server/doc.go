@@ -90,8 +90,10 @@
 // Config.SessionKey, naming one user and her tenant for
 // Config.SessionLifetime (8 hours by default): HttpOnly, Secure (unless
 // Config.InsecureHTTP), SameSite=Lax, Path=/. A request for a tenant the
-// user does not belong to asks for a sign-in again. Logout clears the
-// cookie; the session holds no server-side state. Every form carries an
+// user does not belong to asks for a sign-in again, and so does a session
+// that no longer stands ([tenantry.Issuer.CheckSession]: the account was
+// disabled, or its sign-in sessions revoked, since she signed in). Logout
+// clears the cookie; the session holds no server-side state. Every form carries an
 // anti-forgery token bound to a random cookie of the browser and to the
 // signed-in user, checked in constant time; a post without a valid one
 // is refused with a 403 page before anything else happens.

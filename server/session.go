@@ -33,8 +33,9 @@ type session struct {
 	UserID string `json:"u"`
 	// TenantID is her tenant (a guest's is the tenant she is a guest in).
 	TenantID string `json:"t"`
-	// Issued is when she signed in, in Unix seconds.
-	Issued int64 `json:"iat"`
+	// Issued is when she signed in, in Unix nanoseconds: compared with
+	// the instant her sessions were revoked, which has that precision.
+	Issued int64 `json:"ins"`
 }
 
 // mac returns HMAC-SHA-256 under the session key of purpose and parts,
@@ -72,7 +73,7 @@ func (s *Server) readSession(r *http.Request) (session, bool) {
 	if json.Unmarshal(raw, &sess) != nil || sess.UserID == "" {
 		return session{}, false
 	}
-	issued := time.Unix(sess.Issued, 0)
+	issued := time.Unix(0, sess.Issued)
 	now := s.now()
 	if now.Before(issued.Add(-time.Minute)) || !now.Before(issued.Add(s.sessionLife)) {
 		return session{}, false
@@ -81,10 +82,15 @@ func (s *Server) readSession(r *http.Request) (session, bool) {
 }
 
 // sessionFor returns the request's session when it may serve a request
-// for tenantID ("" for common, organizations and consumers).
+// for tenantID ("" for common, organizations and consumers) and still
+// stands (Issuer.CheckSession: the account is enabled and its sessions
+// were not revoked since she signed in).
 func (s *Server) sessionFor(r *http.Request, tenantID string) (session, bool) {
 	sess, ok := s.readSession(r)
 	if !ok || (tenantID != "" && !strings.EqualFold(tenantID, sess.TenantID)) {
+		return session{}, false
+	}
+	if s.iss.CheckSession(r.Context(), sess.UserID, time.Unix(0, sess.Issued)) != nil {
 		return session{}, false
 	}
 	return sess, true
@@ -92,7 +98,7 @@ func (s *Server) sessionFor(r *http.Request, tenantID string) (session, bool) {
 
 // setSession signs userID in for the browser.
 func (s *Server) setSession(x *exchange, userID, tenantID string) session {
-	sess := session{UserID: userID, TenantID: tenantID, Issued: s.now().Unix()}
+	sess := session{UserID: userID, TenantID: tenantID, Issued: s.now().UnixNano()}
 	raw, _ := json.Marshal(sess)
 	payload := base64.RawURLEncoding.EncodeToString(raw)
 	value := payload + "." + base64.RawURLEncoding.EncodeToString(s.mac("session", payload))
