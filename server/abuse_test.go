@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"io"
@@ -91,6 +92,27 @@ func TestEndpointNames(t *testing.T) {
 	} {
 		if e, tn := server.Endpoint(path); e != want[0] || tn != want[1] {
 			t.Errorf("%s: %s %q, want %s %q", path, e, tn, want[0], want[1])
+		}
+	}
+}
+
+// The authorize endpoint takes GET and POST only: another method issues
+// nothing, whatever its query.
+func TestAuthorizeMethods(t *testing.T) {
+	var p *pagesFixture
+	p = newPagesFixture(t, func(f *fixture, cfg *server.Config) {
+		cfg.AutoSignIn = func(context.Context, server.AutoSignIn) (string, bool) { return p.alice.ID, true }
+	})
+	q := p.authorizeQuery(p.web.AppID, webRedirect, "query", "s", "n")
+	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		req, _ := http.NewRequest(m, p.base+p.authorizePath()+"?"+q.Encode(), nil)
+		resp, err := p.browser().c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: %d, Location %q", m, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
 }

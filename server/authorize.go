@@ -48,6 +48,10 @@ type authzFlow struct {
 // /{tenant}/oauth2/authorize (GET, or POST of a form): the authorization
 // code flow with its sign-in and consent pages.
 func (s *Server) authorize(x *exchange) {
+	if x.r.Method != http.MethodGet && x.r.Method != http.MethodPost {
+		s.errorPage(x, tenantry.Refuse(tenantry.RefuseMalformed, "the authorize endpoint takes GET or POST"))
+		return
+	}
 	f, err := s.queryForm(x)
 	if err != nil {
 		s.errorPage(x, err)

@@ -126,7 +126,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	pg = b.submit(pg, "signin-form", url.Values{"username": {"alice@contoso.onmicrosoft.com"}, "password": {alicePassword}})
 	var session *http.Cookie
 	for _, c := range (&http.Response{Header: pg.header}).Cookies() {
-		if c.Name == "tenantry_session" {
+		if c.Name == "__Host-tenantry_session" {
 			session = c
 		}
 	}
@@ -144,7 +144,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	jar := b.c.Jar
 	cs := jar.Cookies(u)
 	for _, c := range cs {
-		if c.Name == "tenantry_session" {
+		if c.Name == "__Host-tenantry_session" {
 			c.Value = c.Value[:len(c.Value)-2] + "AA"
 			jar.SetCookies(u, []*http.Cookie{c})
 		}
@@ -239,7 +239,7 @@ func TestCSRFRefusesForgedPosts(t *testing.T) {
 			w.Set("tenantry_csrf", token)
 		}
 		got := b.post(action, w)
-		if got.status != http.StatusForbidden || strings.Contains(strings.Join(got.header["Set-Cookie"], ";"), "tenantry_session=") {
+		if got.status != http.StatusForbidden || strings.Contains(strings.Join(got.header["Set-Cookie"], ";"), "__Host-tenantry_session=") {
 			t.Errorf("%s token: %d %v", name, got.status, got.header)
 		}
 	}

@@ -19,7 +19,7 @@ const csrfField = "tenantry_csrf"
 // csrfSeed returns the browser's anti-forgery cookie value, setting a new
 // one when it has none.
 func (s *Server) csrfSeed(x *exchange) string {
-	if c, err := x.r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+	if c, err := x.r.Cookie(s.cookieName(csrfCookie)); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
 		return c.Value
 	}
 	if x.csrfSeed != "" {
@@ -39,7 +39,7 @@ func (s *Server) csrfToken(x *exchange, userID string) string {
 
 // checkCSRF reports whether the post's token is the browser's for userID.
 func (s *Server) checkCSRF(x *exchange, f form, userID string) bool {
-	c, err := x.r.Cookie(csrfCookie)
+	c, err := x.r.Cookie(s.cookieName(csrfCookie))
 	if err != nil || len(c.Value) < 32 || len(c.Value) > 64 {
 		return false
 	}

@@ -171,7 +171,7 @@ func TestLogoutFollowsOnlyRegisteredURIs(t *testing.T) {
 	if evil.status != http.StatusOK || evil.header.Get("Location") != "" || !strings.Contains(evil.body, "You signed out") {
 		t.Fatalf("open redirect: %d %v", evil.status, evil.header)
 	}
-	if !strings.Contains(strings.Join(evil.header["Set-Cookie"], "\n"), "tenantry_session=;") {
+	if !strings.Contains(strings.Join(evil.header["Set-Cookie"], "\n"), "__Host-tenantry_session=;") {
 		t.Errorf("session not cleared: %v", evil.header["Set-Cookie"])
 	}
 	// Without a client the URI is not followed either.

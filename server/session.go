@@ -53,7 +53,7 @@ func (s *Server) mac(purpose string, parts ...string) []byte {
 
 // readSession returns the request's valid, unexpired session.
 func (s *Server) readSession(r *http.Request) (session, bool) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.cookieName(sessionCookie))
 	if err != nil || len(c.Value) > maxCookieLength {
 		return session{}, false
 	}
@@ -113,7 +113,16 @@ func (s *Server) clearSession(x *exchange) {
 
 // cookie returns a cookie with the attributes every cookie of the server
 // has: HttpOnly, Secure (unless the server runs on http), SameSite=Lax,
-// Path=/.
+// Path=/, and, when Secure, the __Host- prefix, so that a sibling
+// subdomain cannot plant one (RFC 6265bis §4.1.3.2).
 func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: !s.insecure, SameSite: http.SameSiteLaxMode}
+	return &http.Cookie{Name: s.cookieName(name), Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: !s.insecure, SameSite: http.SameSiteLaxMode}
+}
+
+// cookieName is the name a cookie of the server goes by.
+func (s *Server) cookieName(name string) string {
+	if s.insecure {
+		return name
+	}
+	return "__Host-" + name
 }
