@@ -26,12 +26,20 @@ const (
 	// of every user of the tenant (AllPrincipals, and the application
 	// permissions of static consent).
 	ConsentForOrganization
+	// ConsentDeclined records nothing: the user declined the consent
+	// prompt (or went back to the app from it), so an authorization that
+	// still misses consent is refused with AADSTS65004, atomically with
+	// the check; one that misses none issues its code.
+	ConsentDeclined
 )
 
-// String returns "user" or "organization".
+// String returns "user", "organization" or "declined".
 func (c ConsentScope) String() string {
-	if c == ConsentForOrganization {
+	switch c {
+	case ConsentForOrganization:
 		return "organization"
+	case ConsentDeclined:
+		return "declined"
 	}
 	return "user"
 }

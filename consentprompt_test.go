@@ -253,3 +253,32 @@ func TestDescribeCode(t *testing.T) {
 		t.Errorf("65001: %+v", d)
 	}
 }
+
+// An authorization the user declined records nothing: still-missing
+// consent is refused with AADSTS65004 even where she may consent, and
+// nothing is missing once consent exists.
+func TestAuthorizeConsentDeclined(t *testing.T) {
+	e := newFT(t)
+	bob := ftOK(e.d.CreateUser(e.ctx, System(), e.conID, UserSpec{UserPrincipalName: "dee@contoso.com"}))(t)
+	req := e.authz(ftWebApp, ftWebRedirect, bob.ID, ftURI(ftOrdersApp)+"/Orders.Read openid")
+	req.ConsentFor = ConsentDeclined
+	count := func() int {
+		evs, err := e.d.auditLog(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	before := count()
+	_, err := e.d.Issuer().Authorize(e.ctx, req)
+	ftWantErr(t, err, 65004, OAuthAccessDenied)
+	if after := count(); after != before {
+		t.Fatalf("a declined authorization wrote %d audit events", after-before)
+	}
+	req.ConsentFor = ConsentForUser
+	e.signIn(t, req)
+	req.ConsentFor = ConsentDeclined
+	if _, err := e.d.Issuer().Authorize(e.ctx, req); err != nil {
+		t.Fatalf("declined with nothing missing: %v", err)
+	}
+}

@@ -395,6 +395,9 @@ func (d *core) consentAtSignIn(o *op, g userGrant, prompt string, consentFor Con
 	if !needed {
 		return false, nil
 	}
+	if consentFor == ConsentDeclined {
+		return false, errConsentDeclined.new()
+	}
 	spec.TenantWide = consentFor == ConsentForOrganization
 	if prompt == "none" && !preAuthorized {
 		return false, errConsentInteraction.new(uc.client.AppID, listForError(uc.allMissing()))

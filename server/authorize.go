@@ -213,15 +213,10 @@ func (s *Server) authorizeConsent(x *exchange, fl *authzFlow, f form, step strin
 	}
 	if step == "back" {
 		// "Return to the application without consenting" records no
-		// consent: when the user may now give the consent still missing
-		// (her role or the tenant's policy changed since the page), it
-		// is declined; otherwise Authorize answers the refusal she could
-		// not overcome (or the code, when nothing is missing any more).
-		cp, err := s.iss.ConsentPrompt(x.ctx, req)
-		if err == nil && cp.ConsentNeeded && (cp.UserCanConsent || cp.CanConsentForOrganization) {
-			s.redirectError(x, fl, tenantry.Refuse(tenantry.RefuseConsentDeclined, ""))
-			return
-		}
+		// consent: Authorize refuses what is still missing with
+		// AADSTS65004 in the same transaction as its check (or issues the
+		// code, when nothing is missing any more).
+		req.ConsentFor = tenantry.ConsentDeclined
 	}
 	s.issueCode(x, fl, req)
 }

@@ -54,8 +54,9 @@
 // or "unverified"); an administrator also sees "Consent on behalf of your
 // organization" (AuthorizeRequest.ConsentFor), and a user the tenant's
 // policy does not let consent sees "Need admin approval" with a way back
-// to the app, which Authorize's refusal answers. Cancel answers
-// access_denied (AADSTS65004). The forms and buttons have stable ids:
+// to the app. Cancel and the way back record nothing and answer
+// access_denied (AADSTS65004; AuthorizeRequest.ConsentFor =
+// ConsentDeclined, refused in the same transaction as the check). The forms and buttons have stable ids:
 // #username, #password, #signin (sign-in), #accept, #cancel, #org-consent
 // (consent), #back (admin approval), #usercode, #next (device code entry),
 // #continue, #cancel (device confirmation), #continue (form_post without

@@ -83,7 +83,7 @@ func TestNeedAdminApproval(t *testing.T) {
 		t.Fatalf("approval page:\n%s", pg.body)
 	}
 	got := redirectParams(t, b.submit(pg, "approval-form", url.Values{"tenantry_step": {"back"}}), webRedirect+"?")
-	if got.Get("error") != "consent_required" || !strings.HasPrefix(got.Get("error_description"), "AADSTS90094") || got.Get("state") != "s" {
+	if got.Get("error") != "access_denied" || !strings.HasPrefix(got.Get("error_description"), "AADSTS65004") || got.Get("state") != "s" {
 		t.Fatalf("back to the app: %v", got)
 	}
 	// The administrator consents on behalf of the organization from the
