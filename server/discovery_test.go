@@ -77,3 +77,18 @@ func TestJWKSAndInstanceDiscovery(t *testing.T) {
 		t.Fatalf("foreign instance: %d %v", status, inst)
 	}
 }
+
+// The consumers segment names the consumers tenant's own issuer, not the
+// template, at discovery and in the key set.
+func TestConsumersDiscovery(t *testing.T) {
+	f := newFixture(t)
+	status, _, doc := f.get("/consumers/v2.0/.well-known/openid-configuration")
+	if status != 200 || doc["issuer"] != f.base+"/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0" || doc["tenant_region_scope"] != nil {
+		t.Fatalf("consumers discovery: %d %v", status, doc)
+	}
+	status, _, jwks := f.get("/consumers/discovery/v2.0/keys")
+	keys, _ := jwks["keys"].([]any)
+	if status != 200 || len(keys) == 0 || keys[0].(map[string]any)["issuer"] != f.base+"/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0" {
+		t.Fatalf("consumers keys: %d %v", status, jwks)
+	}
+}
