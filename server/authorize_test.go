@@ -327,3 +327,28 @@ func TestPublicClientNeedsPKCE(t *testing.T) {
 		}
 	}
 }
+
+// With a session, prompt=login and prompt=select_account show the sign-in
+// page again, prompt=consent the consent page again, and no prompt goes
+// straight back with a code.
+func TestPromptsWithASession(t *testing.T) {
+	p := newPagesFixture(t, nil)
+	b := p.browser()
+	q := p.authorizeQuery(p.web.AppID, webRedirect, "query", "s", "n")
+	redirectParams(t, b.signInAndConsent(q, "alice@contoso.onmicrosoft.com", alicePassword), webRedirect+"?")
+	if got := redirectParams(t, b.get(p.authorizePath()+"?"+q.Encode()), webRedirect+"?"); got.Get("code") == "" {
+		t.Fatalf("no prompt with a session: %v", got)
+	}
+	for _, prompt := range []string{"login", "select_account"} {
+		q.Set("prompt", prompt)
+		pg := b.get(p.authorizePath() + "?" + q.Encode())
+		if pg.status != http.StatusOK || !strings.Contains(pg.body, `id="password"`) || pg.header.Get("Location") != "" {
+			t.Errorf("prompt=%s: %d, sign-in page %v", prompt, pg.status, strings.Contains(pg.body, `id="password"`))
+		}
+	}
+	q.Set("prompt", "consent")
+	pg := b.get(p.authorizePath() + "?" + q.Encode())
+	if pg.status != http.StatusOK || !strings.Contains(pg.body, `id="accept"`) {
+		t.Errorf("prompt=consent: %d, consent page %v", pg.status, strings.Contains(pg.body, `id="accept"`))
+	}
+}
