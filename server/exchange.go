@@ -126,6 +126,11 @@ func (s *Server) refusal(x *exchange, err error) *tenantry.TokenError {
 		}
 	}
 	out := *te
+	if out.TraceID != "" {
+		// Already completed for this reply (the library leaves TraceID
+		// empty): keep its ids and timestamp.
+		return &out
+	}
 	out.TraceID = uuid.NewString()
 	if out.CorrelationID == "" {
 		out.CorrelationID = x.rec.CorrelationID

@@ -31,13 +31,14 @@ func (s *Server) token(x *exchange) {
 	}
 	resp, err := s.iss.Token(x.ctx, req)
 	if err != nil {
-		if te := s.refusal(x, err); basic && te.Status == http.StatusUnauthorized {
+		te := s.refusal(x, err)
+		if basic && te.Status == http.StatusUnauthorized {
 			// RFC 6749 §5.2: a client that authenticated with HTTP Basic
 			// gets the scheme's challenge; clients using the body get
 			// none (some then skip reading the reply).
 			x.w.Header().Set("WWW-Authenticate", `Basic realm="`+s.baseStr+`"`)
 		}
-		s.writeError(x, err)
+		s.writeError(x, te)
 		return
 	}
 	x.rec.CorrelationID = resp.CorrelationID
