@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/tenantry/tenantry/store"
@@ -212,17 +211,9 @@ func (d *Issuer) JWKS(ctx context.Context, tenantSegment string, version token.V
 	if version != 1 && version != 2 {
 		return nil, fmt.Errorf("%w: token version %d (want 1 or 2)", ErrInvalidRequest, int(version))
 	}
-	tid := token.TenantIDPlaceholder
-	switch strings.ToLower(tenantSegment) {
-	case "common", "organizations":
-	default:
-		if err := d.st.View(ctx, func(tx store.ReadTx) error {
-			t, err := lookupTenant(tx, tenantSegment)
-			tid = t.ID
-			return err
-		}); err != nil {
-			return nil, err
-		}
+	tid, err := d.segmentTenantID(ctx, tenantSegment)
+	if err != nil {
+		return nil, err
 	}
 	ring, err := d.tokens.keyring(ctx)
 	if err != nil {
